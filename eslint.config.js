@@ -1,0 +1,25 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@kubernetes/client-node', message: 'Only src/kube/ may import the Kubernetes client.' },
+            { name: 'prometheus-query', message: 'Only analysis/providers/prometheus.ts may import prometheus-query.' },
+          ],
+        },
+      ],
+    },
+  },
+  { files: ['src/kube/**'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['analysis/providers/prometheus.ts'], rules: { 'no-restricted-imports': 'off' } },
+);

@@ -1,0 +1,318 @@
+/**
+ * The Canary resource. Field names and meanings follow Flagger's `flagger.app/v1beta1` Canary so
+ * that a Flagger manifest works after changing `apiVersion`; Fledge additions are marked as such.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  ConditionSchema,
+  CrossVersionRef,
+  Duration,
+  Enum,
+  IntOrString,
+  NamespacedRef,
+  ObjectMetaSchema,
+  Opaque,
+  Percent,
+  StringMap,
+  Struct,
+} from './common.js';
+
+/** Mesh and ingress providers Flagger knows. Fledge implements those in `IMPLEMENTED_PROVIDERS`. */
+export const KNOWN_PROVIDERS = [
+  'istio',
+  'linkerd',
+  'appmesh',
+  'appmesh:v1beta2',
+  'contour',
+  'gloo',
+  'nginx',
+  'skipper',
+  'traefik',
+  'apisix',
+  'kuma',
+  'osm',
+  'smi',
+  'smi:v1alpha1',
+  'smi:v1alpha2',
+  'smi:v1alpha3',
+  'gatewayapi',
+  'gatewayapi:v1',
+  'gatewayapi:v1beta1',
+  'kubernetes',
+] as const;
+
+/** Providers with a router in this version of Fledge. */
+export const IMPLEMENTED_PROVIDERS = ['istio'] as const;
+
+export const WEBHOOK_TYPES = [
+  'confirm-rollout',
+  'pre-rollout',
+  'rollout',
+  'confirm-traffic-increase',
+  'confirm-promotion',
+  'post-rollout',
+  'rollback',
+  'event',
+] as const;
+export type WebhookType = (typeof WEBHOOK_TYPES)[number];
+
+export const PHASES = [
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+  'Succeeded',
+  'Failed',
+  'Terminating',
+  'Terminated',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+const ObjectLabels = Struct(
+  {
+    labels: Type.Optional(StringMap('Labels added to the generated object.')),
+    annotations: Type.Optional(StringMap('Annotations added to the generated object.')),
+  },
+  { description: 'Metadata for a generated object.' },
+);
+
+/** One Istio HTTPMatchRequest-like condition (headers, cookies via the cookie header, uri, ...). */
+const HttpMatch = Opaque(
+  'An Istio HTTPMatchRequest: headers (exact, prefix, regex), uri, method, sourceLabels.',
+);
+
+export const ServiceSchema = Struct(
+  {
+    name: Type.Optional(Type.String({ description: 'Name of the apex service (default: targetRef.name).' })),
+    port: Type.Integer({ minimum: 1, maximum: 65535, description: 'Port of the generated services.' }),
+    portName: Type.Optional(Type.String({ description: 'Name of the port (default: http).' })),
+    targetPort: Type.Optional(IntOrString('Container port or port name (default: port).')),
+    portDiscovery: Type.Optional(Type.Boolean({ description: 'Expose every container port.' })),
+    appProtocol: Type.Optional(Type.String()),
+    timeout: Type.Optional(Duration('Istio route timeout, e.g. 10s.')),
+    gateways: Type.Optional(
+      Type.Array(Type.String(), { description: 'Istio gateways of the VirtualService (default: [mesh]).' }),
+    ),
+    gatewayRefs: Type.Optional(Type.Array(Opaque('Gateway API parent reference.'))),
+    hosts: Type.Optional(Type.Array(Type.String(), { description: 'Extra hosts of the VirtualService.' })),
+    trafficPolicy: Type.Optional(
+      Opaque(
+        'Istio TrafficPolicy copied into the DestinationRules: connectionPool, outlierDetection, loadBalancer, tls.',
+      ),
+    ),
+    match: Type.Optional(Type.Array(HttpMatch, { description: 'Istio match conditions of every route.' })),
+    rewrite: Type.Optional(Opaque('Istio HTTPRewrite.')),
+    retries: Type.Optional(
+      Struct(
+        {
+          attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+          perTryTimeout: Type.Optional(Duration('Timeout of each try.')),
+          retryOn: Type.Optional(Type.String()),
+        },
+        { description: 'Istio HTTPRetry.' },
+      ),
+    ),
+    headers: Type.Optional(Opaque('Istio Headers manipulation (request/response set, add, remove).')),
+    corsPolicy: Type.Optional(Opaque('Istio CorsPolicy.')),
+    mirror: Type.Optional(Type.Array(Opaque('Extra mirror destinations.'))),
+    delegation: Type.Optional(Type.Boolean()),
+    apex: Type.Optional(ObjectLabels),
+    primary: Type.Optional(ObjectLabels),
+    canary: Type.Optional(ObjectLabels),
+    subsetRouting: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fledge: route by DestinationRule subsets of the apex host (the Istio docs style) instead of one host per version.',
+      }),
+    ),
+  },
+  { description: 'The services and mesh routes Fledge generates.' },
+);
+
+export const MetricSchema = Struct(
+  {
+    name: Type.String({
+      minLength: 1,
+      description: 'Metric name, or a builtin: request-success-rate, request-duration.',
+    }),
+    interval: Type.Optional(Duration('Range of the query (default: 1m).')),
+    threshold: Type.Optional(Type.Number({ description: 'Deprecated: use thresholdRange.max.' })),
+    thresholdRange: Type.Optional(
+      Struct(
+        {
+          min: Type.Optional(Type.Number()),
+          max: Type.Optional(Type.Number()),
+        },
+        { description: 'The check passes when min <= value <= max.' },
+      ),
+    ),
+    query: Type.Optional(Type.String({ description: 'Inline PromQL (legacy; prefer templateRef).' })),
+    templateRef: Type.Optional(NamespacedRef('MetricTemplate holding the query.')),
+    templateVariables: Type.Optional(StringMap('Values for {{ variables.KEY }} in the template query.')),
+    noDataPolicy: Type.Optional(
+      Enum(
+        ['fail', 'pass'] as const,
+        'Fledge: what an empty result or NaN counts as: fail (default, the canary may get no traffic) or pass.',
+      ),
+    ),
+  },
+  { description: 'A metric check run on every analysis tick.' },
+);
+
+export const WebhookSchema = Struct(
+  {
+    name: Type.String({ minLength: 1 }),
+    type: Type.Optional(Enum(WEBHOOK_TYPES, 'When the webhook is called (default: rollout).')),
+    url: Type.String({ minLength: 1, description: 'HTTP(S) address the payload is POSTed to.' }),
+    timeout: Type.Optional(Duration('Request timeout (default: 10s).')),
+    metadata: Type.Optional(StringMap('Sent as payload.metadata.')),
+    retries: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Retries after a failed call (default: 0).' }),
+    ),
+    muteAlert: Type.Optional(Type.Boolean({ description: 'Do not alert when this webhook fails.' })),
+  },
+  { description: 'A webhook called at a given point of the rollout.' },
+);
+
+export const AlertSchema = Struct({
+  name: Type.String({ minLength: 1 }),
+  severity: Type.Optional(Enum(['info', 'warn', 'error'] as const, 'Lowest severity sent (default: info).')),
+  providerRef: NamespacedRef('AlertProvider to notify.'),
+});
+
+export const AnalysisSchema = Struct(
+  {
+    interval: Type.Optional(Duration('Time between two ticks of the analysis (default: 60s).')),
+    threshold: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Failed checks before rolling back (default: 1).' }),
+    ),
+    maxWeight: Type.Optional(Percent('Highest canary weight before promotion (default: 50).')),
+    stepWeight: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, description: 'Weight added per step.' }),
+    ),
+    stepWeights: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 100 }), {
+        minItems: 1,
+        description: 'Explicit increasing weight schedule; its last entry is the max weight.',
+      }),
+    ),
+    stepWeightPromotion: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        description: 'Primary weight added per tick while promoting.',
+      }),
+    ),
+    iterations: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Analysis ticks for blue/green and A/B testing.' }),
+    ),
+    match: Type.Optional(
+      Type.Array(HttpMatch, { description: 'A/B testing: requests routed to the canary.' }),
+    ),
+    mirror: Type.Optional(Type.Boolean({ description: 'Mirror primary traffic to the canary.' })),
+    mirrorWeight: Type.Optional(Percent('Percentage of traffic mirrored (default: 100).')),
+    sessionAffinity: Type.Optional(
+      Struct({
+        cookieName: Type.Optional(Type.String()),
+        primaryCookieName: Type.Optional(Type.String()),
+        maxAge: Type.Optional(Type.Integer({ minimum: 0 })),
+      }),
+    ),
+    primaryReadyThreshold: Type.Optional(
+      Percent('Percent of primary pods that must be ready (default: 100).'),
+    ),
+    canaryReadyThreshold: Type.Optional(Percent('Percent of canary pods that must be ready (default: 100).')),
+    alerts: Type.Optional(Type.Array(AlertSchema)),
+    metrics: Type.Optional(Type.Array(MetricSchema)),
+    webhooks: Type.Optional(Type.Array(WebhookSchema)),
+  },
+  { description: 'How traffic is shifted and what gates each step.' },
+);
+
+export const CanarySpecSchema = Struct({
+  provider: Type.Optional(
+    Type.String({ description: 'Mesh or ingress provider (default: the controller flag).' }),
+  ),
+  metricsServer: Type.Optional(Type.String({ description: 'Prometheus address for the builtin metrics.' })),
+  targetRef: CrossVersionRef(
+    'The workload under progressive delivery.',
+    Enum(['Deployment', 'DaemonSet'] as const, 'Kind of the target.'),
+  ),
+  autoscalerRef: Type.Optional(
+    Struct({
+      apiVersion: Type.Optional(Type.String()),
+      kind: Type.String(),
+      name: Type.String({ minLength: 1 }),
+      primaryScalerReplicas: Type.Optional(
+        Struct({
+          minReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+          maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+        }),
+      ),
+    }),
+  ),
+  ingressRef: Type.Optional(CrossVersionRef('NGINX Ingress.', Type.String())),
+  routeRef: Type.Optional(CrossVersionRef('Route object of other routers.', Type.String())),
+  upstreamRef: Type.Optional(CrossVersionRef('Gloo upstream.', Type.String())),
+  service: ServiceSchema,
+  analysis: AnalysisSchema,
+  progressDeadlineSeconds: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: 'Seconds to wait for a rollout before rolling back (default: 600).',
+    }),
+  ),
+  skipAnalysis: Type.Optional(Type.Boolean({ description: 'Promote without analysis.' })),
+  revertOnDeletion: Type.Optional(
+    Type.Boolean({ description: 'Restore the target and routes when deleted.' }),
+  ),
+  suspend: Type.Optional(Type.Boolean({ description: 'Stop ticking this canary.' })),
+});
+
+/** The result of one check (webhook or metric), as recorded in status and Events. Fledge addition. */
+export const CheckResultSchema = Type.Object({
+  name: Type.String(),
+  kind: Enum(['metric', 'webhook'] as const, 'What was checked.'),
+  passed: Type.Boolean(),
+  value: Type.Optional(Type.Number()),
+  min: Type.Optional(Type.Number()),
+  max: Type.Optional(Type.Number()),
+  query: Type.Optional(Type.String({ description: 'The query as sent, variables resolved.' })),
+  message: Type.String(),
+});
+
+export const CanaryStatusSchema = Type.Object({
+  phase: Type.Optional(Enum(PHASES, 'Phase of the rollout.')),
+  canaryWeight: Type.Optional(Type.Integer()),
+  failedChecks: Type.Optional(Type.Integer()),
+  iterations: Type.Optional(Type.Integer()),
+  lastAppliedSpec: Type.Optional(Type.String({ description: 'Revision of the target being analysed.' })),
+  lastPromotedSpec: Type.Optional(Type.String({ description: 'Revision last promoted to the primary.' })),
+  trackedConfigs: Type.Optional(StringMap('configmap/NAME or secret/NAME to checksum.')),
+  lastTransitionTime: Type.Optional(Type.String()),
+  conditions: Type.Optional(Type.Array(ConditionSchema)),
+  checks: Type.Optional(
+    Type.Array(CheckResultSchema, { description: 'Fledge: results of the last analysis.' }),
+  ),
+  observedGeneration: Type.Optional(Type.Integer()),
+});
+
+export const CanarySchema = Struct({
+  apiVersion: Type.String(),
+  kind: Type.Literal('Canary'),
+  metadata: ObjectMetaSchema,
+  spec: CanarySpecSchema,
+  status: Type.Optional(CanaryStatusSchema),
+});
+
+export type CanarySpec = Static<typeof CanarySpecSchema>;
+export type CanaryStatus = Static<typeof CanaryStatusSchema>;
+export type Canary = Static<typeof CanarySchema>;
+export type CanaryMetric = Static<typeof MetricSchema>;
+export type CanaryWebhook = Static<typeof WebhookSchema>;
+export type CanaryAlert = Static<typeof AlertSchema>;
+export type CanaryService = Static<typeof ServiceSchema>;
+export type CheckResult = Static<typeof CheckResultSchema>;

@@ -1,0 +1,49 @@
+/** The MetricTemplate resource: a reusable query, field-compatible with Flagger's. */
+import { Type, type Static } from '@sinclair/typebox';
+import { Enum, ObjectMetaSchema, SecretRef, StringMap, Struct } from './common.js';
+
+/** Metric providers Flagger knows. Fledge implements those in `IMPLEMENTED_METRIC_PROVIDERS`. */
+export const KNOWN_METRIC_PROVIDERS = [
+  'prometheus',
+  'datadog',
+  'cloudwatch',
+  'newrelic',
+  'graphite',
+  'influxdb',
+  'stackdriver',
+  'dynatrace',
+  'keptn',
+  'splunk',
+] as const;
+
+export const IMPLEMENTED_METRIC_PROVIDERS = ['prometheus'] as const;
+
+export const MetricProviderSchema = Struct(
+  {
+    type: Enum(KNOWN_METRIC_PROVIDERS, 'Kind of metrics server.'),
+    address: Type.Optional(Type.String({ description: 'Address of the metrics server.' })),
+    secretRef: Type.Optional(SecretRef),
+    insecureSkipVerify: Type.Optional(Type.Boolean()),
+    headers: Type.Optional(StringMap('Fledge: extra HTTP headers sent with every query.')),
+  },
+  { description: 'Where the query runs.' },
+);
+
+export const MetricTemplateSpecSchema = Struct({
+  provider: MetricProviderSchema,
+  query: Type.String({
+    minLength: 1,
+    description:
+      'Query with {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }}, {{ variables.KEY }}.',
+  }),
+});
+
+export const MetricTemplateSchema = Struct({
+  apiVersion: Type.String(),
+  kind: Type.Literal('MetricTemplate'),
+  metadata: ObjectMetaSchema,
+  spec: MetricTemplateSpecSchema,
+});
+
+export type MetricTemplate = Static<typeof MetricTemplateSchema>;
+export type MetricProviderSpec = Static<typeof MetricProviderSchema>;

@@ -1,0 +1,242 @@
+/**
+ * Validation of Fledge documents: the JSON schema (the same one the CRDs carry) plus the rules
+ * that span several fields, which a schema cannot say. Every problem is a {@link FieldError} naming
+ * the field path in the form users write it: `spec.analysis.stepWeights[2]`.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import { MESSAGE_HINT, API_VERSION } from './schema/common.js';
+import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
+import { IMPLEMENTED_METRIC_PROVIDERS, type MetricTemplate } from './schema/metric-template.js';
+import { KINDS, kindInfo } from './kinds.js';
+import { parseDurationMs } from './duration.js';
+import { BUILTIN_METRIC_NAMES } from './builtin-metrics.js';
+
+/** One problem with one field. */
+export interface FieldError {
+  /** Path such as `spec.analysis.stepWeights[2]`; empty for the document itself. */
+  path: string;
+  message: string;
+}
+
+/** Renders a FieldError as `path: message`. */
+export function formatFieldError(e: FieldError): string {
+  return e.path ? `${e.path}: ${e.message}` : e.message;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map(KINDS.map((k) => [k.kind, ajv.compile(k.schema)]));
+
+function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else if (/^[A-Za-z_][\w-]*$/.test(part)) out += out ? `.${part}` : part;
+    else out += `[${JSON.stringify(part)}]`;
+  }
+  return out;
+}
+
+function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function schemaError(e: ErrorObject): FieldError {
+  const path = pointerToPath(e.instancePath);
+  const hint = (e.parentSchema as Record<string, unknown> | undefined)?.[MESSAGE_HINT];
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return { path: join(path, String(e.params.additionalProperty)), message: 'unknown field' };
+    case 'required':
+      return { path: join(path, String(e.params.missingProperty)), message: 'required field is missing' };
+    case 'pattern':
+    case 'enum':
+    case 'anyOf':
+      return { path, message: typeof hint === 'string' ? hint : (e.message ?? 'invalid value') };
+    case 'const':
+      return { path, message: `must be ${JSON.stringify(e.params.allowedValue)}` };
+    default:
+      return { path, message: e.message ?? 'invalid value' };
+  }
+}
+
+/** Drops the noise ajv adds for a union (one error per branch) when the union's own error is there. */
+function dedupe(errors: FieldError[]): FieldError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = formatFieldError(e);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Rules across fields of a Canary that its schema cannot express. */
+export function validateCanaryRules(canary: Canary): FieldError[] {
+  const errors: FieldError[] = [];
+  const spec = canary.spec;
+  const a = spec.analysis;
+  const add = (path: string, message: string) => errors.push({ path, message });
+
+  if (spec.provider !== undefined) {
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(spec.provider)) {
+      add('spec.provider', `unknown provider "${spec.provider}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
+    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(spec.provider)) {
+      add(
+        'spec.provider',
+        `provider "${spec.provider}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
+      );
+    }
+  }
+  if (spec.targetRef.kind === 'DaemonSet') {
+    add(
+      'spec.targetRef.kind',
+      'DaemonSet targets are not supported by this version of Fledge (supported: Deployment)',
+    );
+  }
+
+  if (a.stepWeight !== undefined && a.stepWeights !== undefined) {
+    add('spec.analysis.stepWeights', 'set either stepWeight or stepWeights, not both');
+  }
+  if (a.stepWeights && a.maxWeight !== undefined) {
+    add(
+      'spec.analysis.maxWeight',
+      'is ignored when stepWeights is set (the last step is the max weight); remove it',
+    );
+  }
+  a.stepWeights?.forEach((w, i) => {
+    const prev = a.stepWeights?.[i - 1];
+    if (prev !== undefined && w <= prev) {
+      add(`spec.analysis.stepWeights[${i}]`, `must be greater than the previous step (${w} <= ${prev})`);
+    }
+  });
+  if (a.stepWeight !== undefined && a.maxWeight !== undefined && a.stepWeight > a.maxWeight) {
+    add('spec.analysis.stepWeight', `must not exceed maxWeight (${a.stepWeight} > ${a.maxWeight})`);
+  }
+  if (a.match && a.match.length > 0 && a.iterations === undefined) {
+    add(
+      'spec.analysis.iterations',
+      'is required with analysis.match (A/B testing runs a number of iterations)',
+    );
+  }
+  const isCanaryStrategy = a.iterations === undefined;
+  if (isCanaryStrategy && a.stepWeight === undefined && a.stepWeights === undefined) {
+    add(
+      'spec.analysis',
+      'set stepWeight or stepWeights (canary strategy), or iterations (blue/green, A/B testing)',
+    );
+  }
+  if (!isCanaryStrategy && (a.stepWeight !== undefined || a.stepWeights !== undefined)) {
+    add(
+      'spec.analysis.iterations',
+      'cannot be combined with stepWeight/stepWeights: iterations selects blue/green or A/B testing',
+    );
+  }
+  if (a.mirror && a.match && a.match.length > 0) {
+    add('spec.analysis.mirror', 'cannot be combined with analysis.match (A/B testing)');
+  }
+  if (a.mirrorWeight !== undefined && !a.mirror) {
+    add('spec.analysis.mirrorWeight', 'has no effect unless analysis.mirror is true');
+  }
+
+  const names = new Map<string, number>();
+  a.metrics?.forEach((m, i) => {
+    const path = `spec.analysis.metrics[${i}]`;
+    if (names.has(m.name))
+      add(`${path}.name`, `duplicate metric name "${m.name}" (also metrics[${names.get(m.name)}])`);
+    names.set(m.name, i);
+    const builtin = (BUILTIN_METRIC_NAMES as readonly string[]).includes(m.name);
+    if (!builtin && !m.templateRef && !m.query) {
+      add(
+        path,
+        `"${m.name}" is not a builtin metric (${BUILTIN_METRIC_NAMES.join(', ')}): set templateRef or query`,
+      );
+    }
+    if (m.templateRef && m.query) add(`${path}.query`, 'set either templateRef or query, not both');
+    if (!m.thresholdRange && m.threshold === undefined) {
+      add(`${path}.thresholdRange`, 'is required: a check without a range always passes');
+    }
+    const r = m.thresholdRange;
+    if (r && r.min === undefined && r.max === undefined)
+      add(`${path}.thresholdRange`, 'set min, max or both');
+    if (r?.min !== undefined && r.max !== undefined && r.min > r.max) {
+      add(`${path}.thresholdRange`, `min must not exceed max (${r.min} > ${r.max})`);
+    }
+    if (m.interval && parseSafe(m.interval) === 0) add(`${path}.interval`, 'must be greater than zero');
+  });
+
+  const hookNames = new Map<string, number>();
+  a.webhooks?.forEach((h, i) => {
+    const path = `spec.analysis.webhooks[${i}]`;
+    if (hookNames.has(h.name))
+      add(`${path}.name`, `duplicate webhook name "${h.name}" (also webhooks[${hookNames.get(h.name)}])`);
+    hookNames.set(h.name, i);
+    if (!/^https?:\/\/[^\s/]+/.test(h.url))
+      add(`${path}.url`, `must be an http:// or https:// address ("${h.url}")`);
+  });
+  if (a.interval && parseSafe(a.interval) === 0) add('spec.analysis.interval', 'must be greater than zero');
+  return errors;
+}
+
+function parseSafe(d: string): number | undefined {
+  try {
+    return parseDurationMs(d);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rules across fields of a MetricTemplate. */
+export function validateMetricTemplateRules(template: MetricTemplate): FieldError[] {
+  const type = template.spec.provider.type;
+  if (!(IMPLEMENTED_METRIC_PROVIDERS as readonly string[]).includes(type)) {
+    return [
+      {
+        path: 'spec.provider.type',
+        message: `metric provider "${type}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_METRIC_PROVIDERS.join(', ')})`,
+      },
+    ];
+  }
+  return [];
+}
+
+/** Validates one parsed document of any Fledge kind: apiVersion, kind, schema, then cross-field rules. */
+export function validateDocument(doc: unknown): FieldError[] {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return [{ path: '', message: 'document must be a mapping with apiVersion, kind, metadata and spec' }];
+  }
+  const obj = doc as Record<string, unknown>;
+  const info = typeof obj.kind === 'string' ? kindInfo(obj.kind) : undefined;
+  if (!info) {
+    return [
+      {
+        path: 'kind',
+        message: `must be one of: ${KINDS.map((k) => k.kind).join(', ')} (got ${JSON.stringify(obj.kind)})`,
+      },
+    ];
+  }
+  const errors: FieldError[] = [];
+  if (obj.apiVersion !== API_VERSION) {
+    const hint = String(obj.apiVersion).startsWith('flagger.app/')
+      ? ' (migrating from Flagger? change apiVersion)'
+      : '';
+    errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}${hint}` });
+  }
+  const check = validators.get(info.kind)!;
+  if (!check(doc)) {
+    errors.push(
+      ...dedupe(
+        (check.errors ?? []).filter((e) => e.keyword !== 'type' || !isUnionBranch(e)).map(schemaError),
+      ),
+    );
+    return errors;
+  }
+  if (info.kind === 'Canary') errors.push(...validateCanaryRules(doc as Canary));
+  if (info.kind === 'MetricTemplate') errors.push(...validateMetricTemplateRules(doc as MetricTemplate));
+  return errors;
+}
+
+/** ajv reports each failed branch of an int-or-string union; the union's own error says it better. */
+function isUnionBranch(e: ErrorObject): boolean {
+  return /\/anyOf\/\d+\//.test(e.schemaPath);
+}

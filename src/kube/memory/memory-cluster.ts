@@ -1,0 +1,260 @@
+/**
+ * An in-memory {@link Cluster} for the sandbox and unit tests. It mimics the API server's rules
+ * that Fledge depends on (resourceVersion preconditions, status subresource, generation, finalizers,
+ * owner-based garbage collection, merge patch) and is held to the same contract suite as the real
+ * adapter, so it cannot drift from it.
+ */
+import jsonMergePatch from 'json-merge-patch';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  describeKey,
+  keyOf,
+  type Cluster,
+  type CollectionKey,
+  type KubeObject,
+  type MergePatch,
+  type ObjectKey,
+  type Unsubscribe,
+  type WatchEvent,
+  type WriteOptions,
+} from '../cluster.js';
+
+/** Counts of requests by verb, for tests and the benchmark. */
+export type RequestCounts = Record<
+  'get' | 'list' | 'create' | 'replace' | 'patch' | 'patchStatus' | 'delete',
+  number
+>;
+
+interface Watcher {
+  key: CollectionKey;
+  onEvent: (event: WatchEvent) => void;
+}
+
+export interface MemoryClusterOptions {
+  /** Source of timestamps; defaults to the wall clock. */
+  now?: () => Date;
+  /** Generates uids; defaults to `crypto.randomUUID`. */
+  newUid?: () => string;
+}
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+function storeKey(k: { apiVersion: string; kind: string; namespace: string; name: string }): string {
+  return `${groupOf(k.apiVersion)}|${k.kind}|${k.namespace}|${k.name}`;
+}
+
+/** Objects are stored per group and kind, not per version, as the API server does. */
+function groupOf(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+}
+
+function sameCollection(key: CollectionKey, obj: KubeObject): boolean {
+  return (
+    groupOf(key.apiVersion) === groupOf(obj.apiVersion) &&
+    key.kind === obj.kind &&
+    (key.namespace === undefined || key.namespace === obj.metadata.namespace)
+  );
+}
+
+/** Everything except metadata and status: a change here bumps `metadata.generation`. */
+function specPart(obj: KubeObject): string {
+  const { metadata: _m, status: _s, ...rest } = obj as KubeObject & { status?: unknown };
+  return JSON.stringify(rest);
+}
+
+/** The in-memory cluster. Writes are applied in call order; watchers are notified asynchronously. */
+export class MemoryCluster implements Cluster {
+  readonly requests: RequestCounts = {
+    get: 0,
+    list: 0,
+    create: 0,
+    replace: 0,
+    patch: 0,
+    patchStatus: 0,
+    delete: 0,
+  };
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly watchers = new Set<Watcher>();
+  private revision = 0;
+  private readonly now: () => Date;
+  private readonly newUid: () => string;
+
+  constructor(options: MemoryClusterOptions = {}) {
+    this.now = options.now ?? (() => new Date());
+    this.newUid = options.newUid ?? (() => crypto.randomUUID());
+  }
+
+  async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    this.requests.get++;
+    const found = this.objects.get(storeKey(key));
+    return found ? (clone(found) as T) : undefined;
+  }
+
+  async list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]> {
+    this.requests.list++;
+    return [...this.objects.values()]
+      .filter((o) => sameCollection(key, o))
+      .filter((o) => Object.entries(labels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v))
+      .map((o) => clone(o) as T);
+  }
+
+  async create<T extends KubeObject>(object: T): Promise<T> {
+    this.requests.create++;
+    const obj = clone(object);
+    if (!obj.metadata?.name) throw new InvalidError(`${obj.kind}: metadata.name: Required value`);
+    obj.metadata.namespace ??= 'default';
+    const k = storeKey(keyOf(obj));
+    if (this.objects.has(k)) throw new AlreadyExistsError(`${describeKey(keyOf(obj))} already exists`);
+    obj.metadata.uid = this.newUid();
+    obj.metadata.generation = 1;
+    obj.metadata.creationTimestamp = this.now().toISOString();
+    delete obj.metadata.deletionTimestamp;
+    obj.metadata.resourceVersion = this.nextRevision();
+    this.objects.set(k, obj);
+    this.emit('ADDED', obj);
+    return clone(obj);
+  }
+
+  async replace<T extends KubeObject>(object: T): Promise<T> {
+    this.requests.replace++;
+    const key = keyOf(object);
+    const current = this.mustGet(key, object.metadata.resourceVersion);
+    const next = clone(object) as KubeObject & { status?: unknown };
+    next.metadata = {
+      ...next.metadata,
+      uid: current.metadata.uid,
+      creationTimestamp: current.metadata.creationTimestamp,
+      generation: current.metadata.generation,
+      ...(current.metadata.deletionTimestamp
+        ? { deletionTimestamp: current.metadata.deletionTimestamp }
+        : {}),
+    };
+    const status = (current as { status?: unknown }).status;
+    if (status === undefined) delete next.status;
+    else next.status = status;
+    return clone(this.commit(current, next)) as T;
+  }
+
+  async patch<T extends KubeObject>(
+    key: ObjectKey,
+    patch: MergePatch,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    this.requests.patch++;
+    const current = this.mustGet(key, options.resourceVersion);
+    const { status: _ignored, ...rest } = patch;
+    const next = jsonMergePatch.apply(clone(current), rest) as unknown as KubeObject;
+    this.keepIdentity(current, next);
+    return clone(this.commit(current, next)) as T;
+  }
+
+  async patchStatus<T extends KubeObject>(
+    key: ObjectKey,
+    status: MergePatch,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    this.requests.patchStatus++;
+    const current = this.mustGet(key, options.resourceVersion);
+    const next = clone(current) as KubeObject & { status?: unknown };
+    next.status = jsonMergePatch.apply(clone(next.status ?? {}), status);
+    return clone(this.commit(current, next)) as T;
+  }
+
+  async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
+    this.requests.delete++;
+    const current = this.mustGet(key, options.resourceVersion);
+    if (current.metadata.finalizers?.length) {
+      if (current.metadata.deletionTimestamp) return;
+      const next = clone(current);
+      next.metadata.deletionTimestamp = this.now().toISOString();
+      this.commit(current, next);
+      return;
+    }
+    this.remove(current);
+  }
+
+  watch<T extends KubeObject>(key: CollectionKey, onEvent: (event: WatchEvent<T>) => void): Unsubscribe {
+    const watcher: Watcher = { key, onEvent: onEvent as (e: WatchEvent) => void };
+    const existing = [...this.objects.values()].filter((o) => sameCollection(key, o)).map(clone);
+    this.watchers.add(watcher);
+    queueMicrotask(() => {
+      for (const object of existing)
+        if (this.watchers.has(watcher)) watcher.onEvent({ type: 'ADDED', object });
+    });
+    return () => this.watchers.delete(watcher);
+  }
+
+  /** Every stored object, for assertions in tests. */
+  snapshot(): KubeObject[] {
+    return [...this.objects.values()].map(clone);
+  }
+
+  private mustGet(key: ObjectKey, resourceVersion: string | undefined): KubeObject {
+    const current = this.objects.get(storeKey(key));
+    if (!current) throw new NotFoundError(`${describeKey(key)} not found`);
+    if (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion) {
+      throw new ConflictError(
+        `Operation cannot be fulfilled on ${describeKey(key)}: the object has been modified; please apply your changes to the latest version and try again`,
+      );
+    }
+    return current;
+  }
+
+  /** Fields a patch may not change. */
+  private keepIdentity(current: KubeObject, next: KubeObject): void {
+    next.apiVersion = current.apiVersion;
+    next.kind = current.kind;
+    next.metadata.name = current.metadata.name;
+    next.metadata.namespace = current.metadata.namespace;
+    next.metadata.uid = current.metadata.uid;
+    next.metadata.creationTimestamp = current.metadata.creationTimestamp;
+    next.metadata.generation = current.metadata.generation;
+    if (current.metadata.deletionTimestamp)
+      next.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+    else delete next.metadata.deletionTimestamp;
+    (next as { status?: unknown }).status = (current as { status?: unknown }).status;
+    if ((next as { status?: unknown }).status === undefined) delete (next as { status?: unknown }).status;
+  }
+
+  /** Stores a changed object: a no-op write keeps the resourceVersion, as the API server does. */
+  private commit(current: KubeObject, next: KubeObject): KubeObject {
+    delete next.metadata.resourceVersion;
+    const before = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
+    if (JSON.stringify(before) === JSON.stringify(next)) return current;
+    if (specPart(current) !== specPart(next))
+      next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    next.metadata.resourceVersion = this.nextRevision();
+    if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
+      this.remove(next);
+      return next;
+    }
+    this.objects.set(storeKey(keyOf(next)), next);
+    this.emit('MODIFIED', next);
+    return next;
+  }
+
+  private remove(obj: KubeObject): void {
+    this.objects.delete(storeKey(keyOf(obj)));
+    this.emit('DELETED', obj);
+    const uid = obj.metadata.uid;
+    const dependents = [...this.objects.values()].filter((o) =>
+      o.metadata.ownerReferences?.some((ref) => ref.uid === uid),
+    );
+    for (const d of dependents) void this.delete(keyOf(d)).catch(() => undefined);
+  }
+
+  private nextRevision(): string {
+    this.revision += 1;
+    return String(this.revision);
+  }
+
+  private emit(type: WatchEvent['type'], obj: KubeObject): void {
+    const snapshot = clone(obj);
+    for (const w of this.watchers) {
+      if (sameCollection(w.key, snapshot)) queueMicrotask(() => w.onEvent({ type, object: clone(snapshot) }));
+    }
+  }
+}

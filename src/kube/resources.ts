@@ -1,0 +1,123 @@
+/**
+ * Typed views of the Kubernetes objects Fledge reads and writes. Only the fields Fledge uses are
+ * typed; everything else is carried through untouched.
+ */
+import type { KubeObject, ObjectKey } from './cluster.js';
+
+export interface Container {
+  name: string;
+  image?: string;
+  env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+  envFrom?: {
+    configMapRef?: { name: string; optional?: boolean };
+    secretRef?: { name: string; optional?: boolean };
+  }[];
+  ports?: { name?: string; containerPort: number; protocol?: string }[];
+  [key: string]: unknown;
+}
+
+export interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  volumes?: {
+    name: string;
+    configMap?: { name: string; [key: string]: unknown };
+    secret?: { secretName: string; [key: string]: unknown };
+    projected?: { sources?: { configMap?: { name: string }; secret?: { name: string } }[] };
+    [key: string]: unknown;
+  }[];
+  [key: string]: unknown;
+}
+
+export interface PodTemplateSpec {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: PodSpec;
+}
+
+export interface DeploymentCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface Deployment extends KubeObject {
+  spec: {
+    replicas?: number;
+    selector: { matchLabels?: Record<string, string> };
+    template: PodTemplateSpec;
+    [key: string]: unknown;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+    conditions?: DeploymentCondition[];
+  };
+}
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+  appProtocol?: string;
+}
+
+export interface Service extends KubeObject {
+  spec: {
+    type?: string;
+    selector?: Record<string, string>;
+    ports: ServicePort[];
+    [key: string]: unknown;
+  };
+}
+
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
+export interface Secret extends KubeObject {
+  type?: string;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+/** An `events.k8s.io/v1` Event. */
+export interface KubeEvent extends KubeObject {
+  eventTime: string;
+  reportingController: string;
+  reportingInstance: string;
+  action: string;
+  reason: string;
+  note: string;
+  type: 'Normal' | 'Warning';
+  regarding: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string };
+}
+
+export const API = {
+  deployment: { apiVersion: 'apps/v1', kind: 'Deployment' },
+  service: { apiVersion: 'v1', kind: 'Service' },
+  configMap: { apiVersion: 'v1', kind: 'ConfigMap' },
+  secret: { apiVersion: 'v1', kind: 'Secret' },
+  event: { apiVersion: 'events.k8s.io/v1', kind: 'Event' },
+  lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },
+  canary: { apiVersion: 'fledge.dev/v1alpha1', kind: 'Canary' },
+  metricTemplate: { apiVersion: 'fledge.dev/v1alpha1', kind: 'MetricTemplate' },
+  alertProvider: { apiVersion: 'fledge.dev/v1alpha1', kind: 'AlertProvider' },
+  virtualService: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' },
+  destinationRule: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+} as const;
+
+/** Builds an {@link ObjectKey} from one of the {@link API} entries. */
+export function objectKey(
+  kind: { apiVersion: string; kind: string },
+  namespace: string,
+  name: string,
+): ObjectKey {
+  return { apiVersion: kind.apiVersion, kind: kind.kind, namespace, name };
+}

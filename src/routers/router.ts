@@ -1,0 +1,43 @@
+/**
+ * The router port: how Fledge splits traffic between the primary and the canary. One
+ * implementation per mesh or ingress (`istio.ts`, later `linkerd.ts`, `gateway-api.ts`, ...),
+ * chosen by `factory.ts`.
+ */
+import type { ResolvedCanary } from '../api/defaults.js';
+
+/** A traffic split. Weights are percentages and add up to 100. */
+export interface Routes {
+  primary: number;
+  canary: number;
+  /** Whether primary traffic is mirrored to the canary (blue/green with `analysis.mirror`). */
+  mirrored: boolean;
+}
+
+/** Everything a router needs to know about the workloads behind the routes. */
+export interface RouteTargets {
+  /**
+   * Subset routing (`service.subsetRouting`): the pod labels that select each version. Host routing
+   * ignores them (each version has its own service).
+   */
+  primaryLabels: Record<string, string>;
+  canaryLabels: Record<string, string>;
+}
+
+export interface Router {
+  /**
+   * Creates or updates the mesh objects to match the Canary spec (hosts, gateways, retries, traffic
+   * policy, ...) while keeping the current weights. Writes nothing when they already match.
+   */
+  reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void>;
+  /** Reads the current split from the mesh objects. */
+  getRoutes(canary: ResolvedCanary): Promise<Routes>;
+  /** Sets the split; writes nothing when the mesh objects already say so. */
+  setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void>;
+  /** Restores what the user had before Fledge took over (`revertOnDeletion`). */
+  finalize(canary: ResolvedCanary): Promise<void>;
+}
+
+/** The router for a provider is missing or the mesh objects are not as Fledge left them. */
+export class RouterError extends Error {
+  override name = 'RouterError';
+}

@@ -1,0 +1,53 @@
+/**
+ * The workload port: primary/canary Deployments and the services in front of them, as the
+ * reconciler sees them. `deployment-controller.ts` implements it for Deployment targets.
+ */
+import type { ResolvedCanary } from '../api/defaults.js';
+
+/** Whether a workload can take traffic, and if not whether waiting can help. */
+export interface Readiness {
+  ready: boolean;
+  /** False when waiting cannot help (the progress deadline was exceeded): roll back. */
+  retriable: boolean;
+  message: string;
+}
+
+/** What one tick learns about the workloads. */
+export interface WorkloadObservation {
+  /** Revision of the target: a hash of its pod template and the checksums of its tracked configs. */
+  revision: string;
+  /** `configmap/NAME` or `secret/NAME` to checksum, for everything the target's pod spec references. */
+  trackedConfigs: Record<string, string>;
+  /** Replicas the target (canary) Deployment asks for now. */
+  canaryReplicas: number;
+  primary: Readiness;
+  canary: Readiness;
+  /** Labels selecting each version's pods (for subset routing). */
+  primaryLabels: Record<string, string>;
+  canaryLabels: Record<string, string>;
+}
+
+export interface WorkloadController {
+  /**
+   * Ensures `<target>-primary` and the services `<svc>`, `<svc>-primary`, `<svc>-canary` exist and
+   * match the spec. On first initialisation the primary gets the target's template (and `-primary`
+   * copies of its configs). Writes nothing when everything already matches.
+   * Throws {@link TargetNotFoundError} when the target is missing.
+   */
+  reconcile(canary: ResolvedCanary): Promise<void>;
+  /** Reads revision, configs and readiness of both versions. */
+  observe(canary: ResolvedCanary): Promise<WorkloadObservation>;
+  /** Copies the target's pod template (and config copies) to the primary. */
+  promote(canary: ResolvedCanary): Promise<void>;
+  /** Scales the target (canary) up for analysis: to the primary's replica count, at least 1. */
+  scaleCanaryUp(canary: ResolvedCanary): Promise<void>;
+  /** Scales the target (canary) to zero. */
+  scaleCanaryToZero(canary: ResolvedCanary): Promise<void>;
+  /** `revertOnDeletion`: scales the target back up and points the apex service at it. */
+  finalize(canary: ResolvedCanary): Promise<void>;
+}
+
+/** The Canary's `targetRef` names a workload that does not exist. */
+export class TargetNotFoundError extends Error {
+  override name = 'TargetNotFoundError';
+}
