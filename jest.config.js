@@ -1,6 +1,6 @@
 /** Jest runs TypeScript as ESM (client-node 1.x is ESM-only); type checking is `npm run typecheck`. */
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -16,6 +16,17 @@ export interface Readiness {
 export interface WorkloadObservation {
   /** Revision of the target: a hash of its pod template and the checksums of its tracked configs. */
   revision: string;
+  /**
+   * The target revision the primary was last given (by creation or `promote`), comparable with
+   * `revision`; undefined when the primary is missing or was not made by Fledge.
+   */
+  primaryRevision: string | undefined;
+  /**
+   * The revision the primary was last promoted to (recorded on the primary by `promote`), or
+   * undefined when unknown. Promotion is complete when it equals the analysed revision and the
+   * primary is ready.
+   */
+  primaryRevision: string | undefined;
   /** `configmap/NAME` or `secret/NAME` to checksum, for everything the target's pod spec references. */
   trackedConfigs: Record<string, string>;
   /** Replicas the target (canary) Deployment asks for now. */
@@ -50,4 +61,20 @@ export interface WorkloadController {
 /** The Canary's `targetRef` names a workload that does not exist. */
 export class TargetNotFoundError extends Error {
   override name = 'TargetNotFoundError';
+}
+
+/**
+ * The target (or the Canary's service settings) cannot be managed as asked: the message names the
+ * field and what to change. Waiting does not help until the user changes something.
+ */
+export class InvalidTargetError extends Error {
+  override name = 'InvalidTargetError';
+}
+
+/**
+ * A ConfigMap or Secret the target requires does not exist, so the primary cannot be given a copy
+ * of it. The message names the object and the field that references it.
+ */
+export class ConfigNotFoundError extends Error {
+  override name = 'ConfigNotFoundError';
 }

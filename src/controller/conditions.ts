@@ -1,0 +1,64 @@
+/** The `Promoted` condition, as Flagger keeps it: one condition whose reason is the phase. */
+import type { CanaryStatus } from '../api/schema/canary.js';
+
+type Condition = NonNullable<CanaryStatus['conditions']>[number];
+
+const MESSAGES: Partial<Record<NonNullable<CanaryStatus['phase']>, [Condition['status'], string]>> = {
+  Initializing: ['Unknown', 'Installation in progress.'],
+  Initialized: ['True', 'Deployment initialization completed.'],
+  Waiting: ['Unknown', 'Waiting for approval.'],
+  Progressing: ['Unknown', 'New revision detected, progressing canary analysis.'],
+  WaitingPromotion: ['Unknown', 'Waiting for approval.'],
+  Promoting: ['Unknown', 'Canary analysis completed, starting primary rolling update.'],
+  Finalising: ['Unknown', 'Canary analysis completed, routing all traffic to primary.'],
+  Succeeded: ['True', 'Canary analysis completed successfully, promotion finished.'],
+  Failed: ['False', 'Canary analysis failed, Deployment scaled to zero.'],
+  Terminating: ['Unknown', 'Canary is being deleted.'],
+  Terminated: ['Unknown', 'Canary deleted.'],
+};
+
+/** Sets or replaces the Promoted condition for the status's phase; other conditions are kept. */
+export function withPromotedCondition(status: CanaryStatus, now: Date): CanaryStatus {
+  const phase = status.phase;
+  if (!phase) return status;
+  const [state, message] = MESSAGES[phase] ?? ['Unknown', phase];
+  const existing = status.conditions?.find((c) => c.type === 'Promoted');
+  if (existing && existing.reason === phase && existing.status === state) return status;
+  const next: Condition = {
+    type: 'Promoted',
+    status: state,
+    reason: phase,
+    message,
+    lastUpdateTime: now.toISOString(),
+    lastTransitionTime:
+      existing?.status === state ? (existing.lastTransitionTime ?? now.toISOString()) : now.toISOString(),
+  };
+  return { ...status, conditions: [...(status.conditions ?? []).filter((c) => c.type !== 'Promoted'), next] };
+}
+
+/** Sets or clears Fledge's `Reconciled` condition, which names why a canary cannot progress. */
+export function withReconciledCondition(
+  status: CanaryStatus,
+  now: Date,
+  problem: { reason: string; message: string } | undefined,
+): CanaryStatus {
+  const existing = status.conditions?.find((c) => c.type === 'Reconciled');
+  const state: Condition['status'] = problem ? 'False' : 'True';
+  const reason = problem?.reason ?? 'Reconciled';
+  const message = problem?.message ?? 'Workloads, services and routes are in place.';
+  if (existing && existing.status === state && existing.reason === reason && existing.message === message)
+    return status;
+  const next: Condition = {
+    type: 'Reconciled',
+    status: state,
+    reason,
+    message,
+    lastUpdateTime: now.toISOString(),
+    lastTransitionTime:
+      existing?.status === state ? (existing.lastTransitionTime ?? now.toISOString()) : now.toISOString(),
+  };
+  return {
+    ...status,
+    conditions: [...(status.conditions ?? []).filter((c) => c.type !== 'Reconciled'), next],
+  };
+}

@@ -1,0 +1,299 @@
+/**
+ * One tick of one canary: observe, decide, persist, act.
+ *
+ * The persisted status is the commit point. It is written once per tick, only if it changed, with
+ * the resourceVersion the tick read as a precondition: two ticks racing on one canary (two
+ * replicas, or a restart) cannot both advance it, because the loser's status write fails with a
+ * conflict before it has changed anything, and it re-decides from fresh state on its next tick.
+ * Routing and scaling are then brought to what the persisted status implies (`weights.ts`); they
+ * are idempotent and re-applied on every tick, so a crash between the status write and the route
+ * write is repaired by the next tick without skipping or repeating a step.
+ */
+import jsonMergePatch from 'json-merge-patch';
+import type { Logger } from 'pino';
+import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
+import type { Canary, CanaryStatus, CheckResult } from '../api/schema/canary.js';
+import { formatFieldError, validateDocument } from '../api/validate.js';
+import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
+import { API } from '../kube/resources.js';
+import type { WebhookPayload } from '../hooks/webhook.js';
+import type { Router } from '../routers/router.js';
+import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
+import { TargetNotFoundError } from '../workloads/workload.js';
+import { withReconciledCondition } from './conditions.js';
+import { decide } from './decide.js';
+import type { EventRecorder } from './event-recorder.js';
+import { EventReasons, LogKeys } from './events.js';
+import { planObservations } from './plan.js';
+import type { Checks, Notifications } from './ports.js';
+import type { Decision, EventEffect, GateAnswers } from './types.js';
+import { canaryShouldRun, routesFor } from './weights.js';
+
+/** Finalizer Fledge puts on Canaries with `revertOnDeletion`. */
+export const FINALIZER = 'fledge.dev/finalizer';
+
+export interface ReconcilerOptions {
+  cluster: Cluster;
+  workloads: WorkloadController;
+  /** Returns the router for a provider; throws for an unsupported one. */
+  routerFor: (provider: string) => Router;
+  checks: Checks;
+  notifications: Notifications;
+  events: EventRecorder;
+  now: () => Date;
+  logger: Logger;
+  resolve: ResolveOptions;
+}
+
+/** How a tick ended. */
+export interface TickResult {
+  /** The phase after the tick; undefined when the Canary is gone or invalid. */
+  phase: CanaryStatus['phase'];
+  /** The status write lost a race: the caller should tick again soon. */
+  conflict?: boolean;
+  /** Why the tick could not complete (also recorded as a condition or an Event). */
+  error?: Error;
+}
+
+/** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
+export class Reconciler {
+  constructor(private readonly o: ReconcilerOptions) {}
+
+  /** Runs one tick for the Canary `namespace/name`. Never throws: failures are returned and recorded. */
+  async reconcileOnce(namespace: string, name: string): Promise<TickResult> {
+    const key: ObjectKey = { ...API.canary, namespace, name };
+    const log = this.o.logger.child({ [LogKeys.canary]: `${namespace}/${name}` });
+    const started = Date.now();
+    try {
+      const object = await this.o.cluster.get<Canary>(key);
+      if (!object) return { phase: undefined };
+      const result = await this.tick(key, object, log);
+      log.debug({ [LogKeys.phase]: result.phase, [LogKeys.durationMs]: Date.now() - started }, 'tick done');
+      return result;
+    } catch (err) {
+      if (err instanceof ConflictError) {
+        log.info('canary changed during the tick; deciding again on fresh state');
+        return { phase: undefined, conflict: true };
+      }
+      const error = err instanceof Error ? err : new Error(String(err));
+      log.error({ [LogKeys.err]: error }, 'tick failed');
+      return { phase: undefined, error };
+    }
+  }
+
+  private async tick(key: ObjectKey, object: Canary, log: Logger): Promise<TickResult> {
+    const now = this.o.now();
+    const status: CanaryStatus = object.status ?? {};
+    const invalid = validateDocument(object);
+    if (invalid.length > 0) {
+      const message = invalid.map(formatFieldError).join('; ');
+      await this.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });
+      return { phase: status.phase, error: new Error(message) };
+    }
+    const canary = resolveCanary(object, this.o.resolve);
+    if (object.metadata.deletionTimestamp) return this.finalize(key, canary, object, log);
+    await this.ensureFinalizer(key, canary, object);
+    if (canary.suspend) {
+      log.debug('suspended; skipping');
+      return { phase: status.phase };
+    }
+
+    let router: Router;
+    let workload: WorkloadObservation;
+    try {
+      router = this.o.routerFor(canary.provider);
+      await this.o.workloads.reconcile(canary);
+      workload = await this.o.workloads.observe(canary);
+      await router.reconcile(canary, {
+        primaryLabels: workload.primaryLabels,
+        canaryLabels: workload.canaryLabels,
+      });
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      const reason =
+        err instanceof TargetNotFoundError ? EventReasons.TargetNotFound : EventReasons.ReconcileError;
+      await this.reportProblem(key, object, status, { reason, message: error.message });
+      return { phase: status.phase, error };
+    }
+
+    const routes = await router.getRoutes(canary);
+    const payload = this.payload(canary, status, workload.revision);
+    const { gates, checks } = await this.gather(canary, status, workload, payload);
+    const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
+    const next = withReconciledCondition(decision.status, now, undefined);
+
+    await this.persistStatus(key, object, status, next);
+    this.logDecision(log, status, next);
+    await this.act(canary, next, router);
+    await this.emit(canary, decision, { ...payload, phase: next.phase ?? payload.phase });
+    return { phase: next.phase };
+  }
+
+  /** Asks the gates and runs the checks the plan names, concurrently. */
+  private async gather(
+    canary: ResolvedCanary,
+    status: CanaryStatus,
+    workload: WorkloadObservation,
+    payload: WebhookPayload,
+  ): Promise<{ gates: GateAnswers; checks: CheckResult[] | undefined }> {
+    const plan = planObservations({ canary, status, workload });
+    const c = this.o.checks;
+    const [confirmRollout, rollback, confirmTrafficIncrease, confirmPromotion, checks] = await Promise.all([
+      plan.confirmRollout ? c.gate(canary, 'confirm-rollout', payload) : undefined,
+      plan.rollback ? c.gate(canary, 'rollback', payload) : undefined,
+      plan.confirmTrafficIncrease ? c.gate(canary, 'confirm-traffic-increase', payload) : undefined,
+      plan.confirmPromotion ? c.gate(canary, 'confirm-promotion', payload) : undefined,
+      plan.checks === 'pre-rollout'
+        ? c.preRollout(canary, payload)
+        : plan.checks === 'analysis'
+          ? c.analysis(canary, payload)
+          : undefined,
+    ]);
+    const gates: GateAnswers = {};
+    if (confirmRollout) gates.confirmRollout = confirmRollout;
+    if (rollback) gates.rollback = rollback;
+    if (confirmTrafficIncrease) gates.confirmTrafficIncrease = confirmTrafficIncrease;
+    if (confirmPromotion) gates.confirmPromotion = confirmPromotion;
+    return { gates, checks };
+  }
+
+  /** The commit point of a tick: see the module comment. */
+  private async persistStatus(
+    key: ObjectKey,
+    object: Canary,
+    before: CanaryStatus,
+    after: CanaryStatus,
+  ): Promise<void> {
+    const patch = jsonMergePatch.generate(before, after);
+    if (patch === undefined) return;
+    const options = object.metadata.resourceVersion
+      ? { resourceVersion: object.metadata.resourceVersion }
+      : {};
+    const written = await this.o.cluster.patchStatus<Canary>(key, patch as Record<string, unknown>, options);
+    object.metadata.resourceVersion = written.metadata.resourceVersion;
+  }
+
+  /**
+   * Brings scaling and routing to what the status implies. Order matters: the canary is scaled up
+   * before it gets traffic, and loses its traffic before it is scaled down.
+   */
+  private async act(canary: ResolvedCanary, status: CanaryStatus, router: Router): Promise<void> {
+    const running = canaryShouldRun(status.phase);
+    if (running) await this.o.workloads.scaleCanaryUp(canary);
+    if (status.phase === 'Promoting') await this.o.workloads.promote(canary);
+    await router.setRoutes(canary, routesFor(canary, status));
+    // The target keeps serving until the primary is ready during initialisation.
+    if (!running && status.phase !== 'Initializing' && status.phase !== undefined) {
+      await this.o.workloads.scaleCanaryToZero(canary);
+    }
+  }
+
+  /** Events, alerts and post-rollout hooks; each failure is logged, never fails the tick. */
+  private async emit(canary: ResolvedCanary, decision: Decision, payload: WebhookPayload): Promise<void> {
+    for (const event of decision.events) await this.record(canary, event, payload);
+    for (const alert of decision.alerts) await this.o.notifications.alert(canary, alert);
+    if (decision.postRollout)
+      await this.o.notifications.postRollout(canary, { ...payload, phase: decision.postRollout });
+  }
+
+  private async record(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void> {
+    const log = this.o.logger.child({ [LogKeys.canary]: `${canary.namespace}/${canary.name}` });
+    log[event.type === 'Warning' ? 'warn' : 'info']({ [LogKeys.reason]: event.reason }, event.message);
+    try {
+      await this.o.events.record(canary, event);
+    } catch (err) {
+      log.warn({ [LogKeys.err]: err }, 'could not record Event');
+    }
+    await this.o.notifications.event(canary, event, payload);
+  }
+
+  /**
+   * Records why a canary cannot be reconciled as its Reconciled condition and, when that is news,
+   * as a Warning Event. Routing and workloads are left as they are: nothing half-applied.
+   */
+  private async reportProblem(
+    key: ObjectKey,
+    object: Canary,
+    status: CanaryStatus,
+    problem: { reason: (typeof EventReasons)[keyof typeof EventReasons]; message: string },
+  ): Promise<void> {
+    const next = withReconciledCondition(status, this.o.now(), problem);
+    if (next === status) return;
+    await this.o.cluster.patchStatus(
+      key,
+      { conditions: next.conditions ?? [] },
+      {
+        ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
+      },
+    );
+    const ref = { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' };
+    try {
+      await this.o.events.record(ref, { type: 'Warning', reason: problem.reason, message: problem.message });
+    } catch (err) {
+      this.o.logger.warn({ [LogKeys.err]: err }, 'could not record Event');
+    }
+  }
+
+  private async ensureFinalizer(key: ObjectKey, canary: ResolvedCanary, object: Canary): Promise<void> {
+    const finalizers = object.metadata.finalizers ?? [];
+    const has = finalizers.includes(FINALIZER);
+    if (canary.revertOnDeletion === has) return;
+    const next = has ? finalizers.filter((f) => f !== FINALIZER) : [...finalizers, FINALIZER];
+    const written = await this.o.cluster.patch<Canary>(
+      key,
+      { metadata: { finalizers: next } },
+      {
+        ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
+      },
+    );
+    object.metadata.resourceVersion = written.metadata.resourceVersion;
+    object.metadata.finalizers = next;
+  }
+
+  /** `revertOnDeletion`: restore the target and the routes, then let the Canary go. */
+  private async finalize(
+    key: ObjectKey,
+    canary: ResolvedCanary,
+    object: Canary,
+    log: Logger,
+  ): Promise<TickResult> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return { phase: object.status?.phase };
+    if (object.status?.phase !== 'Terminating') {
+      await this.persistStatus(key, object, object.status ?? {}, { ...object.status, phase: 'Terminating' });
+    }
+    await this.o.workloads.finalize(canary);
+    await this.o.routerFor(canary.provider).finalize(canary);
+    await this.o.cluster.patch(key, { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } });
+    log.info('finalized: target and routes restored');
+    await this.record(
+      canary,
+      {
+        type: 'Normal',
+        reason: EventReasons.Finalized,
+        message: `Restored ${canary.names.target} and routes of ${canary.namespace}/${canary.name}`,
+      },
+      this.payload(canary, object.status ?? {}, ''),
+    );
+    return { phase: 'Terminated' };
+  }
+
+  private payload(canary: ResolvedCanary, status: CanaryStatus, revision: string): WebhookPayload {
+    return {
+      name: canary.name,
+      namespace: canary.namespace,
+      phase: status.phase ?? 'Initializing',
+      checksum: revision,
+      metadata: {},
+    };
+  }
+
+  private logDecision(log: Logger, before: CanaryStatus, after: CanaryStatus): void {
+    if (before.phase !== after.phase || before.canaryWeight !== after.canaryWeight) {
+      log.info(
+        { [LogKeys.phase]: after.phase, [LogKeys.weight]: after.canaryWeight, from: before.phase },
+        `${before.phase ?? 'new'} -> ${after.phase} at weight ${after.canaryWeight ?? 0}`,
+      );
+    }
+  }
+}

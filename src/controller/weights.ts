@@ -1,0 +1,45 @@
+/**
+ * Weight maths as plain functions. The routes and the canary's scale are derived from the
+ * persisted status on every tick (level-triggered), so a write that failed, or a GitOps tool that
+ * reverted the weights, is corrected by the next tick.
+ */
+import type { ResolvedCanary } from '../api/defaults.js';
+import type { CanaryStatus, Phase } from '../api/schema/canary.js';
+import type { Routes } from '../routers/router.js';
+
+/** The weight after `current` in the canary schedule; `current` itself when at or past the end. */
+export function nextWeight(steps: readonly number[], current: number): number {
+  return steps.find((w) => w > current) ?? current;
+}
+
+/** Canary weight while promoting with `stepWeightPromotion`: the primary gains `step` per tick. */
+export function nextPromotionWeight(current: number, step: number | undefined): number {
+  if (!step) return 0;
+  return Math.max(0, current - step);
+}
+
+/** Phases in which the canary (target) Deployment runs pods. */
+const CANARY_RUNNING: ReadonlySet<Phase> = new Set(['Progressing', 'WaitingPromotion', 'Promoting']);
+
+/** Whether the target Deployment should be scaled up in this phase (otherwise it is scaled to zero). */
+export function canaryShouldRun(phase: Phase | undefined): boolean {
+  return phase !== undefined && CANARY_RUNNING.has(phase);
+}
+
+/** The split the mesh must carry for a status: the single source of truth for routing. */
+export function routesFor(canary: ResolvedCanary, status: CanaryStatus): Routes {
+  const phase = status.phase;
+  const weight = canaryShouldRun(phase) ? (status.canaryWeight ?? 0) : 0;
+  const analysing = phase === 'Progressing' || phase === 'WaitingPromotion';
+  const mirrored =
+    analysing &&
+    canary.analysis.strategy === 'blue-green' &&
+    canary.analysis.mirror &&
+    (status.iterations ?? 0) > 0;
+  return { primary: 100 - weight, canary: weight, mirrored };
+}
+
+/** True when two splits are the same. */
+export function sameRoutes(a: Routes, b: Routes): boolean {
+  return a.primary === b.primary && a.canary === b.canary && a.mirrored === b.mirrored;
+}
