@@ -1,0 +1,103 @@
+/**
+ * The Istio router: a VirtualService `<apex>` splitting traffic between primary and canary, and
+ * DestinationRules carrying `service.trafficPolicy` (see `istio-objects.ts` for their shape in host
+ * and subset mode). Reads and writes go through the {@link Cluster} port; every write is a create
+ * or a JSON merge patch of the fields Fledge owns, made only when they differ from what is stored,
+ * so a tick where nothing changes writes nothing and a split reverted by someone else (a GitOps
+ * tool) is set back by the next `setRoutes`.
+ *
+ * Deletion (`finalize`, called for `revertOnDeletion`): a VirtualService or DestinationRule the user
+ * had before Fledge took it over is restored from its saved original. A VirtualService Fledge created
+ * is not deleted (the garbage collector removes it with the Canary, together with the services it
+ * points at); until then it sends 100% of traffic to the primary.
+ */
+import type { ResolvedCanary } from '../api/defaults.js';
+import { describeKey, type Cluster } from '../kube/cluster.js';
+import { API, objectKey } from '../kube/resources.js';
+import {
+  INITIAL_ROUTES,
+  buildDestinationRules,
+  buildVirtualService,
+  checkRoutes,
+  readRoutes,
+  type DestinationRule,
+  type VirtualService,
+} from './istio-objects.js';
+import { applyOwnedObject, isControlledBy, restoreOriginal } from './owned-object.js';
+import { RouterError, type RouteTargets, type Router, type Routes } from './router.js';
+
+export interface IstioRouterOptions {
+  /** Where the VirtualService and DestinationRules are read and written. */
+  cluster: Cluster;
+}
+
+/** {@link Router} for Istio (`provider: istio`), over `networking.istio.io/v1`. */
+export class IstioRouter implements Router {
+  private readonly cluster: Cluster;
+
+  constructor(options: IstioRouterOptions) {
+    if (!options?.cluster) throw new RouterError('IstioRouter: options.cluster is required');
+    this.cluster = options.cluster;
+  }
+
+  /**
+   * Creates or updates the DestinationRules and the VirtualService from the Canary spec. The split
+   * stored in the VirtualService is kept; a new VirtualService (or one taken over from the user)
+   * starts at primary 100 / canary 0.
+   */
+  async reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void> {
+    // Built (and checked) before any write, so bad input changes nothing.
+    const rules = buildDestinationRules(canary, targets);
+    for (const rule of rules) {
+      await applyOwnedObject(this.cluster, canary, rule, await this.cluster.get<DestinationRule>(rule.key));
+    }
+    const current = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
+    const routes = (current && readRoutes(canary, current)) ?? INITIAL_ROUTES;
+    await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, routes), current);
+  }
+
+  /** The split stored in the VirtualService, read from the route Fledge owns. */
+  async getRoutes(canary: ResolvedCanary): Promise<Routes> {
+    const key = this.virtualServiceKey(canary);
+    const vs = await this.cluster.get<VirtualService>(key);
+    if (!vs) throw new RouterError(`${describeKey(key)} not found`);
+    const routes = readRoutes(canary, vs);
+    if (!routes) {
+      throw new RouterError(
+        `${describeKey(key)} has no http route to the canary (${canary.names.canaryService}): it is not as Fledge left it`,
+      );
+    }
+    return routes;
+  }
+
+  /** Sets the split (creating the VirtualService when missing); writes nothing when it already says so. */
+  async setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void> {
+    checkRoutes(canary, routes);
+    const current = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
+    await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, routes), current);
+  }
+
+  /**
+   * Restores every object taken over from the user; a VirtualService Fledge created is left routing
+   * 100% to the primary. Objects Fledge neither created nor took over are not touched.
+   */
+  async finalize(canary: ResolvedCanary): Promise<void> {
+    const vsKey = this.virtualServiceKey(canary);
+    const vs = await this.cluster.get<VirtualService>(vsKey);
+    if (vs && !(await restoreOriginal(this.cluster, vs)) && isControlledBy(vs, canary)) {
+      await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, INITIAL_ROUTES), vs);
+    }
+    // Both modes' names: the mode may have changed since an object was taken over.
+    const ruleNames = [canary.names.apex, canary.names.primaryService, canary.names.canaryService];
+    for (const name of ruleNames) {
+      const rule = await this.cluster.get<DestinationRule>(
+        objectKey(API.destinationRule, canary.namespace, name),
+      );
+      if (rule) await restoreOriginal(this.cluster, rule);
+    }
+  }
+
+  private virtualServiceKey(canary: ResolvedCanary) {
+    return objectKey(API.virtualService, canary.namespace, canary.names.apex);
+  }
+}

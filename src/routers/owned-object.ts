@@ -1,0 +1,251 @@
+/**
+ * Writing the mesh objects a router owns, for any mesh: create when missing, otherwise a JSON merge
+ * patch of only the fields Fledge owns, and only when they differ from what is stored. Objects the
+ * user made before Fledge arrived are taken over with their original saved in an annotation, so
+ * that {@link restoreOriginal} can put them back.
+ *
+ * Ownership rules:
+ * - an object Fledge creates carries a controller ownerReference to its Canary (garbage collected
+ *   with it);
+ * - an object controlled by a Canary of the same name but another uid (a deleted and recreated
+ *   Canary) is adopted: the stale reference is replaced;
+ * - an object with no controller is the user's: it is taken over WITHOUT an ownerReference, so
+ *   deleting the Canary never deletes the user's object; its original labels, annotations and spec
+ *   are saved once in {@link ORIGINAL_CONFIGURATION_ANNOTATION};
+ * - an object controlled by anything else is refused with a {@link RouterError}.
+ */
+import {
+  describeKey,
+  keyOf,
+  type Cluster,
+  type KubeObject,
+  type MergePatch,
+  type ObjectKey,
+  type OwnerReference,
+} from '../kube/cluster.js';
+import { API } from '../kube/resources.js';
+import { RouterError } from './router.js';
+
+/** Holds the user's object as it was before Fledge took it over (JSON of {@link SavedOriginal}). */
+export const ORIGINAL_CONFIGURATION_ANNOTATION = 'fledge.dev/original-configuration';
+
+/** kubectl's copy of the applied object: left where it is, never duplicated into the saved original. */
+const KUBECTL_LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** What {@link ORIGINAL_CONFIGURATION_ANNOTATION} holds. */
+export interface SavedOriginal {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  spec: Record<string, unknown>;
+}
+
+/** A mesh object with a spec, as read from the cluster. */
+export interface SpecObject extends KubeObject {
+  spec?: Record<string, unknown>;
+}
+
+/** The part of an object Fledge owns and wants to be so. */
+export interface DesiredObject {
+  key: ObjectKey;
+  /** Added to the object's labels (other labels are left alone). */
+  labels: Record<string, string>;
+  /** Added to the object's annotations (other annotations are left alone). */
+  annotations: Record<string, string>;
+  /** The owned spec fields; an owned field missing here is removed from the object. */
+  spec: Record<string, unknown>;
+  /** Top-level spec fields Fledge owns; every other spec field is the user's and is never touched. */
+  ownedSpecFields: readonly string[];
+}
+
+/** The Canary that owns the objects. */
+export interface OwnerCanary {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** The controller ownerReference from a generated object to its Canary. */
+export function canaryOwnerReference(canary: OwnerCanary): OwnerReference {
+  if (!canary.uid) {
+    throw new RouterError(
+      `Canary ${canary.namespace}/${canary.name} has no metadata.uid: cannot own objects`,
+    );
+  }
+  return {
+    apiVersion: API.canary.apiVersion,
+    kind: API.canary.kind,
+    name: canary.name,
+    uid: canary.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function isFledgeCanary(ref: OwnerReference): boolean {
+  return ref.kind === API.canary.kind && ref.apiVersion.split('/')[0] === API.canary.apiVersion.split('/')[0];
+}
+
+/** Whether the object is controlled by this Canary (Fledge created or adopted it). */
+export function isControlledBy(object: KubeObject, canary: OwnerCanary): boolean {
+  return (object.metadata.ownerReferences ?? []).some(
+    (ref) => ref.controller === true && isFledgeCanary(ref) && ref.uid === canary.uid,
+  );
+}
+
+/** Deep equality of JSON values; a key holding `undefined` counts as absent. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => deepEqual(item, b[i]));
+  }
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
+  for (const key of keys) if (!deepEqual(ra[key], rb[key])) return false;
+  return true;
+}
+
+/** The keys of `desired` whose value differs in `stored`, as a merge patch; undefined when none. */
+function mapPatch(
+  stored: Record<string, string> | undefined,
+  desired: Record<string, string>,
+): Record<string, string> | undefined {
+  const changed = Object.entries(desired).filter(([k, v]) => stored?.[k] !== v);
+  return changed.length > 0 ? Object.fromEntries(changed) : undefined;
+}
+
+/** How Fledge stands towards an existing object. */
+type Standing = 'controlled' | 'stale-canary' | 'user';
+
+function standingOf(object: KubeObject, canary: OwnerCanary): Standing {
+  const controller = (object.metadata.ownerReferences ?? []).find((ref) => ref.controller === true);
+  if (!controller) return 'user';
+  if (isFledgeCanary(controller) && controller.uid === canary.uid) return 'controlled';
+  if (isFledgeCanary(controller) && controller.name === canary.name) return 'stale-canary';
+  throw new RouterError(
+    `${describeKey(keyOf(object))} is controlled by ${controller.kind} ${controller.name}: Fledge will not take it over`,
+  );
+}
+
+function savedOriginalOf(object: SpecObject): SavedOriginal {
+  const { [KUBECTL_LAST_APPLIED]: _lastApplied, ...annotations } = object.metadata.annotations ?? {};
+  return {
+    ...(object.metadata.labels ? { labels: object.metadata.labels } : {}),
+    ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    spec: object.spec ?? {},
+  };
+}
+
+/**
+ * Brings one object to the desired state: creates it when `current` is undefined, otherwise merge
+ * patches the owned fields that differ. Writes nothing when nothing differs.
+ *
+ * @param current the object as just read from the cluster (undefined: it does not exist)
+ * @returns whether a write was made
+ */
+export async function applyOwnedObject(
+  cluster: Cluster,
+  canary: OwnerCanary,
+  desired: DesiredObject,
+  current: SpecObject | undefined,
+): Promise<boolean> {
+  if (!current) {
+    await cluster.create<SpecObject>({
+      apiVersion: desired.key.apiVersion,
+      kind: desired.key.kind,
+      metadata: {
+        name: desired.key.name,
+        namespace: desired.key.namespace,
+        ...(Object.keys(desired.labels).length > 0 ? { labels: desired.labels } : {}),
+        ...(Object.keys(desired.annotations).length > 0 ? { annotations: desired.annotations } : {}),
+        ownerReferences: [canaryOwnerReference(canary)],
+      },
+      spec: desired.spec,
+    });
+    return true;
+  }
+
+  const standing = standingOf(current, canary);
+  const metadata: Record<string, unknown> = {};
+  const annotations: Record<string, string> = { ...desired.annotations };
+  // Saved once: a later tick must not overwrite the user's original with Fledge's own routes.
+  const takingOver =
+    standing === 'user' && current.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION] === undefined;
+  if (takingOver) annotations[ORIGINAL_CONFIGURATION_ANNOTATION] = JSON.stringify(savedOriginalOf(current));
+  if (standing === 'stale-canary') {
+    metadata.ownerReferences = [
+      ...(current.metadata.ownerReferences ?? []).filter((ref) => ref.controller !== true),
+      canaryOwnerReference(canary),
+    ];
+  }
+  const labelPatch = mapPatch(current.metadata.labels, desired.labels);
+  const annotationPatch = mapPatch(current.metadata.annotations, annotations);
+  if (labelPatch) metadata.labels = labelPatch;
+  if (annotationPatch) metadata.annotations = annotationPatch;
+
+  const spec: Record<string, unknown> = {};
+  for (const field of desired.ownedSpecFields) {
+    const want = desired.spec[field];
+    if (!deepEqual(current.spec?.[field], want)) spec[field] = want ?? null;
+  }
+
+  if (Object.keys(metadata).length === 0 && Object.keys(spec).length === 0) return false;
+  const patch: MergePatch = {};
+  if (Object.keys(metadata).length > 0) patch.metadata = metadata;
+  if (Object.keys(spec).length > 0) patch.spec = spec;
+  // Taking over saves what was read: the precondition makes sure that is still what is stored.
+  const options = takingOver ? { resourceVersion: current.metadata.resourceVersion } : {};
+  await cluster.patch(desired.key, patch, options);
+  return true;
+}
+
+/** Reads and checks the saved original of a taken-over object; undefined when there is none. */
+export function readSavedOriginal(object: KubeObject): SavedOriginal | undefined {
+  const text = object.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION];
+  if (text === undefined) return undefined;
+  let saved: unknown;
+  try {
+    saved = JSON.parse(text);
+  } catch (error) {
+    throw new RouterError(
+      `${describeKey(keyOf(object))}: annotation ${ORIGINAL_CONFIGURATION_ANNOTATION} is not valid JSON`,
+      { cause: error },
+    );
+  }
+  const spec = (saved as { spec?: unknown } | null)?.spec;
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new RouterError(
+      `${describeKey(keyOf(object))}: annotation ${ORIGINAL_CONFIGURATION_ANNOTATION} has no spec object`,
+    );
+  }
+  return saved as SavedOriginal;
+}
+
+/**
+ * Puts a taken-over object back as the user had it (labels, annotations, spec), with a full replace
+ * so that fields Fledge added are gone too.
+ *
+ * @returns false when the object holds no saved original (nothing was restored)
+ */
+export async function restoreOriginal(cluster: Cluster, current: SpecObject): Promise<boolean> {
+  const saved = readSavedOriginal(current);
+  if (!saved) return false;
+  const lastApplied = current.metadata.annotations?.[KUBECTL_LAST_APPLIED];
+  const annotations = {
+    ...(saved.annotations ?? {}),
+    ...(lastApplied !== undefined ? { [KUBECTL_LAST_APPLIED]: lastApplied } : {}),
+  };
+  const { labels: _labels, annotations: _annotations, ...metadata } = current.metadata;
+  await cluster.replace<SpecObject>({
+    ...current,
+    metadata: {
+      ...metadata,
+      ...(saved.labels ? { labels: saved.labels } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+    },
+    spec: saved.spec,
+  });
+  return true;
+}

@@ -1,0 +1,35 @@
+/** The router factory: Istio, and a clear error for anything else. */
+import { IMPLEMENTED_PROVIDERS } from '../../../src/api/schema/canary.js';
+import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
+import { API, objectKey } from '../../../src/kube/resources.js';
+import { SUPPORTED_PROVIDERS, UnsupportedProviderError, createRouter } from '../../../src/routers/factory.js';
+import { RouterError } from '../../../src/routers/router.js';
+import { TARGETS, canaryFor } from './fixtures.js';
+
+describe('createRouter', () => {
+  it('returns a router for istio that writes Istio objects', async () => {
+    const cluster = new MemoryCluster();
+    await createRouter('istio', { cluster }).reconcile(canaryFor(), TARGETS);
+    expect(await cluster.get(objectKey(API.virtualService, 'test', 'podinfo'))).toBeDefined();
+  });
+
+  it.each(['linkerd', 'nginx', 'Istio', '', 'toString', '__proto__'])('refuses provider "%s"', (provider) => {
+    let caught: unknown;
+    try {
+      createRouter(provider, { cluster: new MemoryCluster() });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(UnsupportedProviderError);
+    expect(caught).toBeInstanceOf(RouterError);
+    expect((caught as UnsupportedProviderError).provider).toBe(provider);
+    expect((caught as Error).name).toBe('UnsupportedProviderError');
+    expect((caught as Error).message).toBe(
+      `provider "${provider}" is not supported by this version of Fledge; supported providers: istio`,
+    );
+  });
+
+  it('supports exactly the providers the Canary schema declares implemented', () => {
+    expect([...SUPPORTED_PROVIDERS].sort()).toEqual([...IMPLEMENTED_PROVIDERS].sort());
+  });
+});
