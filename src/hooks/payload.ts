@@ -1,0 +1,64 @@
+/**
+ * Builds the JSON body Flagger POSTs to webhooks, so receivers written for Flagger (its load
+ * tester, gate services, chat bridges) work unchanged.
+ */
+import type { ResolvedWebhook } from '../api/defaults.js';
+import type { Phase } from '../api/schema/canary.js';
+import type { WebhookPayload } from './webhook.js';
+
+/** The canary a payload is about. */
+export interface HookSubject {
+  name: string;
+  namespace: string;
+  /** Phase of the canary when the hook is called. */
+  phase: Phase;
+  /** The canary revision being analysed (Flagger's `checksum`). */
+  checksum: string;
+}
+
+/** Kubernetes Event type, sent as `metadata.eventType` to `event` webhooks. */
+export type CanaryEventType = 'Normal' | 'Warning';
+
+/** An Event the controller recorded, forwarded to `event` webhooks. */
+export interface CanaryEvent {
+  message: string;
+  type: CanaryEventType;
+}
+
+/**
+ * Metadata keys Fledge sets on `event` payloads. A hook's own metadata cannot override them,
+ * as in Flagger.
+ */
+export const EVENT_METADATA_KEYS = ['eventMessage', 'eventType', 'timestamp'] as const;
+
+/** The payload for every webhook type but `event`: the subject plus a copy of the hook's metadata. */
+export function buildPayload(subject: HookSubject, hook: Pick<ResolvedWebhook, 'metadata'>): WebhookPayload {
+  return {
+    name: subject.name,
+    namespace: subject.namespace,
+    phase: subject.phase,
+    checksum: subject.checksum,
+    metadata: { ...(hook.metadata ?? {}) },
+  };
+}
+
+/**
+ * The payload for an `event` webhook: metadata holds `eventMessage`, `eventType` and `timestamp`
+ * (Unix time in milliseconds, as a decimal string, as Flagger sends it), then the hook's own
+ * metadata for any other key.
+ */
+export function buildEventPayload(
+  subject: HookSubject,
+  hook: Pick<ResolvedWebhook, 'metadata'>,
+  event: CanaryEvent,
+  nowMs: number,
+): WebhookPayload {
+  const payload = buildPayload(subject, hook);
+  payload.metadata = {
+    ...payload.metadata,
+    eventMessage: event.message,
+    eventType: event.type,
+    timestamp: String(Math.trunc(nowMs)),
+  };
+  return payload;
+}
