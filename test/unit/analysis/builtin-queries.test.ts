@@ -1,0 +1,48 @@
+import { BuiltinQueryError, builtinQuery, isBuiltinMetric } from '../../../analysis/builtin-queries.js';
+import { BUILTIN_METRIC_NAMES } from '../../../src/api/builtin-metrics.js';
+
+const params = { namespace: 'test', target: 'podinfo', interval: '1m' };
+
+describe('builtinQuery', () => {
+  it('gives Istio request-success-rate exactly as Flagger writes it', () => {
+    expect(builtinQuery('istio', 'request-success-rate', params)).toBe(
+      'sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="test",destination_workload=~"podinfo",response_code!~"5.*"}[1m])) / sum(rate(istio_requests_total{reporter="destination",destination_workload_namespace="test",destination_workload=~"podinfo"}[1m])) * 100',
+    );
+  });
+
+  it('gives Istio request-duration exactly as Flagger writes it', () => {
+    expect(builtinQuery('istio', 'request-duration', { ...params, interval: '30s' })).toBe(
+      'histogram_quantile(0.99, sum(rate(istio_request_duration_milliseconds_bucket{reporter="destination",destination_workload_namespace="test",destination_workload=~"podinfo"}[30s])) by (le))',
+    );
+  });
+
+  it('gives the Linkerd queries', () => {
+    expect(builtinQuery('linkerd', 'request-success-rate', params)).toBe(
+      'sum(rate(response_total{namespace="test",deployment=~"podinfo",classification!="failure",direction="inbound"}[1m])) / sum(rate(response_total{namespace="test",deployment=~"podinfo",direction="inbound"}[1m])) * 100',
+    );
+    expect(builtinQuery('linkerd', 'request-duration', params)).toBe(
+      'histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{namespace="test",deployment=~"podinfo",direction="inbound"}[1m])) by (le))',
+    );
+  });
+
+  it('covers every builtin metric for both meshes', () => {
+    for (const mesh of ['istio', 'linkerd']) {
+      for (const name of BUILTIN_METRIC_NAMES)
+        expect(builtinQuery(mesh, name, params)).toContain('"podinfo"');
+    }
+  });
+
+  it('rejects a mesh without a catalogue, naming it and the meshes that have one', () => {
+    expect(() => builtinQuery('nginx', 'request-success-rate', params)).toThrow(BuiltinQueryError);
+    expect(() => builtinQuery('nginx', 'request-success-rate', params)).toThrow(
+      'builtin metric "request-success-rate" is not available for provider "nginx" (builtin queries exist for: istio, linkerd); use a MetricTemplate',
+    );
+    expect(() => builtinQuery('constructor', 'request-duration', params)).toThrow(BuiltinQueryError);
+  });
+
+  it('rejects a name that is not builtin', () => {
+    expect(() => builtinQuery('istio', 'error-rate', params)).toThrow('"error-rate" is not a builtin metric');
+    expect(isBuiltinMetric('request-duration')).toBe(true);
+    expect(isBuiltinMetric('latency')).toBe(false);
+  });
+});
