@@ -1,0 +1,83 @@
+/**
+ * Keeps the scheduler in step with the Canaries in the cluster: a Canary that appears is scheduled
+ * at its interval, a spec change is ticked at once, a deleted one is dropped. A Canary whose
+ * interval cannot be read is still scheduled (at the default) so its tick can report the problem.
+ */
+import type { Logger } from 'pino';
+import { DEFAULT_INTERVAL_MS, DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
+import { parseDurationMs } from '../api/duration.js';
+import type { Canary } from '../api/schema/canary.js';
+import type { Cluster, Unsubscribe, WatchEvent } from '../kube/cluster.js';
+import { API } from '../kube/resources.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Reconciler } from './reconciler.js';
+
+export interface CanaryWatcherOptions {
+  cluster: Cluster;
+  scheduler: Scheduler;
+  reconciler: Reconciler;
+  logger: Logger;
+  /** Watch one namespace; all when undefined. */
+  namespace?: string;
+  minIntervalMs?: number;
+}
+
+/** `namespace/name`, the id a canary is scheduled under. */
+export function canaryId(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export class CanaryWatcher {
+  private unsubscribe: Unsubscribe | undefined;
+  private readonly generations = new Map<string, number | undefined>();
+
+  constructor(private readonly o: CanaryWatcherOptions) {}
+
+  /** Starts watching and ticking. */
+  start(): void {
+    this.o.scheduler.start(async (id) => {
+      const [namespace, name] = id.split('/') as [string, string];
+      const result = await this.o.reconciler.reconcileOnce(namespace, name);
+      if (result.conflict) this.o.scheduler.trigger(id);
+    });
+    const key = { ...API.canary, ...(this.o.namespace ? { namespace: this.o.namespace } : {}) };
+    this.unsubscribe = this.o.cluster.watch<Canary>(key, (event) => this.onEvent(event));
+  }
+
+  /** Stops watching, then waits for ticks in flight. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await this.o.scheduler.stop();
+  }
+
+  private onEvent(event: WatchEvent<Canary>): void {
+    try {
+      const { metadata } = event.object;
+      const id = canaryId(metadata.namespace ?? 'default', metadata.name);
+      if (event.type === 'DELETED') {
+        this.o.scheduler.remove(id);
+        this.generations.delete(id);
+        return;
+      }
+      this.o.scheduler.schedule(id, this.intervalOf(event.object));
+      const seen = this.generations.get(id);
+      this.generations.set(id, metadata.generation);
+      // A spec change (or a deletion being requested) deserves a prompt tick, not one an interval later.
+      if (seen !== undefined && (seen !== metadata.generation || metadata.deletionTimestamp))
+        this.o.scheduler.trigger(id);
+    } catch (err) {
+      this.o.logger.error({ err }, 'could not handle a Canary watch event');
+    }
+  }
+
+  private intervalOf(canary: Canary): number {
+    let intervalMs = DEFAULT_INTERVAL_MS;
+    try {
+      const text = canary.spec?.analysis?.interval;
+      if (text) intervalMs = parseDurationMs(text);
+    } catch {
+      // The tick validates the spec and reports the bad interval on the Canary.
+    }
+    return Math.max(intervalMs, this.o.minIntervalMs ?? DEFAULT_MIN_INTERVAL_MS);
+  }
+}

@@ -1,0 +1,104 @@
+/** The embedded scheduler: timers in this process. Ticks of one canary never overlap. */
+import type { Scheduler, TickHandler } from './scheduler.js';
+
+/** Timer functions, passed in so tests can drive time. */
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface InProcessSchedulerOptions {
+  timers?: Timers;
+}
+
+interface Entry {
+  intervalMs: number;
+  timer: unknown;
+  running: boolean;
+  /** A tick was asked for while one was running: run again right after it. */
+  again: boolean;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export class InProcessScheduler implements Scheduler {
+  private readonly entries = new Map<string, Entry>();
+  private readonly timers: Timers;
+  private handler: TickHandler | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopped = false;
+
+  constructor(options: InProcessSchedulerOptions = {}) {
+    this.timers = options.timers ?? realTimers;
+  }
+
+  schedule(id: string, intervalMs: number): void {
+    if (intervalMs <= 0) throw new RangeError(`interval for ${id} must be positive, got ${intervalMs} ms`);
+    const entry = this.entries.get(id);
+    if (entry) {
+      if (entry.intervalMs === intervalMs) return;
+      entry.intervalMs = intervalMs;
+      if (!entry.running) this.arm(id, entry, intervalMs);
+      return;
+    }
+    const fresh: Entry = { intervalMs, timer: undefined, running: false, again: false };
+    this.entries.set(id, fresh);
+    this.arm(id, fresh, 0);
+  }
+
+  trigger(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    if (entry.running) entry.again = true;
+    else this.arm(id, entry, 0);
+  }
+
+  remove(id: string): void {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    this.timers.clearTimeout(entry.timer);
+    this.entries.delete(id);
+  }
+
+  start(handler: TickHandler): void {
+    this.handler = handler;
+    for (const [id, entry] of this.entries) if (!entry.running) this.arm(id, entry, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const entry of this.entries.values()) this.timers.clearTimeout(entry.timer);
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Ids currently scheduled. */
+  ids(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  private arm(id: string, entry: Entry, delayMs: number): void {
+    this.timers.clearTimeout(entry.timer);
+    if (this.stopped || !this.handler) return;
+    entry.timer = this.timers.setTimeout(() => this.run(id), delayMs);
+  }
+
+  private run(id: string): void {
+    const entry = this.entries.get(id);
+    const handler = this.handler;
+    if (!entry || !handler || this.stopped) return;
+    entry.running = true;
+    entry.again = false;
+    const done = handler(id)
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight.delete(done);
+        entry.running = false;
+        if (this.entries.get(id) !== entry) return;
+        this.arm(id, entry, entry.again ? 0 : entry.intervalMs);
+      });
+    this.inFlight.add(done);
+  }
+}
