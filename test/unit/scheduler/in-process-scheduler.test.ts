@@ -1,0 +1,85 @@
+import { InProcessScheduler } from '../../../src/scheduler/in-process-scheduler.js';
+import { ManualTimers } from '../../support/manual-timers.js';
+
+function setup() {
+  const timers = new ManualTimers();
+  const scheduler = new InProcessScheduler({ timers });
+  const runs: { id: string; at: number }[] = [];
+  let release: (() => void) | undefined;
+  let blocking = false;
+  scheduler.start(async (id) => {
+    runs.push({ id, at: timers.nowMs });
+    if (blocking) await new Promise<void>((r) => (release = r));
+  });
+  return {
+    timers,
+    scheduler,
+    runs,
+    block: () => (blocking = true),
+    unblock: () => {
+      blocking = false;
+      release?.();
+    },
+  };
+}
+
+describe('InProcessScheduler', () => {
+  it('ticks a new id at once and then every interval', async () => {
+    const { timers, scheduler, runs } = setup();
+    scheduler.schedule('ns/a', 1000);
+    await timers.advance(3500);
+    expect(runs.map((r) => r.at)).toEqual([0, 1000, 2000, 3000]);
+  });
+
+  it('never overlaps two ticks of one id and runs a trigger that came mid-tick right after', async () => {
+    const { timers, scheduler, runs, block, unblock } = setup();
+    block();
+    scheduler.schedule('ns/a', 1000);
+    await timers.advance(5000);
+    expect(runs).toHaveLength(1);
+    scheduler.trigger('ns/a');
+    scheduler.trigger('ns/a');
+    await timers.advance(10);
+    expect(runs).toHaveLength(1);
+    unblock();
+    await timers.advance(0);
+    expect(runs.map((r) => r.at)).toEqual([0, 5010]);
+  });
+
+  it('applies a new interval, and stops ticking a removed id', async () => {
+    const { timers, scheduler, runs } = setup();
+    scheduler.schedule('ns/a', 1000);
+    await timers.advance(100);
+    scheduler.schedule('ns/a', 500);
+    await timers.advance(1000);
+    expect(runs.map((r) => r.at)).toEqual([0, 600, 1100]);
+    scheduler.remove('ns/a');
+    await timers.advance(5000);
+    expect(runs).toHaveLength(3);
+  });
+
+  it('keeps ticking after a handler failure and waits for ticks in flight on stop', async () => {
+    const timers = new ManualTimers();
+    const scheduler = new InProcessScheduler({ timers });
+    let calls = 0;
+    let finished = false;
+    scheduler.start(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error('boom');
+      await new Promise((r) => setTimeout(r, 20));
+      finished = true;
+    });
+    scheduler.schedule('ns/a', 1000);
+    await timers.advance(1000);
+    expect(calls).toBe(2);
+    await scheduler.stop();
+    expect(finished).toBe(true);
+    await timers.advance(5000);
+    expect(calls).toBe(2);
+  });
+
+  it('rejects a non-positive interval with the id in the message', () => {
+    const { scheduler } = setup();
+    expect(() => scheduler.schedule('ns/a', 0)).toThrow('interval for ns/a must be positive, got 0 ms');
+  });
+});
