@@ -150,7 +150,7 @@ function resolveWebhook(h: CanaryWebhook): ResolvedWebhook {
   return {
     ...h,
     type: h.type ?? 'rollout',
-    timeoutMs: h.timeout ? parseDurationMs(h.timeout) : DEFAULT_WEBHOOK_TIMEOUT_MS,
+    timeoutMs: (h.timeout && parseDurationMs(h.timeout)) || DEFAULT_WEBHOOK_TIMEOUT_MS,
     retries: h.retries ?? 0,
   };
 }

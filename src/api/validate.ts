@@ -23,8 +23,12 @@ export function formatFieldError(e: FieldError): string {
   return e.path ? `${e.path}: ${e.message}` : e.message;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// `verbose` hands each error its schema node and data, for the message hints and "got" values.
+const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
 const validators = new Map(KINDS.map((k) => [k.kind, ajv.compile(k.schema)]));
+
+/** Fields Flagger renamed; a migrating user gets the new name instead of a bare "unknown field". */
+const RENAMED_FIELDS: Record<string, string> = { canaryAnalysis: 'analysis' };
 
 function pointerToPath(pointer: string): string {
   let out = '';
@@ -41,20 +45,67 @@ function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/** `unknown field`, with the closest known field name when the unknown one looks like a typo of it. */
+function unknownFieldMessage(field: string, parentSchema: unknown): string {
+  const renamed = RENAMED_FIELDS[field];
+  if (renamed) return `unknown field (Flagger renamed it: use ${renamed})`;
+  const properties = (parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  const known = Object.keys(properties ?? {});
+  const maxDistance = Math.max(1, Math.floor(field.length / 4));
+  let best: { name: string; distance: number } | undefined;
+  for (const name of known) {
+    const distance = editDistance(field, name);
+    if (distance <= maxDistance && (!best || distance < best.distance)) best = { name, distance };
+  }
+  if (best) return `unknown field (did you mean ${best.name}?)`;
+  return known.length > 0 ? `unknown field (known: ${known.join(', ')})` : 'unknown field';
+}
+
+function got(data: unknown): string {
+  return ` (got ${JSON.stringify(data) ?? String(data)})`;
+}
+
 function schemaError(e: ErrorObject): FieldError {
   const path = pointerToPath(e.instancePath);
   const hint = (e.parentSchema as Record<string, unknown> | undefined)?.[MESSAGE_HINT];
   switch (e.keyword) {
-    case 'additionalProperties':
-      return { path: join(path, String(e.params.additionalProperty)), message: 'unknown field' };
+    case 'additionalProperties': {
+      const field = String(e.params.additionalProperty);
+      return { path: join(path, field), message: unknownFieldMessage(field, e.parentSchema) };
+    }
     case 'required':
       return { path: join(path, String(e.params.missingProperty)), message: 'required field is missing' };
     case 'pattern':
     case 'enum':
     case 'anyOf':
-      return { path, message: typeof hint === 'string' ? hint : (e.message ?? 'invalid value') };
+      return {
+        path,
+        message: `${typeof hint === 'string' ? hint : (e.message ?? 'invalid value')}${got(e.data)}`,
+      };
     case 'const':
-      return { path, message: `must be ${JSON.stringify(e.params.allowedValue)}` };
+      return { path, message: `must be ${JSON.stringify(e.params.allowedValue)}${got(e.data)}` };
+    case 'minLength':
+      if (e.params.limit === 1) return { path, message: 'must not be empty' };
+      return { path, message: e.message ?? 'invalid value' };
+    case 'type':
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { path, message: `${e.message ?? 'invalid value'}${got(e.data)}` };
     default:
       return { path, message: e.message ?? 'invalid value' };
   }
@@ -120,7 +171,9 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     );
   }
   const isCanaryStrategy = a.iterations === undefined;
-  if (isCanaryStrategy && a.stepWeight === undefined && a.stepWeights === undefined) {
+  const abTesting = a.match !== undefined && a.match.length > 0;
+  // With analysis.match the user meant A/B testing: the missing iterations is reported above, alone.
+  if (isCanaryStrategy && !abTesting && a.stepWeight === undefined && a.stepWeights === undefined) {
     add(
       'spec.analysis',
       'set stepWeight or stepWeights (canary strategy), or iterations (blue/green, A/B testing)',

@@ -189,7 +189,7 @@ export const AnalysisSchema = Struct(
     threshold: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Failed checks before rolling back (default: 1).' }),
     ),
-    maxWeight: Type.Optional(Percent('Highest canary weight before promotion (default: 50).')),
+    maxWeight: Type.Optional(Percent('Highest canary weight before promotion (default: 100).')),
     stepWeight: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100, description: 'Weight added per step.' }),
     ),
