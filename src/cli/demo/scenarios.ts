@@ -1,0 +1,104 @@
+/** The three stories the sandbox tells, each with the outcome it announces. */
+import type { Canary } from '../../api/schema/canary.js';
+import type { Deployment } from '../../kube/resources.js';
+import type { VersionBehaviour } from '../../sandbox/mesh-traffic.js';
+
+export type Outcome = 'Succeeded' | 'Failed';
+
+export interface Scenario {
+  key: string;
+  /** What the demo announces before it starts. */
+  story: string;
+  namespace: string;
+  fromImage: string;
+  toImage: string;
+  expected: Outcome;
+  /** A/B: only premium users may reach the canary. */
+  premiumOnly: boolean;
+  canary: Canary;
+}
+
+export const APP = 'podinfo';
+export const STABLE_IMAGE = 'podinfo:6.0.0';
+
+/** How each image behaves under simulated traffic. */
+export const VERSIONS: Record<string, VersionBehaviour> = {
+  [STABLE_IMAGE]: { errorRatePercent: 0, p99LatencyMs: 110 },
+  'podinfo:6.1.0': { errorRatePercent: 0, p99LatencyMs: 120 },
+  'podinfo:6.2.0-faulty': { errorRatePercent: 5, p99LatencyMs: 130 },
+  'podinfo:7.0.0-beta': { errorRatePercent: 0, p99LatencyMs: 115 },
+};
+
+const METRICS = [
+  { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
+  { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+];
+
+function canary(namespace: string, analysis: Canary['spec']['analysis']): Canary {
+  return {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Canary',
+    metadata: { name: APP, namespace },
+    spec: {
+      provider: 'istio',
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: APP },
+      service: { port: 9898, gateways: ['public-gateway'], hosts: ['podinfo.example.com'] },
+      analysis: { interval: '1s', metrics: METRICS, ...analysis },
+    },
+  };
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    key: 'healthy',
+    story: 'a healthy version steps 10% -> 50% and is promoted',
+    namespace: 'demo-healthy',
+    fromImage: STABLE_IMAGE,
+    toImage: 'podinfo:6.1.0',
+    expected: 'Succeeded',
+    premiumOnly: false,
+    canary: canary('demo-healthy', { threshold: 2, stepWeight: 10, maxWeight: 50 }),
+  },
+  {
+    key: 'faulty',
+    story: 'a version answering 5% errors is rolled back after 2 failed checks',
+    namespace: 'demo-faulty',
+    fromImage: STABLE_IMAGE,
+    toImage: 'podinfo:6.2.0-faulty',
+    expected: 'Failed',
+    premiumOnly: false,
+    canary: canary('demo-faulty', { threshold: 2, stepWeight: 10, maxWeight: 50 }),
+  },
+  {
+    key: 'a/b',
+    story: 'A/B test: only `user-type: premium` requests reach the canary, then it is promoted',
+    namespace: 'demo-ab',
+    fromImage: STABLE_IMAGE,
+    toImage: 'podinfo:7.0.0-beta',
+    expected: 'Succeeded',
+    premiumOnly: true,
+    canary: canary('demo-ab', {
+      threshold: 2,
+      iterations: 6,
+      match: [{ headers: { 'user-type': { exact: 'premium' } } }],
+    }),
+  },
+];
+
+/** The demo app's Deployment. */
+export function deployment(namespace: string, image: string): Deployment {
+  const labels = { app: APP };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: APP, namespace, labels },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: APP, image, ports: [{ name: 'http', containerPort: 9898 }] }] },
+      },
+    },
+  };
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/** The `fledge` command line: the one place where the pieces are created and wired. */
+import { Command } from 'commander';
+import { registerCrdsCommand } from './crds.js';
+import { registerDemoCommand } from './demo/demo.js';
+import { registerValidateCommand } from './validate.js';
+
+const program = new Command()
+  .name('fledge')
+  .description(
+    'Progressive delivery for Kubernetes: canary, A/B and blue/green rollouts gated on metrics and webhooks',
+  )
+  .showHelpAfterError();
+
+registerDemoCommand(program);
+registerValidateCommand(program);
+registerCrdsCommand(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,128 @@
+/**
+ * Simulated user traffic for the sandbox. Requests are routed by the VirtualService Fledge wrote
+ * (read from the in-memory cluster), and each version answers according to the behaviour the demo
+ * gives its image. It implements the analysis's `TrafficSource`, so the builtin metrics the
+ * controller reads are measured on traffic that really followed Fledge's routes.
+ */
+import type { TrafficSample, TrafficSource } from '../../analysis/providers/simulated.js';
+import { createRandom } from '../../analysis/providers/simulated.js';
+import type { Cluster, Unsubscribe } from '../kube/cluster.js';
+import { API, type Deployment } from '../kube/resources.js';
+import { routeRequest, type VirtualServiceSpec } from './virtual-service-routing.js';
+
+/** How one container image behaves. */
+export interface VersionBehaviour {
+  errorRatePercent: number;
+  p99LatencyMs: number;
+}
+
+/** Where the last simulated requests of one kind of user went. */
+export interface ClassSplit {
+  requests: number;
+  toCanary: number;
+}
+
+export interface MeshTrafficOptions {
+  cluster: Cluster;
+  /** Behaviour by container image; an unknown image answers like a healthy one. */
+  versions: Record<string, VersionBehaviour>;
+  requestsPerSecond: number;
+  /** Share of requests sent with `user-type: premium`, 0 to 1. */
+  premiumShare: number;
+  seed?: number;
+}
+
+const HEALTHY: VersionBehaviour = { errorRatePercent: 0, p99LatencyMs: 100 };
+
+/** Requests actually simulated per sample; larger intervals are scaled up from these. */
+const MAX_SIMULATED_REQUESTS = 4_000;
+
+export class MeshTraffic implements TrafficSource {
+  private readonly services = new Map<string, VirtualServiceSpec>();
+  private readonly images = new Map<string, string>();
+  private readonly splits = new Map<string, { premium: ClassSplit; other: ClassSplit }>();
+  private readonly totals = new Map<string, { premium: ClassSplit; other: ClassSplit }>();
+  private readonly random: () => number;
+  private readonly unsubscribes: Unsubscribe[] = [];
+
+  constructor(private readonly o: MeshTrafficOptions) {
+    this.random = createRandom(o.seed ?? 7);
+  }
+
+  /** Starts following VirtualServices and Deployments. */
+  start(): void {
+    this.unsubscribes.push(
+      this.o.cluster.watch<{
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace?: string };
+        spec: VirtualServiceSpec;
+      }>({ ...API.virtualService }, (e) => {
+        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+        if (e.type === 'DELETED') this.services.delete(key);
+        else this.services.set(key, e.object.spec);
+      }),
+      this.o.cluster.watch<Deployment>({ ...API.deployment }, (e) => {
+        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+        const image = e.object.spec.template.spec.containers[0]?.image;
+        if (e.type === 'DELETED' || !image) this.images.delete(key);
+        else this.images.set(key, image);
+      }),
+    );
+  }
+
+  stop(): void {
+    for (const u of this.unsubscribes.splice(0)) u();
+  }
+
+  /** Where premium and other users' requests went, summed over every sample of `namespace/workload`. */
+  totalSplit(namespace: string, workload: string): { premium: ClassSplit; other: ClassSplit } | undefined {
+    return this.totals.get(`${namespace}/${workload}`);
+  }
+
+  /** Where premium and other users' requests went in the last sample of `namespace/workload`. */
+  lastSplit(namespace: string, workload: string): { premium: ClassSplit; other: ClassSplit } | undefined {
+    return this.splits.get(`${namespace}/${workload}`);
+  }
+
+  /** The canary workload's traffic over the last interval (the apex VirtualService is named after it). */
+  sample(namespace: string, workload: string, intervalMs: number): TrafficSample {
+    const spec = this.services.get(`${namespace}/${workload}`);
+    const behaviour = this.o.versions[this.images.get(`${namespace}/${workload}`) ?? ''] ?? HEALTHY;
+    const offered = Math.max(1, Math.round((this.o.requestsPerSecond * intervalMs) / 1000));
+    const total = Math.min(offered, MAX_SIMULATED_REQUESTS);
+    const scale = offered / total;
+    const split = { premium: { requests: 0, toCanary: 0 }, other: { requests: 0, toCanary: 0 } };
+    let requests = 0;
+    let errors = 0;
+    for (let i = 0; i < total && spec; i++) {
+      const premium = this.random() < this.o.premiumShare;
+      const headers: Record<string, string> = premium ? { 'user-type': 'premium' } : {};
+      const destination = routeRequest(spec, { headers }, this.random());
+      const toCanary = destination?.host.endsWith('-canary') || destination?.subset === 'canary';
+      const bucket = premium ? split.premium : split.other;
+      bucket.requests += 1;
+      if (!toCanary) continue;
+      bucket.toCanary += 1;
+      requests += 1;
+      if (this.random() * 100 < behaviour.errorRatePercent) errors += 1;
+    }
+    const key = `${namespace}/${workload}`;
+    this.splits.set(key, split);
+    const sum = this.totals.get(key) ?? {
+      premium: { requests: 0, toCanary: 0 },
+      other: { requests: 0, toCanary: 0 },
+    };
+    for (const k of ['premium', 'other'] as const) {
+      sum[k].requests += split[k].requests;
+      sum[k].toCanary += split[k].toCanary;
+    }
+    this.totals.set(key, sum);
+    const jitter = 1 + (this.random() - 0.5) * 0.1;
+    return {
+      requests: Math.round(requests * scale),
+      successRatePercent: requests === 0 ? 0 : (100 * (requests - errors)) / requests,
+      p99LatencyMs: Math.round(behaviour.p99LatencyMs * jitter),
+    };
+  }
+}

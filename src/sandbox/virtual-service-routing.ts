@@ -1,0 +1,71 @@
+/**
+ * Where an Istio VirtualService sends one HTTP request: the route-matching rules the sandbox needs
+ * (header exact/prefix/regex, first matching route wins, weighted destinations), so the demo can
+ * show that traffic really follows the routes Fledge wrote.
+ */
+
+export interface StringMatch {
+  exact?: string;
+  prefix?: string;
+  regex?: string;
+}
+
+export interface HttpRouteDestination {
+  destination: { host: string; subset?: string; port?: { number: number } };
+  weight?: number;
+}
+
+export interface HttpRoute {
+  match?: { headers?: Record<string, StringMatch>; [key: string]: unknown }[];
+  route?: HttpRouteDestination[];
+  [key: string]: unknown;
+}
+
+export interface VirtualServiceSpec {
+  hosts?: string[];
+  http?: HttpRoute[];
+}
+
+/** A request as the sandbox models it: only headers matter for routing. */
+export interface SimulatedRequest {
+  headers: Record<string, string>;
+}
+
+function matchesString(value: string | undefined, m: StringMatch): boolean {
+  if (value === undefined) return false;
+  if (m.exact !== undefined) return value === m.exact;
+  if (m.prefix !== undefined) return value.startsWith(m.prefix);
+  // Istio regexes are RE2 and anchored to the whole value.
+  if (m.regex !== undefined) return new RegExp(`^(?:${m.regex})$`).test(value);
+  return true;
+}
+
+function matchesRoute(route: HttpRoute, request: SimulatedRequest): boolean {
+  if (!route.match || route.match.length === 0) return true;
+  return route.match.some((m) =>
+    Object.entries(m.headers ?? {}).every(([name, sm]) =>
+      matchesString(request.headers[name.toLowerCase()], sm),
+    ),
+  );
+}
+
+/**
+ * The destination a request goes to, picking among weighted destinations with `random` in [0, 1).
+ * Undefined when no route matches.
+ */
+export function routeRequest(
+  spec: VirtualServiceSpec,
+  request: SimulatedRequest,
+  random: number,
+): HttpRouteDestination['destination'] | undefined {
+  const route = (spec.http ?? []).find((r) => matchesRoute(r, request));
+  const destinations = route?.route ?? [];
+  if (destinations.length === 0) return undefined;
+  const total = destinations.reduce((sum, d) => sum + (d.weight ?? (destinations.length === 1 ? 100 : 0)), 0);
+  let pick = random * total;
+  for (const d of destinations) {
+    pick -= d.weight ?? (destinations.length === 1 ? 100 : 0);
+    if (pick < 0) return d.destination;
+  }
+  return destinations[destinations.length - 1]?.destination;
+}
