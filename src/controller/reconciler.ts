@@ -180,7 +180,7 @@ export class Reconciler {
   private async act(canary: ResolvedCanary, status: CanaryStatus, router: Router): Promise<void> {
     const running = canaryShouldRun(status.phase);
     if (running) await this.o.workloads.scaleCanaryUp(canary);
-    if (status.phase === 'Promoting') await this.o.workloads.promote(canary);
+    if (status.phase === 'Promoting') await this.o.workloads.promote(canary, status.lastAppliedSpec);
     await router.setRoutes(canary, routesFor(canary, status));
     // The target keeps serving until the primary is ready during initialisation.
     if (!running && status.phase !== 'Initializing' && status.phase !== undefined) {

@@ -4,11 +4,23 @@
  */
 import type { KubeObject, ObjectKey } from './cluster.js';
 
+/** A reference to one key of a ConfigMap or Secret (`env[].valueFrom`). */
+export interface KeySelector {
+  name: string;
+  key: string;
+  optional?: boolean;
+}
+
 export interface Container {
   name: string;
   image?: string;
-  env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: { configMapKeyRef?: KeySelector; secretKeyRef?: KeySelector; [key: string]: unknown };
+  }[];
   envFrom?: {
+    prefix?: string;
     configMapRef?: { name: string; optional?: boolean };
     secretRef?: { name: string; optional?: boolean };
   }[];
@@ -21,9 +33,16 @@ export interface PodSpec {
   initContainers?: Container[];
   volumes?: {
     name: string;
-    configMap?: { name: string; [key: string]: unknown };
-    secret?: { secretName: string; [key: string]: unknown };
-    projected?: { sources?: { configMap?: { name: string }; secret?: { name: string } }[] };
+    configMap?: { name: string; optional?: boolean; [key: string]: unknown };
+    secret?: { secretName: string; optional?: boolean; [key: string]: unknown };
+    projected?: {
+      sources?: {
+        configMap?: { name: string; optional?: boolean; [key: string]: unknown };
+        secret?: { name: string; optional?: boolean; [key: string]: unknown };
+        [key: string]: unknown;
+      }[];
+      [key: string]: unknown;
+    };
     [key: string]: unknown;
   }[];
   [key: string]: unknown;
@@ -39,6 +58,8 @@ export interface DeploymentCondition {
   status: string;
   reason?: string;
   message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
 }
 
 export interface Deployment extends KubeObject {
@@ -65,6 +86,7 @@ export interface ServicePort {
   targetPort?: number | string;
   protocol?: string;
   appProtocol?: string;
+  nodePort?: number;
 }
 
 export interface Service extends KubeObject {
@@ -79,12 +101,14 @@ export interface Service extends KubeObject {
 export interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
   binaryData?: Record<string, string>;
+  immutable?: boolean;
 }
 
 export interface Secret extends KubeObject {
   type?: string;
   data?: Record<string, string>;
   stringData?: Record<string, string>;
+  immutable?: boolean;
 }
 
 /** An `events.k8s.io/v1` Event. */

@@ -17,11 +17,6 @@ export interface WorkloadObservation {
   /** Revision of the target: a hash of its pod template and the checksums of its tracked configs. */
   revision: string;
   /**
-   * The target revision the primary was last given (by creation or `promote`), comparable with
-   * `revision`; undefined when the primary is missing or was not made by Fledge.
-   */
-  primaryRevision: string | undefined;
-  /**
    * The revision the primary was last promoted to (recorded on the primary by `promote`), or
    * undefined when unknown. Promotion is complete when it equals the analysed revision and the
    * primary is ready.
@@ -48,8 +43,13 @@ export interface WorkloadController {
   reconcile(canary: ResolvedCanary): Promise<void>;
   /** Reads revision, configs and readiness of both versions. */
   observe(canary: ResolvedCanary): Promise<WorkloadObservation>;
-  /** Copies the target's pod template (and config copies) to the primary. */
-  promote(canary: ResolvedCanary): Promise<void>;
+  /**
+   * Copies the target's pod template (and config copies) to the primary. Writes nothing when the
+   * primary already has them.
+   * @param revision the analysed revision: when given and the target has moved on since, nothing is
+   *   copied and a ConflictError is thrown, so unanalysed code never reaches the primary
+   */
+  promote(canary: ResolvedCanary, revision?: string): Promise<void>;
   /** Scales the target (canary) up for analysis: to the primary's replica count, at least 1. */
   scaleCanaryUp(canary: ResolvedCanary): Promise<void>;
   /** Scales the target (canary) to zero. */

@@ -40,7 +40,12 @@ export interface MemoryClusterOptions {
   newUid?: () => string;
 }
 
-const clone = <T>(value: T): T => structuredClone(value);
+/**
+ * Copies through JSON, as objects travel to and from an API server: `undefined` members vanish, and
+ * the copies belong to the caller's realm (structuredClone's do not under jest's VM, which makes
+ * deep-equality checks with a constructor test, such as json-merge-patch's, see equal arrays differ).
+ */
+const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
 function storeKey(k: { apiVersion: string; kind: string; namespace: string; name: string }): string {
   return `${groupOf(k.apiVersion)}|${k.kind}|${k.namespace}|${k.name}`;
@@ -110,6 +115,8 @@ export class MemoryCluster implements Cluster {
     if (this.objects.has(k)) throw new AlreadyExistsError(`${describeKey(keyOf(obj))} already exists`);
     obj.metadata.uid = this.newUid();
     obj.metadata.generation = 1;
+    // The API server clears status on create for kinds with a status subresource; write it with patchStatus.
+    delete (obj as { status?: unknown }).status;
     obj.metadata.creationTimestamp = this.now().toISOString();
     delete obj.metadata.deletionTimestamp;
     obj.metadata.resourceVersion = this.nextRevision();
@@ -243,7 +250,34 @@ export class MemoryCluster implements Cluster {
     const dependents = [...this.objects.values()].filter((o) =>
       o.metadata.ownerReferences?.some((ref) => ref.uid === uid),
     );
-    for (const d of dependents) void this.delete(keyOf(d)).catch(() => undefined);
+    for (const d of dependents) this.collect(d);
+  }
+
+  /**
+   * The garbage collector's part (not counted in {@link requests}): a dependent goes when none of its
+   * owners exists any more; otherwise only the references to vanished owners are dropped.
+   */
+  private collect(dependent: KubeObject): void {
+    const current = this.objects.get(storeKey(keyOf(dependent)));
+    if (!current) return;
+    const refs = current.metadata.ownerReferences ?? [];
+    const living = refs.filter((ref) => this.uidExists(ref.uid));
+    const next = clone(current);
+    if (living.length > 0) {
+      next.metadata.ownerReferences = living;
+      this.commit(current, next);
+    } else if (current.metadata.finalizers?.length) {
+      if (current.metadata.deletionTimestamp) return;
+      next.metadata.deletionTimestamp = this.now().toISOString();
+      this.commit(current, next);
+    } else {
+      this.remove(current);
+    }
+  }
+
+  private uidExists(uid: string): boolean {
+    for (const o of this.objects.values()) if (o.metadata.uid === uid) return true;
+    return false;
   }
 
   private nextRevision(): string {

@@ -1,0 +1,153 @@
+/** The pure helpers of the workload controller: config references, hashing, merge patches, owners. */
+import type { PodSpec } from '../../../src/kube/resources.js';
+import { findConfigRefs, rewriteConfigRefs, uniqueConfigRefs } from '../../../src/workloads/config-refs.js';
+import { calculateMergePatch } from '../../../src/workloads/merge-patch.js';
+import { withCanaryOwner } from '../../../src/workloads/ownership.js';
+import { stableHash } from '../../../src/workloads/stable-hash.js';
+import { InvalidTargetError } from '../../../src/workloads/workload.js';
+
+const spec: PodSpec = {
+  initContainers: [{ name: 'init', envFrom: [{ configMapRef: { name: 'init-env' } }] }],
+  containers: [
+    {
+      name: 'app',
+      env: [
+        { name: 'A', valueFrom: { secretKeyRef: { name: 'creds', key: 'a', optional: true } } },
+        { name: 'B', valueFrom: { secretKeyRef: { name: 'creds', key: 'b' } } },
+        { name: 'C', value: 'plain' },
+      ],
+    },
+  ],
+  volumes: [
+    { name: 'v', configMap: { name: 'files' } },
+    { name: 'p', projected: { sources: [{ configMap: { name: 'files' } }, { secret: { name: 'tls' } }] } },
+  ],
+};
+
+describe('config references', () => {
+  it('finds every reference with its field path and optionality', () => {
+    expect(findConfigRefs(spec)).toEqual([
+      { kind: 'configmap', name: 'files', optional: false, field: 'spec.template.spec.volumes[0].configMap' },
+      {
+        kind: 'configmap',
+        name: 'files',
+        optional: false,
+        field: 'spec.template.spec.volumes[1].projected.sources[0].configMap',
+      },
+      {
+        kind: 'secret',
+        name: 'tls',
+        optional: false,
+        field: 'spec.template.spec.volumes[1].projected.sources[1].secret',
+      },
+      {
+        kind: 'configmap',
+        name: 'init-env',
+        optional: false,
+        field: 'spec.template.spec.initContainers[0].envFrom[0].configMapRef',
+      },
+      {
+        kind: 'secret',
+        name: 'creds',
+        optional: true,
+        field: 'spec.template.spec.containers[0].env[0].valueFrom.secretKeyRef',
+      },
+      {
+        kind: 'secret',
+        name: 'creds',
+        optional: false,
+        field: 'spec.template.spec.containers[0].env[1].valueFrom.secretKeyRef',
+      },
+    ]);
+  });
+
+  it('lists each object once, required when any reference requires it', () => {
+    const unique = uniqueConfigRefs(findConfigRefs(spec));
+    expect(unique.map((r) => `${r.kind}/${r.name}:${r.optional}`)).toEqual([
+      'configmap/files:false',
+      'secret/tls:false',
+      'configmap/init-env:false',
+      'secret/creds:false',
+    ]);
+  });
+
+  it('rewrites only the copied objects, leaving the input untouched', () => {
+    const rewritten = rewriteConfigRefs(
+      spec,
+      new Set(['configmap/files', 'secret/creds', 'configmap/init-env']),
+    );
+    expect(rewritten.volumes?.[0]?.configMap?.name).toBe('files-primary');
+    expect(
+      rewritten.volumes?.[1]?.projected?.sources?.map((s) => s.configMap?.name ?? s.secret?.name),
+    ).toEqual(['files-primary', 'tls']);
+    expect(rewritten.initContainers?.[0]?.envFrom?.[0]?.configMapRef?.name).toBe('init-env-primary');
+    expect(rewritten.containers[0]?.env?.map((e) => e.valueFrom?.secretKeyRef?.name ?? e.value)).toEqual([
+      'creds-primary',
+      'creds-primary',
+      'plain',
+    ]);
+    expect(spec.volumes?.[0]?.configMap?.name).toBe('files');
+  });
+});
+
+describe('stableHash', () => {
+  it('does not depend on key order, and changes with any value', () => {
+    expect(stableHash({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(
+      stableHash({ b: { d: 'x', c: [1, 2] }, a: 1 }),
+    );
+    expect(stableHash({ a: 1, b: { c: [2, 1], d: 'x' } })).not.toBe(
+      stableHash({ a: 1, b: { c: [1, 2], d: 'x' } }),
+    );
+    expect(stableHash({ a: 1, gone: undefined })).toBe(stableHash({ a: 1 }));
+  });
+});
+
+describe('calculateMergePatch', () => {
+  it('sets changed keys, nulls removed ones, replaces arrays whole, and is undefined when equal', () => {
+    const before = { a: 1, b: { c: 2, d: 3 }, list: [{ x: 1 }], gone: 'x' };
+    const after = { a: 1, b: { c: 2, d: 4 }, list: [{ x: 1 }, { x: 2 }], added: true };
+    expect(calculateMergePatch(before, after)).toEqual({
+      b: { d: 4 },
+      list: [{ x: 1 }, { x: 2 }],
+      gone: null,
+      added: true,
+    });
+    expect(calculateMergePatch(structuredClone(after), after)).toBeUndefined();
+  });
+});
+
+describe('withCanaryOwner', () => {
+  const canary = { namespace: 'test', name: 'podinfo', uid: 'new' };
+  const ours = {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Canary',
+    name: 'podinfo',
+    uid: 'new',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+
+  it('replaces a reference to an earlier Canary of the same name', () => {
+    expect(withCanaryOwner([{ ...ours, uid: 'old' }], canary)).toEqual([ours]);
+  });
+
+  it('adds a plain reference next to another controller', () => {
+    const flagger = {
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      name: 'podinfo',
+      uid: 'f',
+      controller: true,
+    };
+    expect(withCanaryOwner([flagger], canary)).toEqual([flagger, { ...ours, controller: false }]);
+  });
+
+  it('keeps references that already name this Canary', () => {
+    const refs = [{ ...ours, blockOwnerDeletion: false }];
+    expect(withCanaryOwner(refs, canary)).toEqual(refs);
+  });
+
+  it('refuses a Canary without uid', () => {
+    expect(() => withCanaryOwner(undefined, { ...canary, uid: '' })).toThrow(InvalidTargetError);
+  });
+});
