@@ -14,7 +14,10 @@ export default tseslint.config(
         {
           paths: [
             { name: '@kubernetes/client-node', message: 'Only src/kube/ may import the Kubernetes client.' },
-            { name: 'prometheus-query', message: 'Only analysis/providers/prometheus.ts may import prometheus-query.' },
+            {
+              name: 'prometheus-query',
+              message: 'Only analysis/providers/prometheus.ts may import prometheus-query.',
+            },
           ],
         },
       ],

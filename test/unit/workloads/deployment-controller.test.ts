@@ -113,14 +113,14 @@ describe('DeploymentController.reconcile', () => {
     const { cluster, canary, controller } = await setup();
     await controller.reconcile(canary);
     const before = writes(cluster);
-    const image = 'ghcr.io/stefanprodan/podinfo:6.1.0';
+    const image = 'example.com/podinfo:6.1.0';
     await cluster.patch(TARGET_KEY, {
       spec: { template: { spec: { containers: [{ name: 'podinfo', image }] } } },
     });
     await controller.reconcile(canary);
     expect(writes(cluster)).toBe(before + 1);
     const primary = await cluster.get<Deployment>(PRIMARY_KEY);
-    expect(primary?.spec.template.spec.containers[0]?.image).toBe('ghcr.io/stefanprodan/podinfo:6.0.0');
+    expect(primary?.spec.template.spec.containers[0]?.image).toBe('example.com/podinfo:6.0.0');
   });
 
   it('puts back a primary selector label and owner reference that were changed', async () => {

@@ -34,7 +34,7 @@ export function targetDeployment(patch: Partial<Deployment['spec']> = {}): Deplo
           containers: [
             {
               name: 'podinfo',
-              image: 'ghcr.io/stefanprodan/podinfo:6.0.0',
+              image: 'example.com/podinfo:6.0.0',
               ports: [{ name: 'http', containerPort: 9898 }],
             },
           ],

@@ -28,7 +28,7 @@ describe('a rollout through the DeploymentController', () => {
     await cluster.patch(TARGET_KEY, {
       spec: {
         template: {
-          spec: { containers: [{ name: 'podinfo', image: 'ghcr.io/stefanprodan/podinfo:6.1.0' }] },
+          spec: { containers: [{ name: 'podinfo', image: 'example.com/podinfo:6.1.0' }] },
         },
       },
     });
@@ -51,7 +51,7 @@ describe('a rollout through the DeploymentController', () => {
     seen = await controller.observe(canary);
     expect(seen.primary.ready).toBe(true);
     const primary = await cluster.get<Deployment>(PRIMARY_KEY);
-    expect(primary?.spec.template.spec.containers[0]?.image).toBe('ghcr.io/stefanprodan/podinfo:6.1.0');
+    expect(primary?.spec.template.spec.containers[0]?.image).toBe('example.com/podinfo:6.1.0');
 
     // Finalising: the canary goes back to zero; nothing changes on another reconcile.
     await controller.scaleCanaryToZero(canary);

@@ -24,7 +24,7 @@ function targetWithConfigs(): Deployment {
     containers: [
       {
         name: 'podinfo',
-        image: 'ghcr.io/stefanprodan/podinfo:6.0.0',
+        image: 'example.com/podinfo:6.0.0',
         env: [
           { name: 'LEVEL', valueFrom: { configMapKeyRef: { name: 'podinfo-env', key: 'level' } } },
           { name: 'OPT', valueFrom: { configMapKeyRef: { name: 'absent', key: 'x', optional: true } } },
@@ -230,7 +230,7 @@ describe('DeploymentController.promote', () => {
     const { cluster, canary, controller } = await setup();
     await controller.reconcile(canary);
     await cluster.patch(PRIMARY_KEY, { spec: { replicas: 5 } });
-    const image = 'ghcr.io/stefanprodan/podinfo:6.1.0';
+    const image = 'example.com/podinfo:6.1.0';
     const target = (await cluster.get<Deployment>(TARGET_KEY)) as Deployment;
     target.spec.template.metadata = { labels: { app: 'podinfo', version: 'v2' } };
     target.spec.template.spec = { containers: [{ name: 'podinfo', image }] };
