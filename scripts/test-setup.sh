@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond npm packages (run by `npm test`; idempotent and quiet
+# when everything is already there). Each service is started by the tests themselves on a free
+# loopback port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-prometheus.sh
