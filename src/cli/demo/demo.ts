@@ -20,6 +20,8 @@ export interface DemoOptions {
   /** Redraw in place (a terminal) or print lines. */
   live: boolean;
   write: (line: string) => void;
+  /** The stories to play (all three by default). */
+  scenarios?: Scenario[];
 }
 
 interface Progress {
@@ -115,7 +117,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ? createLogger({ level: 'debug', destination: pino.destination({ dest: options.logFile, sync: false }) })
     : createLogger({ level: 'silent' });
   options.write('Fledge sandbox: the real controller on an in-memory cluster with simulated traffic.');
-  for (const s of SCENARIOS) options.write(`  ${s.key.padEnd(8)} ${s.story}`);
+  const scenarios = options.scenarios ?? SCENARIOS;
+  for (const s of scenarios) options.write(`  ${s.key.padEnd(8)} ${s.story}`);
   options.write('');
 
   const sandbox = startSandbox({
@@ -133,7 +136,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     if (events.length > 8) events.shift();
   });
   const display: Display = options.live ? terminalDisplay() : lineDisplay(options.write);
-  const progress: Progress[] = SCENARIOS.map((scenario) => ({
+  const progress: Progress[] = scenarios.map((scenario) => ({
     scenario,
     status: undefined,
     othersToCanary: 0,
