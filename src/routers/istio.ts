@@ -23,7 +23,8 @@ import {
   type DestinationRule,
   type VirtualService,
 } from './istio-objects.js';
-import { applyOwnedObject, isControlledBy, restoreOriginal } from './owned-object.js';
+import { isControlledBy } from '../kube/owner-references.js';
+import { applyOwnedObject, restoreOriginal } from './owned-object.js';
 import { RouterError, type RouteTargets, type Router, type Routes } from './router.js';
 
 export interface IstioRouterOptions {

@@ -14,6 +14,7 @@
  *   are saved once in {@link ORIGINAL_CONFIGURATION_ANNOTATION};
  * - an object controlled by anything else is refused with a {@link RouterError}.
  */
+import { canaryOwnerReference, isFledgeCanary, type CanaryIdentity } from '../kube/owner-references.js';
 import {
   describeKey,
   keyOf,
@@ -21,9 +22,7 @@ import {
   type KubeObject,
   type MergePatch,
   type ObjectKey,
-  type OwnerReference,
 } from '../kube/cluster.js';
-import { API } from '../kube/resources.js';
 import { RouterError } from './router.js';
 
 /** Holds the user's object as it was before Fledge took it over (JSON of {@link SavedOriginal}). */
@@ -58,39 +57,7 @@ export interface DesiredObject {
 }
 
 /** The Canary that owns the objects. */
-export interface OwnerCanary {
-  namespace: string;
-  name: string;
-  uid: string;
-}
-
-/** The controller ownerReference from a generated object to its Canary. */
-export function canaryOwnerReference(canary: OwnerCanary): OwnerReference {
-  if (!canary.uid) {
-    throw new RouterError(
-      `Canary ${canary.namespace}/${canary.name} has no metadata.uid: cannot own objects`,
-    );
-  }
-  return {
-    apiVersion: API.canary.apiVersion,
-    kind: API.canary.kind,
-    name: canary.name,
-    uid: canary.uid,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-function isFledgeCanary(ref: OwnerReference): boolean {
-  return ref.kind === API.canary.kind && ref.apiVersion.split('/')[0] === API.canary.apiVersion.split('/')[0];
-}
-
-/** Whether the object is controlled by this Canary (Fledge created or adopted it). */
-export function isControlledBy(object: KubeObject, canary: OwnerCanary): boolean {
-  return (object.metadata.ownerReferences ?? []).some(
-    (ref) => ref.controller === true && isFledgeCanary(ref) && ref.uid === canary.uid,
-  );
-}
+export type OwnerCanary = CanaryIdentity;
 
 /** Deep equality of JSON values; a key holding `undefined` counts as absent. */
 export function deepEqual(a: unknown, b: unknown): boolean {

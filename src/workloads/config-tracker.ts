@@ -17,7 +17,7 @@ import {
   type ConfigKind,
   type ConfigRef,
 } from './config-refs.js';
-import { withCanaryOwner } from './ownership.js';
+import { withCanaryOwner } from '../kube/owner-references.js';
 import { PRIMARY_SUFFIX } from './selector-label.js';
 import { stableHash } from './stable-hash.js';
 

@@ -44,7 +44,7 @@ import {
   withNodePorts,
   type DesiredService,
 } from './desired-objects.js';
-import { isControlledBy, withCanaryOwner } from './ownership.js';
+import { isControlledBy, withCanaryOwner } from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
 import {

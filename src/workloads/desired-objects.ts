@@ -6,7 +6,7 @@
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { Deployment, PodTemplateSpec, ServicePort } from '../kube/resources.js';
 import { rewriteConfigRefs } from './config-refs.js';
-import { withCanaryOwner } from './ownership.js';
+import { withCanaryOwner } from '../kube/owner-references.js';
 import { relabelTemplate, sharedPodLabels, type SelectorLabel } from './selector-label.js';
 import { stableHash } from './stable-hash.js';
 

@@ -2,9 +2,8 @@
 import type { PodSpec } from '../../../src/kube/resources.js';
 import { findConfigRefs, rewriteConfigRefs, uniqueConfigRefs } from '../../../src/workloads/config-refs.js';
 import { calculateMergePatch } from '../../../src/workloads/merge-patch.js';
-import { withCanaryOwner } from '../../../src/workloads/ownership.js';
+import { OwnershipError, withCanaryOwner } from '../../../src/kube/owner-references.js';
 import { stableHash } from '../../../src/workloads/stable-hash.js';
-import { InvalidTargetError } from '../../../src/workloads/workload.js';
 
 const spec: PodSpec = {
   initContainers: [{ name: 'init', envFrom: [{ configMapRef: { name: 'init-env' } }] }],
@@ -148,6 +147,6 @@ describe('withCanaryOwner', () => {
   });
 
   it('refuses a Canary without uid', () => {
-    expect(() => withCanaryOwner(undefined, { ...canary, uid: '' })).toThrow(InvalidTargetError);
+    expect(() => withCanaryOwner(undefined, { ...canary, uid: '' })).toThrow(OwnershipError);
   });
 });

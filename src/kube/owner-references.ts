@@ -3,17 +3,25 @@
  * them with it. Only one owner reference may be the controller: an object someone else controls
  * (a Flagger Canary during a migration) gets a plain reference, which still keeps it alive.
  */
-import type { ResolvedCanary } from '../api/defaults.js';
-import type { KubeObject, OwnerReference } from '../kube/cluster.js';
-import { API } from '../kube/resources.js';
-import { InvalidTargetError } from './workload.js';
+import type { KubeObject, OwnerReference } from './cluster.js';
+import { API } from './resources.js';
 
-type CanaryIdentity = Pick<ResolvedCanary, 'namespace' | 'name' | 'uid'>;
+/** The Canary that owns generated objects. */
+export interface CanaryIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/** A Canary without a uid (never stored by an API server) cannot own objects. */
+export class OwnershipError extends Error {
+  override name = 'OwnershipError';
+}
 
 /** The controller owner reference to the Canary. */
 export function canaryOwnerReference(canary: CanaryIdentity): OwnerReference {
   if (!canary.uid) {
-    throw new InvalidTargetError(
+    throw new OwnershipError(
       `Canary ${canary.namespace}/${canary.name} has no metadata.uid: generated objects cannot reference it as their owner`,
     );
   }
@@ -27,7 +35,8 @@ export function canaryOwnerReference(canary: CanaryIdentity): OwnerReference {
   };
 }
 
-function isFledgeCanary(ref: OwnerReference): boolean {
+/** Whether an owner reference points at a Fledge Canary (any version). */
+export function isFledgeCanary(ref: OwnerReference): boolean {
   return ref.kind === API.canary.kind && ref.apiVersion.split('/')[0] === API.canary.apiVersion.split('/')[0];
 }
 
