@@ -10,7 +10,10 @@ import type { Canary } from '../api/schema/canary.js';
 import type { Cluster, Unsubscribe, WatchEvent } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
-import type { Reconciler } from './reconciler.js';
+import type { Reconciler, TickResult } from './reconciler.js';
+
+/** Told about every tick, e.g. to record metrics. */
+export type TickObserver = (namespace: string, name: string, result: TickResult, durationMs: number) => void;
 
 export interface CanaryWatcherOptions {
   cluster: Cluster;
@@ -20,6 +23,9 @@ export interface CanaryWatcherOptions {
   /** Watch one namespace; all when undefined. */
   namespace?: string;
   minIntervalMs?: number;
+  onTick?: TickObserver;
+  /** Told when a Canary is deleted. */
+  onDelete?: (namespace: string, name: string) => void;
 }
 
 /** `namespace/name`, the id a canary is scheduled under. */
@@ -37,7 +43,9 @@ export class CanaryWatcher {
   start(): void {
     this.o.scheduler.start(async (id) => {
       const [namespace, name] = id.split('/') as [string, string];
+      const started = performance.now();
       const result = await this.o.reconciler.reconcileOnce(namespace, name);
+      this.o.onTick?.(namespace, name, result, performance.now() - started);
       if (result.conflict) this.o.scheduler.trigger(id);
     });
     const key = { ...API.canary, ...(this.o.namespace ? { namespace: this.o.namespace } : {}) };
@@ -57,6 +65,7 @@ export class CanaryWatcher {
       if (event.type === 'DELETED') {
         this.o.scheduler.remove(id);
         this.generations.delete(id);
+        this.o.onDelete?.(metadata.namespace ?? 'default', metadata.name);
         return;
       }
       this.o.scheduler.schedule(id, this.intervalOf(event.object));

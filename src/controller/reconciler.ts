@@ -49,6 +49,8 @@ export interface ReconcilerOptions {
 export interface TickResult {
   /** The phase after the tick; undefined when the Canary is gone or invalid. */
   phase: CanaryStatus['phase'];
+  /** The canary weight after the tick. */
+  canaryWeight?: number | undefined;
   /** The status write lost a race: the caller should tick again soon. */
   conflict?: boolean;
   /** Why the tick could not complete (also recorded as a condition or an Event). */
@@ -126,7 +128,7 @@ export class Reconciler {
     this.logDecision(log, status, next);
     await this.act(canary, next, router);
     await this.emit(canary, decision, { ...payload, phase: next.phase ?? payload.phase });
-    return { phase: next.phase };
+    return { phase: next.phase, canaryWeight: next.canaryWeight };
   }
 
   /** Asks the gates and runs the checks the plan names, concurrently. */

@@ -1,0 +1,45 @@
+import { ControllerMetrics, statusCode } from '../../../src/observability/controller-metrics.js';
+import { createHttpServer, parseListenAddress } from '../../../src/observability/http-server.js';
+
+describe('controller HTTP endpoints', () => {
+  it('serves health, readiness and the canary metrics', async () => {
+    const metrics = new ControllerMetrics({ processMetrics: false });
+    let ready = false;
+    const app = createHttpServer({
+      registry: metrics.registry,
+      readiness: () => (ready ? { ready } : { ready, reason: 'waiting for the Canary cache to sync' }),
+    });
+    metrics.observeTick('test', 'podinfo', { phase: 'Progressing', canaryWeight: 20, outcome: 'ok' }, 12);
+    metrics.observeTick('test', 'broken', { phase: 'Failed', canaryWeight: 0, outcome: 'error' }, 3);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const get = async (path: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { statusCode: response.status, body: await response.text() };
+    };
+
+    expect((await get('/healthz')).statusCode).toBe(200);
+    const notReady = await get('/readyz');
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.body).toBe('waiting for the Canary cache to sync');
+    ready = true;
+    expect((await get('/readyz')).statusCode).toBe(200);
+
+    const body = (await get('/metrics')).body;
+    expect(body).toContain('fledge_canary_weight{namespace="test",name="podinfo"} 20');
+    expect(body).toContain('fledge_canary_status{namespace="test",name="broken"} 2');
+    expect(body).toContain('fledge_ticks_total{outcome="error"} 1');
+    expect(body).toContain('fledge_tick_duration_seconds_count 2');
+
+    metrics.forget('test', 'broken');
+    expect((await get('/metrics')).body).not.toContain('name="broken"');
+    await app.close();
+  });
+
+  it('encodes phases as Flagger does and parses listen addresses', () => {
+    expect([statusCode('Progressing'), statusCode('Succeeded'), statusCode('Failed')]).toEqual([0, 1, 2]);
+    expect(parseListenAddress(':8080')).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(parseListenAddress('127.0.0.1:9')).toEqual({ host: '127.0.0.1', port: 9 });
+    expect(() => parseListenAddress('8080x')).toThrow('listen address "8080x"');
+  });
+});
