@@ -5,17 +5,11 @@
  */
 import type { Logger } from 'pino';
 import { SimulatedProvider } from '../../../analysis/providers/simulated.js';
-import { CanaryWatcher } from '../../controller/canary-watcher.js';
-import { KubeEventRecorder } from '../../controller/event-recorder.js';
-import { Reconciler } from '../../controller/reconciler.js';
-import { WebhookChecks } from '../../controller/webhook-checks.js';
-import { HttpWebhookCaller } from '../../hooks/http-webhook-caller.js';
 import { DeploymentSimulator } from '../../kube/memory/deployment-simulator.js';
 import { MemoryCluster } from '../../kube/memory/memory-cluster.js';
-import { createRouter } from '../../routers/factory.js';
 import { MeshTraffic, type VersionBehaviour } from '../../sandbox/mesh-traffic.js';
 import { InProcessScheduler } from '../../scheduler/in-process-scheduler.js';
-import { DeploymentController } from '../../workloads/deployment-controller.js';
+import { createCore } from '../wiring.js';
 
 export interface SandboxOptions {
   logger: Logger;
@@ -50,34 +44,18 @@ export function startSandbox(options: SandboxOptions): Sandbox {
     premiumShare: options.premiumShare,
   });
   const metrics = new SimulatedProvider({ traffic });
-  const checks = new WebhookChecks({
+  const { watcher } = createCore({
     cluster,
-    caller: new HttpWebhookCaller(),
-    providerFor: () => metrics,
+    scheduler: new InProcessScheduler(),
     logger: options.logger,
     now,
-  });
-  const reconciler = new Reconciler({
-    cluster,
-    workloads: new DeploymentController({ cluster, now }),
-    routerFor: (provider) => createRouter(provider, { cluster }),
-    checks,
-    notifications: checks,
-    events: new KubeEventRecorder({ cluster, now, instance: 'sandbox' }),
-    now,
-    logger: options.logger,
     resolve: {
       defaultProvider: 'istio',
       defaultMetricsServer: 'simulated://sandbox',
       minIntervalMs: options.minIntervalMs,
     },
-  });
-  const watcher = new CanaryWatcher({
-    cluster,
-    scheduler: new InProcessScheduler(),
-    reconciler,
-    logger: options.logger,
-    minIntervalMs: options.minIntervalMs,
+    providerFor: () => metrics,
+    instance: 'sandbox',
   });
   deployments.start();
   traffic.start();

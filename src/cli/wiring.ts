@@ -1,0 +1,82 @@
+/**
+ * Assembles the controller core (reconciler, checks, watcher) from its ports. Shared by
+ * `fledge controller` (real cluster, Prometheus) and `fledge demo` (in-memory cluster, simulated
+ * metrics), so both run the same code.
+ */
+import type { Logger } from 'pino';
+import type { MetricCheckDeps } from '../../analysis/run-checks.js';
+import type { ResolveOptions } from '../api/defaults.js';
+import { CanaryWatcher, type TickObserver } from '../controller/canary-watcher.js';
+import { KubeEventRecorder } from '../controller/event-recorder.js';
+import { Reconciler } from '../controller/reconciler.js';
+import { WebhookChecks } from '../controller/webhook-checks.js';
+import { HttpWebhookCaller } from '../hooks/http-webhook-caller.js';
+import type { Cluster } from '../kube/cluster.js';
+import { API, objectKey, type Secret } from '../kube/resources.js';
+import { createRouter } from '../routers/factory.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import { DeploymentController } from '../workloads/deployment-controller.js';
+
+export interface CoreOptions {
+  cluster: Cluster;
+  scheduler: Scheduler;
+  logger: Logger;
+  now: () => Date;
+  resolve: ResolveOptions;
+  providerFor: MetricCheckDeps['providerFor'];
+  /** This replica's name, reported on Events. */
+  instance: string;
+  /** Watch one namespace; all when undefined. */
+  namespace?: string | undefined;
+  onTick?: TickObserver;
+  onDelete?: (namespace: string, name: string) => void;
+}
+
+export interface Core {
+  reconciler: Reconciler;
+  watcher: CanaryWatcher;
+}
+
+export function createCore(o: CoreOptions): Core {
+  const checks = new WebhookChecks({
+    cluster: o.cluster,
+    caller: new HttpWebhookCaller(),
+    providerFor: o.providerFor,
+    logger: o.logger,
+    now: o.now,
+  });
+  const reconciler = new Reconciler({
+    cluster: o.cluster,
+    workloads: new DeploymentController({ cluster: o.cluster, now: o.now }),
+    routerFor: (provider) => createRouter(provider, { cluster: o.cluster }),
+    checks,
+    notifications: checks,
+    events: new KubeEventRecorder({ cluster: o.cluster, now: o.now, instance: o.instance }),
+    now: o.now,
+    logger: o.logger,
+    resolve: o.resolve,
+  });
+  const watcher = new CanaryWatcher({
+    cluster: o.cluster,
+    scheduler: o.scheduler,
+    reconciler,
+    logger: o.logger,
+    namespace: o.namespace,
+    ...(o.resolve.minIntervalMs !== undefined ? { minIntervalMs: o.resolve.minIntervalMs } : {}),
+    ...(o.onTick ? { onTick: o.onTick } : {}),
+    ...(o.onDelete ? { onDelete: o.onDelete } : {}),
+  });
+  return { reconciler, watcher };
+}
+
+/** Reads a Secret's data, base64-decoded, with `stringData` on top. */
+export function secretReader(cluster: Cluster) {
+  return async (namespace: string, name: string): Promise<Record<string, string> | undefined> => {
+    const secret = await cluster.get<Secret>(objectKey(API.secret, namespace, name));
+    if (!secret) return undefined;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secret.data ?? {}))
+      data[k] = Buffer.from(v, 'base64').toString('utf8');
+    return { ...data, ...secret.stringData };
+  };
+}
