@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `fledge` command line: the one place where the pieces are created and wired. */
 import { Command } from 'commander';
+import { registerControllerCommand } from './controller.js';
 import { registerCrdsCommand } from './crds.js';
 import { registerDemoCommand } from './demo/demo.js';
 import { registerValidateCommand } from './validate.js';
@@ -15,5 +16,6 @@ const program = new Command()
 registerDemoCommand(program);
 registerValidateCommand(program);
 registerCrdsCommand(program);
+registerControllerCommand(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,190 @@
+/**
+ * `fledge controller`: runs the controller against a Kubernetes cluster, with `/healthz`,
+ * `/readyz` and `/metrics`. SIGTERM or SIGINT finishes the ticks in flight, then exits.
+ */
+import { hostname } from 'node:os';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { Logger } from 'pino';
+import { createMetricProviderFactory } from '../../analysis/providers/factory.js';
+import { DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
+import { parseDurationMs } from '../api/duration.js';
+import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
+import { loadKubeConfig } from '../kube/client/config.js';
+import { API } from '../kube/resources.js';
+import { createLogger } from '../log.js';
+import { ControllerMetrics } from '../observability/controller-metrics.js';
+import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
+import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import { createCore, secretReader } from './wiring.js';
+
+export interface ControllerOptions {
+  kubeconfig?: string | undefined;
+  namespace?: string | undefined;
+  metricsServer: string;
+  meshProvider: string;
+  logLevel: string;
+  kubeQps: number;
+  kubeBurst: number;
+  listenAddress: string;
+  /** Shortest analysis interval honoured (Flagger's floor is 10 s). */
+  minIntervalMs: number;
+  instance: string;
+}
+
+/** Configuration that makes the controller unable to start. */
+export class ControllerConfigError extends Error {
+  override name = 'ControllerConfigError';
+}
+
+/** A running controller. */
+export interface RunningController {
+  /** Resolves once the controller has stopped. */
+  stopped: Promise<void>;
+  /** Stops taking ticks, waits for those in flight, closes connections. */
+  stop(): Promise<void>;
+}
+
+/** Starts the controller; resolves once it is serving. */
+export async function startController(o: ControllerOptions, logger: Logger): Promise<RunningController> {
+  if (!SUPPORTED_PROVIDERS.includes(o.meshProvider)) {
+    throw new ControllerConfigError(
+      `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
+    );
+  }
+  const listen = parseListenAddress(o.listenAddress);
+  const cluster = new ClientNodeCluster({
+    kubeConfig: loadKubeConfig(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
+    qps: o.kubeQps,
+    burst: o.kubeBurst,
+    logger: logger.child({ component: 'kube' }),
+  });
+  const metrics = new ControllerMetrics();
+  const now = () => new Date();
+  const { watcher } = createCore({
+    cluster,
+    scheduler: new InProcessScheduler(),
+    logger,
+    now,
+    resolve: {
+      defaultProvider: o.meshProvider,
+      defaultMetricsServer: o.metricsServer,
+      minIntervalMs: o.minIntervalMs,
+    },
+    providerFor: createMetricProviderFactory({ readSecret: secretReader(cluster) }),
+    instance: o.instance,
+    namespace: o.namespace,
+    onTick: (namespace, name, result, durationMs) =>
+      metrics.observeTick(
+        namespace,
+        name,
+        {
+          phase: result.phase,
+          canaryWeight: result.canaryWeight,
+          outcome: result.error ? 'error' : result.conflict ? 'conflict' : 'ok',
+        },
+        durationMs,
+      ),
+    onDelete: (namespace, name) => metrics.forget(namespace, name),
+  });
+  let ready = false;
+  const server = createHttpServer({
+    registry: metrics.registry,
+    readiness: () => (ready ? { ready } : { ready, reason: 'waiting for the Canary cache to sync' }),
+  });
+  await server.listen(listen);
+  logger.info(
+    { listen: o.listenAddress, namespace: o.namespace ?? 'all' },
+    'serving /healthz, /readyz, /metrics',
+  );
+
+  // The first list syncs the Canary informer; ticks start from its cache.
+  await cluster.list({ ...API.canary, ...(o.namespace ? { namespace: o.namespace } : {}) });
+  watcher.start();
+  ready = true;
+  logger.info('controller started');
+
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let stopping: Promise<void> | undefined;
+  return {
+    stopped,
+    stop() {
+      stopping ??= (async () => {
+        ready = false;
+        logger.info('stopping: finishing the ticks in flight');
+        await watcher.stop();
+        cluster.stop();
+        await server.close();
+        logger.info('stopped');
+        resolveStopped();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function duration(value: string): number {
+  try {
+    return parseDurationMs(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+export function registerControllerCommand(program: Command): Command {
+  return program
+    .command('controller')
+    .description('run the controller against a Kubernetes cluster')
+    .option(
+      '--kubeconfig <path>',
+      'kubeconfig file (default: $KUBECONFIG, in-cluster config, ~/.kube/config)',
+    )
+    .option('--namespace <namespace>', 'watch Canaries in this namespace only (default: all namespaces)')
+    .option(
+      '--metrics-server <url>',
+      'Prometheus address for Canaries without spec.metricsServer',
+      'http://prometheus:9090',
+    )
+    .option('--mesh-provider <provider>', 'provider for Canaries without spec.provider', 'istio')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
+    .option('--kube-qps <n>', 'requests per second to the API server', positiveInt('--kube-qps'), 50)
+    .option('--kube-burst <n>', 'request burst to the API server', positiveInt('--kube-burst'), 100)
+    .option('--listen-address <host:port>', 'address of /healthz, /readyz and /metrics', ':8080')
+    .option(
+      '--min-interval <duration>',
+      'shortest analysis interval honoured',
+      duration,
+      DEFAULT_MIN_INTERVAL_MS,
+    )
+    .action(async (raw: Omit<ControllerOptions, 'instance' | 'minIntervalMs'> & { minInterval: number }) => {
+      const logger = createLogger({ level: raw.logLevel });
+      let controller: RunningController;
+      try {
+        controller = await startController(
+          { ...raw, minIntervalMs: raw.minInterval, instance: process.env.POD_NAME ?? hostname() },
+          logger,
+        );
+      } catch (err) {
+        logger.fatal({ err }, 'controller could not start');
+        process.stderr.write(`fledge controller: ${(err as Error).message}\n`);
+        process.exitCode = err instanceof ControllerConfigError ? 2 : 1;
+        return;
+      }
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          logger.info({ signal }, 'signal received');
+          void controller.stop();
+        });
+      }
+      await controller.stopped;
+    });
+}

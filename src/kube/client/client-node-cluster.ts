@@ -1,0 +1,366 @@
+/**
+ * The real {@link Cluster}: writes go to the API server; reads are served from informer caches, so
+ * a tick in steady state sends no GET. The first read of a collection (kind + namespace, or kind in
+ * all namespaces) starts its informer and waits for the first list; later reads never wait. The
+ * answers of this process's writes are laid over the caches until the watch delivers them, so a read
+ * after a write sees it.
+ *
+ * Only merge patches (`application/merge-patch+json`) are sent: the API server answers 415 to a
+ * strategic merge patch on a custom resource. Every request passes a token bucket (`qps`, `burst`)
+ * and is counted in {@link ClientNodeCluster.requests}.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import {
+  KubeApiError,
+  describeKey,
+  keyOf,
+  type Cluster,
+  type CollectionKey,
+  type KubeObject,
+  type MergePatch,
+  type ObjectKey,
+  type Unsubscribe,
+  type WatchEvent,
+  type WriteOptions,
+} from '../cluster.js';
+import { validateBackoff, type BackoffOptions } from './backoff.js';
+import {
+  ResourceDiscovery,
+  collectionPath,
+  objectPath,
+  resourceLabel,
+  type ResourceInfo,
+} from './discovery.js';
+import { isStatus, toKubeError } from './errors.js';
+import { Informer, copyObject } from './informer.js';
+import { TokenBucket } from './rate-limiter.js';
+import { KubeTransport, type KubeRequest, type RequestCounts } from './transport.js';
+
+/** Content type of an RFC 7386 JSON merge patch, the only patch Fledge sends. */
+export const MERGE_PATCH = 'application/merge-patch+json';
+
+/** Informer tuning; the defaults suit production. */
+export interface InformerTuning {
+  backoff?: BackoffOptions;
+  /** Server-side watch timeout range in seconds (default 300..600). */
+  watchTimeoutSeconds?: { min: number; max: number };
+  /** Silence past the watch timeout after which a watch counts as dropped (default 30 s). */
+  silenceGraceMs?: number;
+  /** A watch lasting this long resets the backoff (default 10 s). */
+  stableAfterMs?: number;
+  /** List page size (default 500). */
+  pageSize?: number;
+}
+
+export interface ClientNodeClusterOptions {
+  /** From {@link loadKubeConfig}. */
+  kubeConfig: KubeConfig;
+  /** Sustained requests per second (default 20). */
+  qps?: number;
+  /** Requests allowed at once (default 30). */
+  burst?: number;
+  /** Defaults to a silent logger. */
+  logger?: Logger;
+  /** Monotonic clock in milliseconds (rate limiter, discovery refresh); defaults to `performance.now`. */
+  now?: () => number;
+  /** Uniform random numbers in [0, 1) for jitter; defaults to `Math.random`. */
+  random?: () => number;
+  /** Per-request deadline (default 30 s). */
+  requestTimeoutMs?: number;
+  informers?: InformerTuning;
+}
+
+/** What one informer has done, for diagnostics and tests. */
+export interface InformerStats {
+  collection: string;
+  synced: boolean;
+  objects: number;
+  lists: number;
+  restarts: number;
+  /** Writes whose answers the watch has not delivered yet. */
+  pendingWrites: number;
+}
+
+function collectionId(apiVersion: string, kind: string, namespace: string | undefined): string {
+  return `${apiVersion} ${kind} ${namespace ?? '*'}`;
+}
+
+function matchesLabels(object: KubeObject, labels: Record<string, string> | undefined): boolean {
+  return Object.entries(labels ?? {}).every(([k, v]) => object.metadata.labels?.[k] === v);
+}
+
+export class ClientNodeCluster implements Cluster {
+  /** Requests sent, keyed `${verb} ${resource}` (see {@link RequestCounts}). */
+  readonly requests: RequestCounts = {};
+  private readonly transport: KubeTransport;
+  private readonly discovery: ResourceDiscovery;
+  private readonly informers = new Map<string, Informer>();
+  private readonly logger: Logger;
+  private seq = 0;
+  private stopped = false;
+
+  constructor(private readonly o: ClientNodeClusterOptions) {
+    if (!o.kubeConfig) throw new Error('kubeConfig: required');
+    if (o.requestTimeoutMs !== undefined && !(o.requestTimeoutMs > 0))
+      throw new Error(`requestTimeoutMs: must be > 0, got ${o.requestTimeoutMs}`);
+    validateBackoff(o.informers?.backoff ?? {});
+    const range = o.informers?.watchTimeoutSeconds;
+    if (range && !(range.min >= 1 && range.max >= range.min))
+      throw new Error(`informers.watchTimeoutSeconds: need 1 <= min <= max, got ${JSON.stringify(range)}`);
+    const limiter = new TokenBucket({
+      qps: o.qps ?? 20,
+      burst: o.burst ?? 30,
+      ...(o.now ? { now: o.now } : {}),
+    });
+    this.logger = o.logger ?? pino({ level: 'silent' });
+    this.transport = new KubeTransport({
+      kubeConfig: o.kubeConfig,
+      limiter,
+      requests: this.requests,
+      ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
+    });
+    this.discovery = new ResourceDiscovery({ transport: this.transport, ...(o.now ? { now: o.now } : {}) });
+  }
+
+  async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    const informer = await this.syncedReader({
+      apiVersion: key.apiVersion,
+      kind: key.kind,
+      namespace: key.namespace,
+    });
+    const found = informer.cache.get(`${key.namespace}/${key.name}`);
+    return found ? (copyObject(found) as T) : undefined;
+  }
+
+  async list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]> {
+    const informer = await this.syncedReader(key);
+    return informer.cache
+      .list()
+      .filter((o) => key.namespace === undefined || o.metadata.namespace === key.namespace)
+      .filter((o) => matchesLabels(o, labels))
+      .map((o) => copyObject(o) as T);
+  }
+
+  async create<T extends KubeObject>(object: T): Promise<T> {
+    const info = await this.discovery.resolve(object.apiVersion, object.kind);
+    const namespace = object.metadata?.namespace ?? 'default';
+    const body = info.namespaced ? { ...object, metadata: { ...object.metadata, namespace } } : object;
+    const action = `create ${describeKey({
+      kind: object.kind,
+      ...(info.namespaced ? { namespace } : {}),
+      name: object.metadata?.name ?? '',
+    })}`;
+    return this.write<T>(action, {
+      method: 'POST',
+      path: collectionPath(info, namespace),
+      body,
+      count: `create ${resourceLabel(info)}`,
+    });
+  }
+
+  async replace<T extends KubeObject>(object: T): Promise<T> {
+    const key = keyOf(object);
+    const info = await this.discovery.resolve(key.apiVersion, key.kind);
+    return this.write<T>(`replace ${describeKey(key)}`, {
+      method: 'PUT',
+      path: objectPath(info, key.namespace, key.name),
+      body: object,
+      count: `update ${resourceLabel(info)}`,
+    });
+  }
+
+  async patch<T extends KubeObject>(
+    key: ObjectKey,
+    patch: MergePatch,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const info = await this.discovery.resolve(key.apiVersion, key.kind);
+    // Status goes through patchStatus only, whether or not the kind has a status subresource.
+    const { status: _status, ...rest } = patch;
+    return this.write<T>(`patch ${describeKey(key)}`, {
+      method: 'PATCH',
+      path: objectPath(info, key.namespace, key.name),
+      body: withPrecondition(rest, options.resourceVersion),
+      contentType: MERGE_PATCH,
+      count: `patch ${resourceLabel(info)}`,
+    });
+  }
+
+  async patchStatus<T extends KubeObject>(
+    key: ObjectKey,
+    status: MergePatch,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    const info = await this.discovery.resolve(key.apiVersion, key.kind);
+    if (!info.hasStatus)
+      throw new KubeApiError(
+        `patch status of ${describeKey(key)}: ${key.kind} has no status subresource`,
+        404,
+      );
+    return this.write<T>(`patch status of ${describeKey(key)}`, {
+      method: 'PATCH',
+      path: objectPath(info, key.namespace, key.name, 'status'),
+      body: withPrecondition({ status }, options.resourceVersion),
+      contentType: MERGE_PATCH,
+      count: `patch ${resourceLabel(info, 'status')}`,
+    });
+  }
+
+  async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
+    const info = await this.discovery.resolve(key.apiVersion, key.kind);
+    const response = await this.transport.send({
+      method: 'DELETE',
+      path: objectPath(info, key.namespace, key.name),
+      ...(options.resourceVersion !== undefined
+        ? {
+            body: {
+              apiVersion: 'v1',
+              kind: 'DeleteOptions',
+              preconditions: { resourceVersion: options.resourceVersion },
+            },
+          }
+        : {}),
+      count: `delete ${resourceLabel(info)}`,
+    });
+    if (response.status < 200 || response.status > 299)
+      throw toKubeError(response.status, response.body, `delete ${describeKey(key)}`);
+    // Deleted at once: the answer is a Status naming the uid. Held by finalizers: the object itself.
+    if (isStatus(response.body)) {
+      const id = `${key.namespace}/${key.name}`;
+      const seq = this.nextSeq();
+      for (const informer of this.informersHolding(key.apiVersion, key.kind, key.namespace))
+        informer.cache.recordDeleted(id, response.body.details?.uid, seq);
+    } else if (isKubeObject(response.body)) {
+      this.recordWrite(response.body);
+    }
+  }
+
+  watch<T extends KubeObject>(key: CollectionKey, onEvent: (event: WatchEvent<T>) => void): Unsubscribe {
+    if (this.stopped) throw new Error('ClientNodeCluster is stopped');
+    const informer = this.informerFor(key);
+    const unsubscribe = informer.subscribe(onEvent as (event: WatchEvent) => void);
+    informer.start();
+    return unsubscribe;
+  }
+
+  /** Ends every informer and watch; reads fail afterwards. */
+  stop(): void {
+    this.stopped = true;
+    for (const informer of this.informers.values()) informer.stop();
+    this.informers.clear();
+  }
+
+  /** One line per informer. */
+  informerStats(): InformerStats[] {
+    return [...this.informers.entries()].map(([collection, informer]) => ({
+      collection,
+      synced: informer.synced,
+      objects: informer.cache.streamObjects().length,
+      lists: informer.lists,
+      restarts: informer.restarts,
+      pendingWrites: informer.cache.pendingOverlays,
+    }));
+  }
+
+  /** Sends a write, maps a failure, records the answer in the caches. */
+  private async write<T extends KubeObject>(action: string, request: KubeRequest): Promise<T> {
+    const response = await this.transport.send(request);
+    if (response.status < 200 || response.status > 299)
+      throw toKubeError(response.status, response.body, action);
+    if (!isKubeObject(response.body))
+      throw new KubeApiError(`${action}: the answer is not an object`, response.status);
+    this.recordWrite(response.body);
+    return copyObject(response.body) as T;
+  }
+
+  private recordWrite(object: KubeObject): void {
+    const seq = this.nextSeq();
+    const stored = copyObject(object);
+    for (const informer of this.informersHolding(object.apiVersion, object.kind, object.metadata.namespace))
+      informer.cache.recordWrite(stored, seq);
+  }
+
+  private *informersHolding(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+  ): Iterable<Informer> {
+    for (const ns of new Set([namespace, undefined])) {
+      const informer = this.informers.get(collectionId(apiVersion, kind, ns));
+      if (informer) yield informer;
+    }
+  }
+
+  private nextSeq(): number {
+    this.seq += 1;
+    return this.seq;
+  }
+
+  /** The informer for exactly this collection, created (not started) when missing. */
+  private informerFor(key: CollectionKey): Informer {
+    const id = collectionId(key.apiVersion, key.kind, key.namespace);
+    let informer = this.informers.get(id);
+    if (!informer) {
+      const tuning = this.o.informers ?? {};
+      informer = new Informer({
+        name: id,
+        namespace: key.namespace,
+        resolve: (): Promise<ResourceInfo> => this.discovery.resolve(key.apiVersion, key.kind),
+        transport: this.transport,
+        logger: this.logger,
+        nextSeq: () => this.nextSeq(),
+        ...(tuning.backoff ? { backoff: tuning.backoff } : {}),
+        ...(tuning.watchTimeoutSeconds ? { watchTimeoutSeconds: tuning.watchTimeoutSeconds } : {}),
+        ...(tuning.silenceGraceMs !== undefined ? { silenceGraceMs: tuning.silenceGraceMs } : {}),
+        ...(tuning.stableAfterMs !== undefined ? { stableAfterMs: tuning.stableAfterMs } : {}),
+        ...(tuning.pageSize !== undefined ? { pageSize: tuning.pageSize } : {}),
+        ...(this.o.random ? { random: this.o.random } : {}),
+      });
+      this.informers.set(id, informer);
+    }
+    return informer;
+  }
+
+  /**
+   * A synced informer that covers the collection: an all-namespaces one already synced, or the
+   * collection's own. An informer whose first list failed and that nobody watches is dropped, so
+   * the next read starts afresh and the caller gets the error (RBAC, unknown kind, unreachable).
+   */
+  private async syncedReader(key: CollectionKey): Promise<Informer> {
+    if (this.stopped) throw new Error('ClientNodeCluster is stopped');
+    if (key.namespace !== undefined) {
+      const wide = this.informers.get(collectionId(key.apiVersion, key.kind, undefined));
+      if (wide?.synced) return wide;
+    }
+    const informer = this.informerFor(key);
+    informer.start();
+    try {
+      await informer.whenSynced();
+    } catch (err) {
+      if (!informer.synced && informer.subscriberCount === 0 && !informer.stopped) {
+        informer.stop();
+        this.informers.delete(collectionId(key.apiVersion, key.kind, key.namespace));
+      }
+      throw err;
+    }
+    return informer;
+  }
+}
+
+/** Adds the optimistic-concurrency precondition to a merge patch: the server answers 409 if it is stale. */
+export function withPrecondition(patch: MergePatch, resourceVersion: string | undefined): MergePatch {
+  if (resourceVersion === undefined) return patch;
+  const metadata =
+    typeof patch['metadata'] === 'object' && patch['metadata'] !== null ? patch['metadata'] : {};
+  return { ...patch, metadata: { ...metadata, resourceVersion } };
+}
+
+function isKubeObject(value: unknown): value is KubeObject {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as KubeObject).kind === 'string' &&
+    typeof (value as KubeObject).metadata === 'object'
+  );
+}

@@ -1,0 +1,163 @@
+/**
+ * Sends requests to the API server through client-node's own request layer (its KubeConfig
+ * authentication, TLS agent and fetch), rate limited and counted. Bodies are plain JSON in and out.
+ *
+ * Why not client-node's generic `KubernetesObjectApi`: it (1) deserializes built-in kinds into its
+ * generated model classes (timestamps become `Date`s, while the port deals in plain JSON), (2)
+ * serializes writes through those models, dropping fields the models do not know, (3) cannot address
+ * the `/status` subresource, and (4) defaults patches to strategic merge, which custom resources refuse.
+ */
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  ServerConfiguration,
+  Watch,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { ApiUnreachableError } from './errors.js';
+import type { TokenBucket } from './rate-limiter.js';
+
+/** One request. */
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Absolute API path, e.g. `/apis/apps/v1/namespaces/ns/deployments/name`. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Defaults to `application/json` when there is a body. */
+  contentType?: string;
+  /** Counter key, `${verb} ${resource}` (see {@link RequestCounts}). */
+  count: string;
+}
+
+/** The server's answer; `body` is parsed JSON, or the raw text when it is not JSON. */
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Requests sent, keyed `${verb} ${resource}` with Kubernetes verbs and resource names
+ * (`list deployments.apps`, `watch canaries.fledge.dev`, `patch canaries.fledge.dev/status`,
+ * `create events.events.k8s.io`, `update ...` for a replace, `delete ...`), so that they can be set
+ * beside the server's `apiserver_request_total` (whose `verb` label says POST for create and PUT for
+ * update; its `resource`/`group`/`subresource` labels split what is joined here). Each list page
+ * counts once. Discovery requests count as `discovery ${apiVersion}`.
+ */
+export type RequestCounts = Record<string, number>;
+
+/** How a watch stream ended. */
+export type WatchEnd = { kind: 'closed' } | { kind: 'error'; error: unknown };
+
+export interface KubeTransportOptions {
+  kubeConfig: KubeConfig;
+  limiter: TokenBucket;
+  requests: RequestCounts;
+  /** Per-request deadline (default 30 s); watches are exempt. */
+  requestTimeoutMs?: number;
+}
+
+/** The adapter's only path to the network. */
+export class KubeTransport {
+  private readonly server: ServerConfiguration<Record<string, string>>;
+  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly watcher: Watch;
+  private readonly requestTimeoutMs: number;
+
+  constructor(private readonly o: KubeTransportOptions) {
+    const cluster = o.kubeConfig.getCurrentCluster();
+    if (!cluster?.server) throw new Error('kubeConfig: the current context names no cluster with a server');
+    this.server = new ServerConfiguration(cluster.server, {});
+    this.watcher = new Watch(o.kubeConfig);
+    this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
+  }
+
+  /** The API server's base address. */
+  get serverUrl(): string {
+    return this.o.kubeConfig.getCurrentCluster()?.server ?? '';
+  }
+
+  /**
+   * Sends one request and returns the answer whatever its status.
+   * @throws ApiUnreachableError when no answer came (refused, reset, timed out)
+   */
+  async send(request: KubeRequest): Promise<KubeResponse> {
+    await this.o.limiter.acquire();
+    this.o.requests[request.count] = (this.o.requests[request.count] ?? 0) + 1;
+    const context = this.server.makeRequestContext(request.path, HttpMethod[request.method]);
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      if (value !== undefined) context.setQueryParam(name, value);
+    context.setHeaderParam('Accept', 'application/json');
+    if (request.body !== undefined) {
+      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(request.body));
+    }
+    context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
+    try {
+      await this.o.kubeConfig.applySecurityAuthentication(context);
+      const response = await this.http.send(context).toPromise();
+      const text = await response.body.text();
+      return { status: response.httpStatusCode, body: parseBody(text) };
+    } catch (err) {
+      throw new ApiUnreachableError(
+        `${request.method} ${this.serverUrl}${request.path}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Streams a watch until it ends. `onEvent` gets every event, ERROR and BOOKMARK included.
+   * Resolves with how it ended; aborting `signal` ends it as `closed`.
+   */
+  async watch(
+    path: string,
+    query: Record<string, string | undefined>,
+    count: string,
+    onEvent: (type: string, object: unknown) => void,
+    signal: AbortSignal,
+  ): Promise<WatchEnd> {
+    await this.o.limiter.acquire();
+    if (signal.aborted) return { kind: 'closed' };
+    this.o.requests[count] = (this.o.requests[count] ?? 0) + 1;
+    return new Promise<WatchEnd>((resolve) => {
+      let controller: AbortController | undefined;
+      let ended = false;
+      const end = (result: WatchEnd) => {
+        if (ended) return;
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        controller?.abort();
+        resolve(signal.aborted ? { kind: 'closed' } : result);
+      };
+      const onAbort = () => end({ kind: 'closed' });
+      signal.addEventListener('abort', onAbort);
+      this.watcher
+        .watch(
+          path,
+          query,
+          (type, object) => {
+            if (!ended) onEvent(type, object);
+          },
+          (err: unknown) => end(err ? { kind: 'error', error: err } : { kind: 'closed' }),
+        )
+        .then(
+          (c) => {
+            controller = c;
+            if (ended) c.abort();
+          },
+          (err: unknown) => end({ kind: 'error', error: err }),
+        );
+    });
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
