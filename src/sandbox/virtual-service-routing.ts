@@ -1,7 +1,7 @@
 /**
- * Where an Istio VirtualService sends one HTTP request: the route-matching rules the sandbox needs
- * (header exact/prefix/regex, first matching route wins, weighted destinations), so the demo can
- * show that traffic really follows the routes Fledge wrote.
+ * Where an Istio VirtualService sends one HTTP request: the route-matching rules the sandbox and the
+ * end-to-end traffic harness need (header exact/prefix/regex, first matching route wins, weighted
+ * destinations, mirroring), so they can show that traffic really follows the routes Fledge wrote.
  */
 
 export interface StringMatch {
@@ -18,6 +18,10 @@ export interface HttpRouteDestination {
 export interface HttpRoute {
   match?: { headers?: Record<string, StringMatch>; [key: string]: unknown }[];
   route?: HttpRouteDestination[];
+  /** Where a copy of each request goes (fire and forget: its answer is dropped). */
+  mirror?: HttpRouteDestination['destination'];
+  /** Share of requests mirrored, 0 to 100; Istio mirrors every request when it is absent. */
+  mirrorPercentage?: { value: number };
   [key: string]: unknown;
 }
 
@@ -49,16 +53,19 @@ function matchesRoute(route: HttpRoute, request: SimulatedRequest): boolean {
   );
 }
 
+/** The route a request takes: the first whose conditions it meets. Undefined when none does. */
+export function selectRoute(spec: VirtualServiceSpec, request: SimulatedRequest): HttpRoute | undefined {
+  return (spec.http ?? []).find((r) => matchesRoute(r, request));
+}
+
 /**
- * The destination a request goes to, picking among weighted destinations with `random` in [0, 1).
- * Undefined when no route matches.
+ * One of a route's weighted destinations, picked with `random` in [0, 1). A sole destination gets
+ * everything whatever its weight says, as in Istio. Undefined when the route has no destination.
  */
-export function routeRequest(
-  spec: VirtualServiceSpec,
-  request: SimulatedRequest,
+export function pickDestination(
+  route: HttpRoute | undefined,
   random: number,
 ): HttpRouteDestination['destination'] | undefined {
-  const route = (spec.http ?? []).find((r) => matchesRoute(r, request));
   const destinations = route?.route ?? [];
   if (destinations.length === 0) return undefined;
   const total = destinations.reduce((sum, d) => sum + (d.weight ?? (destinations.length === 1 ? 100 : 0)), 0);
@@ -68,4 +75,29 @@ export function routeRequest(
     if (pick < 0) return d.destination;
   }
   return destinations[destinations.length - 1]?.destination;
+}
+
+/**
+ * Where a copy of the request goes, decided with `random` in [0, 1) against `mirrorPercentage`
+ * (100 when absent). Undefined when the route mirrors nothing or this request is not picked.
+ */
+export function pickMirror(
+  route: HttpRoute | undefined,
+  random: number,
+): HttpRouteDestination['destination'] | undefined {
+  if (!route?.mirror) return undefined;
+  const percent = route.mirrorPercentage?.value ?? 100;
+  return random * 100 < percent ? route.mirror : undefined;
+}
+
+/**
+ * The destination a request goes to, picking among weighted destinations with `random` in [0, 1).
+ * Undefined when no route matches.
+ */
+export function routeRequest(
+  spec: VirtualServiceSpec,
+  request: SimulatedRequest,
+  random: number,
+): HttpRouteDestination['destination'] | undefined {
+  return pickDestination(selectRoute(spec, request), random);
 }
