@@ -9,6 +9,12 @@ const common = {
   testEnvironment: 'node',
 };
 
+/** One local control plane shared by every test file of a run; see test/support/cluster.ts. */
+const cluster = {
+  globalSetup: '<rootDir>/test/support/cluster-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/cluster-global-teardown.ts',
+};
+
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
@@ -17,12 +23,14 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+      ...cluster,
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+      ...cluster,
     },
   ],
 };

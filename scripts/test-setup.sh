@@ -5,3 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-prometheus.sh
+bash scripts/install-redis.sh
+# The local control plane (kube-apiserver, etcd, controller-manager, scheduler, kwok), built from Go
+# modules into a cache outside the repository: minutes when cold, under a second when cached.
+bash scripts/cluster/build.sh
