@@ -17,8 +17,10 @@ export type MetricsFeed = () => string;
 
 /** Options of {@link startPrometheus}. */
 export interface StartPrometheusOptions {
-  /** What the scraped target exposes. */
-  feed: MetricsFeed;
+  /** What the scraped target exposes; served by this helper. Give this or `target`. */
+  feed?: MetricsFeed;
+  /** A `host:port` serving `/metrics` to scrape instead of a feed (e.g. the e2e traffic harness). */
+  target?: string;
   /** Scrapes that must have landed before `startPrometheus` resolves (default 3, so rate() works). */
   minScrapes?: number;
   /** Time allowed for start-up and the first scrapes (default 30 s). */
@@ -90,10 +92,12 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   const minScrapes = options.minScrapes ?? 3;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
 
+  const feed = options.feed;
+  if (!feed === !options.target) throw new Error('startPrometheus: give exactly one of feed and target');
   const target = createServer((req, res) => {
-    if (req.url?.startsWith('/metrics')) {
+    if (feed && req.url?.startsWith('/metrics')) {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(options.feed());
+      res.end(feed());
     } else {
       res.writeHead(404).end();
     }
@@ -128,7 +132,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   };
 
   try {
-    const targetPort = await listen(target);
+    const scraped = options.target ?? `127.0.0.1:${await listen(target)}`;
     const port = await freePort();
     const config = join(dir, 'prometheus.yml');
     writeFileSync(
@@ -141,7 +145,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
         'scrape_configs:',
         `  - job_name: ${JOB}`,
         '    static_configs:',
-        `      - targets: ['127.0.0.1:${targetPort}']`,
+        `      - targets: ['${scraped}']`,
         '',
       ].join('\n'),
     );

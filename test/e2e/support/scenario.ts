@@ -1,0 +1,183 @@
+/**
+ * One e2e scenario's world in its own namespace: the app's Deployment (and ConfigMap), a traffic
+ * harness playing the Istio data plane, a real Prometheus scraping it, and a record of every
+ * VirtualService weight that reached the API server.
+ */
+import type { Canary } from '../../../src/api/schema/canary.js';
+import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
+import {
+  API,
+  objectKey,
+  type ConfigMap,
+  type Deployment,
+  type KubeEvent,
+} from '../../../src/kube/resources.js';
+import { startPrometheus, type PrometheusInstance } from '../../support/prometheus.js';
+import { startTrafficHarness, type TrafficHarness } from '../harness/traffic-harness.js';
+
+export const APP = 'podinfo';
+
+interface VirtualService extends KubeObject {
+  spec: { http?: { route?: { weight?: number }[]; mirror?: unknown }[] };
+}
+
+export interface ScenarioOptions {
+  namespace: string;
+  canary: (namespace: string, metricsServer: string) => Canary;
+  /** Reference a ConfigMap `podinfo-config` through envFrom. */
+  withConfigMap?: boolean;
+  headerMix?: { name?: string; headers: Record<string, string>; share: number }[];
+}
+
+export class Scenario {
+  /** Every distinct weight split the VirtualService was written with, in order (`primary/canary`). */
+  readonly weights: string[] = [];
+  harness!: TrafficHarness;
+  prometheus!: PrometheusInstance;
+  private unwatch: (() => void) | undefined;
+
+  constructor(
+    readonly kube: Cluster,
+    readonly o: ScenarioOptions,
+  ) {}
+
+  get namespace(): string {
+    return this.o.namespace;
+  }
+
+  async start(image = 'podinfo:1'): Promise<void> {
+    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    this.unwatch = this.kube.watch<VirtualService>(
+      { ...API.virtualService, namespace: this.namespace },
+      (e) => {
+        if (e.object.metadata.name !== APP || e.type === 'DELETED') return;
+        const route = e.object.spec.http?.[0]?.route ?? [];
+        const split = route.map((r) => r.weight ?? 0).join('/');
+        if (this.weights.at(-1) !== split) this.weights.push(split);
+      },
+    );
+    if (this.o.withConfigMap) {
+      await this.kube.create<ConfigMap>({
+        ...API.configMap,
+        metadata: { name: 'podinfo-config', namespace: this.namespace },
+        data: { GREETING: 'hello' },
+      });
+    }
+    await this.kube.create(deployment(this.namespace, image, this.o.withConfigMap ?? false));
+    this.harness = await startTrafficHarness({
+      cluster: this.kube,
+      namespace: this.namespace,
+      apex: APP,
+      requestsPerSecond: 40,
+      ...(this.o.headerMix ? { headerMix: this.o.headerMix } : {}),
+    });
+    this.prometheus = await startPrometheus({ target: new URL(this.harness.metricsUrl).host, minScrapes: 1 });
+    await this.kube.create(this.o.canary(this.namespace, this.prometheus.address));
+  }
+
+  async stop(): Promise<void> {
+    this.unwatch?.();
+    await Promise.allSettled([this.harness?.stop(), this.prometheus?.stop()]);
+    await this.kube
+      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.namespace })
+      .catch(() => undefined);
+  }
+
+  async canary(name = APP): Promise<Canary | undefined> {
+    return this.kube.get<Canary>(objectKey(API.canary, this.namespace, name));
+  }
+
+  async waitForPhase(phases: string[], timeoutMs = 90_000, name = APP): Promise<Canary> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const c = await this.canary(name);
+      if (c && phases.includes(c.status?.phase ?? '')) return c;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${this.namespace}/${name} did not reach ${phases.join('|')}: ${JSON.stringify(c?.status)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} in ${this.namespace}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  async deployment(name: string): Promise<Deployment | undefined> {
+    return this.kube.get<Deployment>(objectKey(API.deployment, this.namespace, name));
+  }
+
+  async setImage(image: string): Promise<void> {
+    const d = (await this.deployment(APP))!;
+    await this.kube.patch(objectKey(API.deployment, this.namespace, APP), {
+      spec: { template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], image }] } } },
+    });
+  }
+
+  async events(): Promise<KubeEvent[]> {
+    return this.kube.list<KubeEvent>({ ...API.event, namespace: this.namespace });
+  }
+}
+
+function deployment(namespace: string, image: string, withConfigMap: boolean): Deployment {
+  const labels = { app: APP };
+  return {
+    ...API.deployment,
+    metadata: { name: APP, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          containers: [
+            {
+              name: APP,
+              image,
+              ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** A canary that steps 10 -> 50 every 2 s on the builtin Istio metrics. */
+export function canaryManifest(
+  namespace: string,
+  metricsServer: string,
+  analysis: Partial<Canary['spec']['analysis']> = {},
+): Canary {
+  return {
+    apiVersion: 'fledge.dev/v1alpha1',
+    kind: 'Canary',
+    metadata: { name: APP, namespace },
+    spec: {
+      provider: 'istio',
+      metricsServer,
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: APP },
+      progressDeadlineSeconds: 60,
+      service: { port: 9898 },
+      analysis: {
+        interval: '2s',
+        threshold: 2,
+        stepWeight: 10,
+        maxWeight: 50,
+        metrics: [
+          { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
+          { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+        ],
+        ...analysis,
+      },
+    },
+  };
+}
