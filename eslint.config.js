@@ -24,5 +24,6 @@ export default tseslint.config(
     },
   },
   { files: ['src/kube/**'], rules: { 'no-restricted-imports': 'off' } },
+  { files: ['src/scheduler/**'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['analysis/providers/prometheus.ts'], rules: { 'no-restricted-imports': 'off' } },
 );

@@ -224,6 +224,9 @@ wait_for() {
   done
 }
 
+# --watch-progress-notify-interval: progress notifications let the apiserver's watch cache, and the
+# controllers' informers behind it, advance in quiet namespaces; without them the 1.36 ReplicaSet
+# controller can refuse to sync on a "stale" cache for a minute (kubeadm sets this flag too).
 start_etcd() {
   local client_port="$1" peer_port="$2"
   start_component etcd "$ETCD_BIN_DIR/etcd" \
@@ -236,6 +239,7 @@ start_etcd() {
     --initial-cluster="fledge=http://127.0.0.1:$peer_port" \
     --unsafe-no-fsync \
     --auto-compaction-retention=1 \
+    --watch-progress-notify-interval=1s \
     --log-level=warn
 }
 

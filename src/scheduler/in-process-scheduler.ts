@@ -1,5 +1,6 @@
 /** The embedded scheduler: timers in this process. Ticks of one canary never overlap. */
-import type { Scheduler, TickHandler } from './scheduler.js';
+import { LatenessRecorder } from './lateness-recorder.js';
+import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
 
 /** Timer functions, passed in so tests can drive time. */
 export interface Timers {
@@ -9,6 +10,8 @@ export interface Timers {
 
 export interface InProcessSchedulerOptions {
   timers?: Timers;
+  /** Clock for tick lateness, in epoch milliseconds (default `Date.now`). */
+  now?: () => number;
 }
 
 interface Entry {
@@ -17,6 +20,10 @@ interface Entry {
   running: boolean;
   /** A tick was asked for while one was running: run again right after it. */
   again: boolean;
+  /** When the armed timer is planned to fire (epoch ms), undefined when none is armed. */
+  plannedAtMs: number | undefined;
+  /** The armed timer was armed for a tick due at once (a new id, a trigger), not a later one. */
+  due: boolean;
 }
 
 const realTimers: Timers = {
@@ -30,9 +37,13 @@ export class InProcessScheduler implements Scheduler {
   private handler: TickHandler | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
+  private readonly now: () => number;
+  private readonly lateness = new LatenessRecorder();
+  private failures = 0;
 
   constructor(options: InProcessSchedulerOptions = {}) {
     this.timers = options.timers ?? realTimers;
+    this.now = options.now ?? Date.now;
   }
 
   schedule(id: string, intervalMs: number): void {
@@ -44,7 +55,14 @@ export class InProcessScheduler implements Scheduler {
       if (!entry.running) this.arm(id, entry, intervalMs);
       return;
     }
-    const fresh: Entry = { intervalMs, timer: undefined, running: false, again: false };
+    const fresh: Entry = {
+      intervalMs,
+      timer: undefined,
+      running: false,
+      again: false,
+      plannedAtMs: undefined,
+      due: false,
+    };
     this.entries.set(id, fresh);
     this.arm(id, fresh, 0);
   }
@@ -70,8 +88,26 @@ export class InProcessScheduler implements Scheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const entry of this.entries.values()) this.timers.clearTimeout(entry.timer);
+    for (const entry of this.entries.values()) {
+      this.timers.clearTimeout(entry.timer);
+      entry.plannedAtMs = undefined;
+    }
     await Promise.all([...this.inFlight]);
+  }
+
+  /** Counts from this process's timers: `waiting` are ticks armed to run at once. */
+  async metrics(): Promise<SchedulerMetrics> {
+    let waiting = 0;
+    let active = 0;
+    let delayed = 0;
+    for (const entry of this.entries.values()) {
+      if (entry.running) active += 1;
+      else if (entry.plannedAtMs !== undefined) {
+        if (entry.due) waiting += 1;
+        else delayed += 1;
+      }
+    }
+    return { waiting, active, delayed, failed: this.failures, latenessMs: this.lateness.drain() };
   }
 
   /** Ids currently scheduled. */
@@ -81,7 +117,10 @@ export class InProcessScheduler implements Scheduler {
 
   private arm(id: string, entry: Entry, delayMs: number): void {
     this.timers.clearTimeout(entry.timer);
+    entry.plannedAtMs = undefined;
     if (this.stopped || !this.handler) return;
+    entry.plannedAtMs = this.now() + delayMs;
+    entry.due = delayMs === 0;
     entry.timer = this.timers.setTimeout(() => this.run(id), delayMs);
   }
 
@@ -89,10 +128,14 @@ export class InProcessScheduler implements Scheduler {
     const entry = this.entries.get(id);
     const handler = this.handler;
     if (!entry || !handler || this.stopped) return;
+    if (entry.plannedAtMs !== undefined) this.lateness.observe(entry.plannedAtMs, this.now());
+    entry.plannedAtMs = undefined;
     entry.running = true;
     entry.again = false;
     const done = handler(id)
-      .catch(() => undefined)
+      .catch(() => {
+        this.failures += 1;
+      })
       .finally(() => {
         this.inFlight.delete(done);
         entry.running = false;

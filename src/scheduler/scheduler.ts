@@ -1,21 +1,50 @@
 /**
  * The scheduler port: runs each canary's tick every `analysis.interval`, never two ticks of one
- * canary at once. The in-process implementation is the embedded default; a BullMQ one spreads
- * canaries across replicas.
+ * canary at once. The in-process implementation is the embedded default; the BullMQ one
+ * (`bullmq-scheduler.ts`) spreads canaries across replicas. Both are held to the contract suite in
+ * `test/contract/scheduler-contract.ts`.
  */
 
 /** Runs one tick for a canary id (`namespace/name`). Must not throw. */
 export type TickHandler = (id: string) => Promise<void>;
 
+/** A snapshot of the scheduler's queue, for the controller's `/metrics`. */
+export interface SchedulerMetrics {
+  /** Ticks that are due and wait for a free worker. */
+  waiting: number;
+  /** Ticks running now. */
+  active: number;
+  /** Ticks planned for later (the next tick of each schedule, triggers waiting out a busy canary). */
+  delayed: number;
+  /**
+   * Ticks that failed: the handler threw (it must not) or, with BullMQ, a tick was given up after
+   * its worker stalled too often. In-process: a count since creation; BullMQ: the failed jobs the
+   * queue retains.
+   */
+  failed: number;
+  /**
+   * How late ticks started, in milliseconds (start time minus the time the tick was planned for),
+   * one observation per tick run since the previous call: each call drains them. Bounded: the
+   * oldest observations are dropped when nobody reads them.
+   */
+  latenessMs: number[];
+}
+
 export interface Scheduler {
   /** Creates or updates a repeating tick for `id`; an unchanged interval keeps the current timing. */
   schedule(id: string, intervalMs: number): void;
-  /** Asks for a tick as soon as possible (deduplicated: several triggers before it runs make one tick). */
+  /**
+   * Asks for a tick of a scheduled `id` as soon as possible (ignored for an id not scheduled).
+   * Deduplicated: several triggers before the tick starts make one tick; a trigger while a tick of
+   * `id` runs makes one more tick after it.
+   */
   trigger(id: string): void;
   /** Stops ticking `id`. */
   remove(id: string): void;
-  /** Starts running ticks through `handler`. */
+  /** Starts running ticks through `handler`. Never throws because a backing store is unreachable. */
   start(handler: TickHandler): void;
-  /** Stops taking new ticks and waits for those in flight. */
+  /** Stops taking new ticks, waits for those in flight and releases connections. */
   stop(): Promise<void>;
+  /** Queue counts and tick lateness; rejects when the backing store cannot answer. */
+  metrics(): Promise<SchedulerMetrics>;
 }
