@@ -224,9 +224,8 @@ wait_for() {
   done
 }
 
-# --watch-progress-notify-interval: progress notifications let the apiserver's watch cache, and the
-# controllers' informers behind it, advance in quiet namespaces; without them the 1.36 ReplicaSet
-# controller can refuse to sync on a "stale" cache for a minute (kubeadm sets this flag too).
+# --watch-progress-notify-interval: progress notifications let the apiserver's watch cache advance
+# in quiet periods (kubeadm sets this flag too).
 start_etcd() {
   local client_port="$1" peer_port="$2"
   start_component etcd "$ETCD_BIN_DIR/etcd" \
@@ -300,10 +299,14 @@ start_scheduler() {
 
 # kwok plays the kubelet for Nodes annotated kwok.x-k8s.io/node=fake. Node and pod IPs are
 # loopback/unused ranges so that nothing is ever sent to another address if a kubelet URL is used.
+# The heartbeat-with-lease stage only works when kwok renews node Leases
+# (--node-lease-duration-seconds, as kwokctl sets it): without them the node controller marks the
+# nodes NotReady after its grace period, and every pod with them.
 start_kwok() {
   start_component kwok "$KWOK_BIN_DIR/kwok" \
     --kubeconfig="$KUBECONFIG_PATH" \
     --config="$KWOK_BIN_DIR/stages.yaml" \
+    --node-lease-duration-seconds=40 \
     --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --node-ip=127.0.0.1 \
     --cidr=10.244.0.0/16

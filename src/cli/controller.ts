@@ -15,7 +15,10 @@ import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
 import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { LeaderElector } from '../controller/leader-election.js';
+import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import { createCore, secretReader } from './wiring.js';
 
 export interface ControllerOptions {
@@ -30,6 +33,11 @@ export interface ControllerOptions {
   /** Shortest analysis interval honoured (Flagger's floor is 10 s). */
   minIntervalMs: number;
   instance: string;
+  /** BullMQ on this Redis spreads canaries across replicas; without it, a Lease picks one leader. */
+  redisUrl?: string | undefined;
+  schedulerConcurrency: number;
+  /** Namespace of the leader-election Lease (in-process scheduler only). */
+  leaderElectionNamespace: string;
 }
 
 /** Configuration that makes the controller unable to start. */
@@ -39,8 +47,8 @@ export class ControllerConfigError extends Error {
 
 /** A running controller. */
 export interface RunningController {
-  /** Resolves once the controller has stopped. */
-  stopped: Promise<void>;
+  /** Resolves once the controller has stopped; `lostLeadership` when it stopped for that reason. */
+  stopped: Promise<{ lostLeadership: boolean }>;
   /** Stops taking ticks, waits for those in flight, closes connections. */
   stop(): Promise<void>;
 }
@@ -61,9 +69,17 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
   });
   const metrics = new ControllerMetrics();
   const now = () => new Date();
+  const scheduler: Scheduler = o.redisUrl
+    ? new BullMqScheduler({
+        connection: { url: o.redisUrl },
+        concurrency: o.schedulerConcurrency,
+        logger: logger.child({ component: 'scheduler' }),
+      })
+    : new InProcessScheduler();
+  metrics.attachScheduler(scheduler);
   const { watcher } = createCore({
     cluster,
-    scheduler: new InProcessScheduler(),
+    scheduler,
     logger,
     now,
     resolve: {
@@ -100,28 +116,50 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
 
   // The first list syncs the Canary informer; ticks start from its cache.
   await cluster.list({ ...API.canary, ...(o.namespace ? { namespace: o.namespace } : {}) });
-  watcher.start();
-  ready = true;
-  logger.info('controller started');
 
-  let resolveStopped: () => void = () => undefined;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+  let resolveStopped: (result: { lostLeadership: boolean }) => void = () => undefined;
+  const stopped = new Promise<{ lostLeadership: boolean }>((resolve) => (resolveStopped = resolve));
   let stopping: Promise<void> | undefined;
-  return {
-    stopped,
-    stop() {
-      stopping ??= (async () => {
-        ready = false;
-        logger.info('stopping: finishing the ticks in flight');
-        await watcher.stop();
-        cluster.stop();
-        await server.close();
-        logger.info('stopped');
-        resolveStopped();
-      })();
-      return stopping;
-    },
+  let elector: LeaderElector | undefined;
+  const stop = (lostLeadership: boolean): Promise<void> => {
+    stopping ??= (async () => {
+      ready = false;
+      logger.info('stopping: finishing the ticks in flight');
+      await watcher.stop();
+      await elector?.stop();
+      cluster.stop();
+      await server.close();
+      logger.info('stopped');
+      resolveStopped({ lostLeadership });
+    })();
+    return stopping;
   };
+
+  if (o.redisUrl) {
+    // BullMQ hands each tick to one replica; the resourceVersion-conditioned status write keeps a
+    // canary safe even if two replicas ever ran the same tick.
+    watcher.start();
+    logger.info({ scheduler: 'bullmq' }, 'controller started');
+  } else {
+    // Without a shared queue, only the holder of the Lease ticks.
+    elector = new LeaderElector({
+      cluster,
+      namespace: o.leaderElectionNamespace,
+      name: 'fledge-controller',
+      identity: o.instance,
+      logger: logger.child({ component: 'leader-election' }),
+    });
+    elector.start({
+      onStartedLeading: () => watcher.start(),
+      onStoppedLeading: () => void stop(true),
+    });
+    logger.info(
+      { scheduler: 'in-process', lease: `${o.leaderElectionNamespace}/fledge-controller` },
+      'controller started',
+    );
+  }
+  ready = true;
+  return { stopped, stop: () => stop(false) };
 }
 
 function positiveInt(name: string) {
@@ -165,6 +203,22 @@ export function registerControllerCommand(program: Command): Command {
       duration,
       DEFAULT_MIN_INTERVAL_MS,
     )
+    .option(
+      '--redis-url <url>',
+      'Redis for BullMQ, to spread canaries across replicas (default: $REDIS_URL; none: one leader ticks)',
+      process.env.REDIS_URL,
+    )
+    .option(
+      '--scheduler-concurrency <n>',
+      'ticks this replica runs at once',
+      positiveInt('--scheduler-concurrency'),
+      8,
+    )
+    .option(
+      '--leader-election-namespace <namespace>',
+      'namespace of the Lease that picks the one ticking replica when there is no Redis',
+      process.env.POD_NAMESPACE ?? 'default',
+    )
     .action(async (raw: Omit<ControllerOptions, 'instance' | 'minIntervalMs'> & { minInterval: number }) => {
       const logger = createLogger({ level: raw.logLevel });
       let controller: RunningController;
@@ -185,6 +239,8 @@ export function registerControllerCommand(program: Command): Command {
           void controller.stop();
         });
       }
-      await controller.stopped;
+      const { lostLeadership } = await controller.stopped;
+      // Exit so the Pod restarts and campaigns again from a clean state, as client-go controllers do.
+      if (lostLeadership) process.exitCode = 1;
     });
 }

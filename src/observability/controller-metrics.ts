@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Phase } from '../api/schema/canary.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 
 /** Flagger's encoding of the phase in `canary_status`: 0 running, 1 successful, 2 failed. */
 export function statusCode(phase: Phase | undefined): number {
@@ -58,6 +59,35 @@ export class ControllerMetrics {
       this.status.set({ namespace, name }, statusCode(result.phase));
       this.weight.set({ namespace, name }, result.canaryWeight ?? 0);
     }
+  }
+
+  /**
+   * Exposes the scheduler's queue: job counts by state, read on each scrape, and tick lateness
+   * (how long after its due time a tick started).
+   */
+  attachScheduler(scheduler: Scheduler): void {
+    const lateness = new Histogram({
+      name: 'fledge_tick_lateness_seconds',
+      help: 'Delay from the time a tick was due to the time it started.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [this.registry],
+    });
+    new Gauge({
+      name: 'fledge_scheduler_jobs',
+      help: 'Scheduler jobs by state (waiting, active, delayed, failed).',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        try {
+          const m = await scheduler.metrics();
+          for (const state of ['waiting', 'active', 'delayed', 'failed'] as const)
+            this.set({ state }, m[state]);
+          for (const ms of m.latenessMs) lateness.observe(ms / 1000);
+        } catch {
+          // The queue is unreachable (Redis down): leave the last values; the logs say why.
+        }
+      },
+    });
   }
 
   /** Drops the series of a deleted canary. */

@@ -34,6 +34,8 @@ export async function startControllerProcess(o: {
   logFile: string;
   metricsServer?: string;
   extraArgs?: string[];
+  /** Added to the environment, e.g. `POD_NAME`, which names the replica (its Lease identity). */
+  env?: Record<string, string>;
 }): Promise<ControllerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -50,7 +52,7 @@ export async function startControllerProcess(o: {
       '--log-level=debug',
       ...(o.extraArgs ?? []),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },
   );
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });

@@ -125,6 +125,21 @@ export class Scenario {
   async events(): Promise<KubeEvent[]> {
     return this.kube.list<KubeEvent>({ ...API.event, namespace: this.namespace });
   }
+
+  /**
+   * The namespace's Events once one matches: Events are recorded after the status write that the
+   * test usually waits for, so reading them at once would race the controller.
+   */
+  async eventsOnce(match: (e: KubeEvent) => boolean, timeoutMs = 15_000): Promise<KubeEvent[]> {
+    return this.waitFor(
+      'a matching Event',
+      async () => {
+        const all = await this.events();
+        return all.some(match) ? all : undefined;
+      },
+      timeoutMs,
+    );
+  }
 }
 
 function deployment(namespace: string, image: string, withConfigMap: boolean): Deployment {
