@@ -1,12 +1,7 @@
 /** The embedded scheduler: timers in this process. Ticks of one canary never overlap. */
 import { LatenessRecorder } from './lateness-recorder.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
-
-/** Timer functions, passed in so tests can drive time. */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { REAL_TIMERS, type Timers } from '../timers.js';
 
 export interface InProcessSchedulerOptions {
   timers?: Timers;
@@ -26,11 +21,6 @@ interface Entry {
   due: boolean;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 export class InProcessScheduler implements Scheduler {
   private readonly entries = new Map<string, Entry>();
   private readonly timers: Timers;
@@ -42,7 +32,7 @@ export class InProcessScheduler implements Scheduler {
   private failures = 0;
 
   constructor(options: InProcessSchedulerOptions = {}) {
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? REAL_TIMERS;
     this.now = options.now ?? Date.now;
   }
 

@@ -1,4 +1,4 @@
-import type { Timers } from '../../src/scheduler/in-process-scheduler.js';
+import type { Timers } from '../../src/timers.js';
 
 /** Timers driven by hand: `advance(ms)` fires what is due, in order, letting promises settle between. */
 export class ManualTimers implements Timers {

@@ -9,15 +9,10 @@
  */
 import { describeKey, keyOf, type Cluster, type ObjectKey, type Unsubscribe } from '../cluster.js';
 import { API, objectKey, type Deployment, type DeploymentCondition } from '../resources.js';
+import { REAL_TIMERS, type Timers } from '../../timers.js';
 
 /** How the simulated pods of one Deployment behave. */
 export type DeploymentBehaviour = 'ready' | 'never-ready' | 'progress-deadline-exceeded';
-
-/** Timer functions, injected so that tests decide when time passes. */
-export interface Timers {
-  setTimeout(callback: () => void, delayMs: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 export interface DeploymentSimulatorOptions {
   cluster: Cluster;
@@ -33,11 +28,6 @@ export interface DeploymentSimulatorOptions {
   /** Told about failed status writes; the simulator carries on regardless. */
   onError?: (error: unknown) => void;
 }
-
-const REAL_TIMERS: Timers = {
-  setTimeout: (callback, delayMs) => setTimeout(callback, delayMs),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 type Status = NonNullable<Deployment['status']>;
 

@@ -1,5 +1,6 @@
 /** The DeploymentSimulator writes the status a real cluster would, when it would. */
-import { DeploymentSimulator, type Timers } from '../../../src/kube/memory/deployment-simulator.js';
+import { DeploymentSimulator } from '../../../src/kube/memory/deployment-simulator.js';
+import type { Timers } from '../../../src/timers.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey, type Deployment } from '../../../src/kube/resources.js';
 import { calculateDeploymentReadiness } from '../../../src/workloads/readiness.js';
