@@ -33,6 +33,15 @@ function phaseTimer(label: string): () => void {
   return () => process.stdout.write(`e2e: ${label} took ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
 }
 
+/** One replica with the in-process scheduler, whatever REDIS_URL the environment has. */
+function startSingleController(): Promise<ControllerProcess> {
+  return startControllerProcess({
+    kubeconfig: local.kubeconfigPath,
+    logFile: join(logDir, 'controller.log'),
+    env: { REDIS_URL: '' },
+  });
+}
+
 beforeAll(async () => {
   const done = phaseTimer('control plane');
   local = await ensureCluster({ output: (t) => process.stdout.write(t) });
@@ -42,10 +51,7 @@ beforeAll(async () => {
     qps: 50,
     burst: 100,
   });
-  controller = await startControllerProcess({
-    kubeconfig: local.kubeconfigPath,
-    logFile: join(logDir, 'controller.log'),
-  });
+  controller = await startSingleController();
 }, 45 * 60_000);
 
 afterAll(async () => {
@@ -195,10 +201,7 @@ it('6. resumes after SIGKILL mid-rollout from the Canary status, with no step sk
   await controller.kill();
   await new Promise((r) => setTimeout(r, 3_000));
   expect((await s.canary())?.status?.canaryWeight).toBe(20);
-  controller = await startControllerProcess({
-    kubeconfig: local.kubeconfigPath,
-    logFile: join(logDir, 'controller.log'),
-  });
+  controller = await startSingleController();
   const c = await s.waitForPhase(['Succeeded', 'Failed']);
   expect(c.status?.phase).toBe('Succeeded');
   expect(s.weights).toEqual(FULL_ROLLOUT);
