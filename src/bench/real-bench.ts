@@ -1,0 +1,203 @@
+/**
+ * The real stack: N canaries against the local control plane's kube-apiserver, driven by the
+ * controller core over the client-node adapter in a child process, with simulated metrics. Two
+ * windows are measured: idle (every canary Initialized, nothing to change) and progressing (every
+ * canary stepping its weight each interval). API requests are read from the server's own
+ * `apiserver_request_total`, before and after each window.
+ */
+import { join } from 'node:path';
+import type { Cluster } from '../kube/cluster.js';
+import type { ApiServerAccess } from './apiserver-metrics.js';
+import { BenchChild } from './child-rpc.js';
+import { READ_VERBS, WRITE_VERBS, sumByVerbs, verbOf } from './counting-cluster.js';
+import { Fleet } from './fleet.js';
+import type { ProviderCounts } from './instrumented-provider.js';
+import { BENCH_METRICS } from './manifests.js';
+import type { ControllerWindow, RealControllerOptions, WindowParams } from './real-controller.js';
+import { ratio } from './stats.js';
+import { goDuration, sleep } from './support.js';
+import type { WindowFigures } from './tick-recorder.js';
+
+/** Resources Fledge reads or writes; other rows of the server's counters belong to other clients. */
+export const FLEDGE_RESOURCES = [
+  'canaries.fledge.dev',
+  'canaries.fledge.dev/status',
+  'metrictemplates.fledge.dev',
+  'alertproviders.fledge.dev',
+  'virtualservices.networking.istio.io',
+  'destinationrules.networking.istio.io',
+  'deployments.apps',
+  'services',
+  'configmaps',
+  'secrets',
+  'events.events.k8s.io',
+] as const;
+
+/** The counters of `${verb} ${resource}` keys on {@link FLEDGE_RESOURCES}. */
+export function fledgeRows(counts: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, n] of Object.entries(counts)) {
+    const resource = key.slice(verbOf(key).length + 1);
+    if ((FLEDGE_RESOURCES as readonly string[]).includes(resource)) out[key] = n;
+  }
+  return out;
+}
+
+export interface RealBenchOptions {
+  canaries: number;
+  intervalMs: number;
+  idleDurationMs: number;
+  durationMs: number;
+  queryLatencyMs: number;
+  kubeQps: number;
+  kubeBurst: number;
+  logLevel: string;
+  /** Controller logs are written here as `real-<N>.log`; none when undefined. */
+  logDir: string | undefined;
+  warmupTimeoutMs: number;
+  /** CPU profiles of the windows are written here; none when undefined. */
+  profileDir: string | undefined;
+}
+
+export interface RealBenchContext {
+  /** The benchmark's own client, for setting up (not the controller's). */
+  kube: Cluster;
+  access: ApiServerAccess;
+  kubeconfigPath: string;
+  output: (text: string) => void;
+}
+
+/** One measured window of the real stack. */
+export interface RealWindow {
+  controller: WindowFigures;
+  /** Every `apiserver_request_total` row that moved during the window, all clients. */
+  apiserverRequests: Record<string, number>;
+  /** The rows on {@link FLEDGE_RESOURCES}. */
+  fledgeRequests: Record<string, number>;
+  readsPerTick: number | undefined;
+  writesPerTick: number | undefined;
+  writesPerWeightStep: number | undefined;
+  /** The controller's own counters over the window, a cross-check of the server's. */
+  fledgeCountedRequests: Record<string, number>;
+  queries: ProviderCounts;
+  /** Queries per metric per tick that ended Progressing (each runs the analysis). */
+  queriesPerMetricPerAnalysisTick: number | undefined;
+}
+
+export interface RealBenchFigures {
+  canaries: number;
+  intervalMs: number;
+  expectedTicksPerSecond: number;
+  kubeQps: number;
+  kubeBurst: number;
+  setupSeconds: number;
+  idle: RealWindow;
+  progressing: RealWindow;
+  namespaceDeleted: boolean;
+}
+
+async function measureWindow(
+  child: BenchChild,
+  access: ApiServerAccess,
+  durationMs: number,
+  profileFile: string | undefined,
+): Promise<RealWindow> {
+  const params: WindowParams = {
+    access: {
+      server: access.server,
+      caFile: access.caFile,
+      certFile: access.certFile,
+      keyFile: access.keyFile,
+    },
+    profileFile,
+  };
+  await child.call('open', params);
+  await sleep(durationMs);
+  const inside = await child.call<ControllerWindow>('close', params);
+  const apiserverRequests = inside.apiserverRequests;
+  const fledgeRequests = fledgeRows(apiserverRequests);
+  const ticks = inside.figures.ticks;
+  return {
+    controller: inside.figures,
+    apiserverRequests,
+    fledgeRequests,
+    readsPerTick: ratio(sumByVerbs(fledgeRequests, READ_VERBS), ticks),
+    writesPerTick: ratio(sumByVerbs(fledgeRequests, WRITE_VERBS), ticks),
+    writesPerWeightStep: ratio(sumByVerbs(fledgeRequests, WRITE_VERBS), inside.figures.weightSteps),
+    fledgeCountedRequests: inside.fledgeCountedRequests,
+    queries: inside.queries,
+    queriesPerMetricPerAnalysisTick: ratio(
+      inside.figures.analysisQueries,
+      inside.figures.analysisTicks * BENCH_METRICS.length,
+    ),
+  };
+}
+
+/** Runs the real-stack measurement for one N. */
+export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): Promise<RealBenchFigures> {
+  const started = Date.now();
+  const namespace = `bench-${o.canaries}-${Math.random().toString(36).slice(2, 7)}`;
+  const fleet = new Fleet(ctx.kube, namespace, o.canaries, {
+    interval: goDuration(o.intervalMs),
+    stepWeight: 1,
+    maxWeight: 100,
+    threshold: 5,
+    metrics: BENCH_METRICS,
+  });
+  const log = (text: string) => ctx.output(`real N=${o.canaries}: ${text}\n`);
+  log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
+  await fleet.create();
+  const child = new BenchChild({ output: ctx.output });
+  let namespaceDeleted = false;
+  try {
+    const controller: RealControllerOptions = {
+      kubeconfigPath: ctx.kubeconfigPath,
+      namespace,
+      kubeQps: o.kubeQps,
+      kubeBurst: o.kubeBurst,
+      minIntervalMs: o.intervalMs,
+      queryLatencyMs: o.queryLatencyMs,
+      logLevel: o.logLevel,
+      logFile: o.logDir ? join(o.logDir, `real-${o.canaries}.log`) : undefined,
+    };
+    await child.call('startController', controller);
+    log('controller started; waiting for every canary to be Initialized');
+    await fleet.waitForAll('every canary Initialized', (c) => c.phase === 'Initialized', o.warmupTimeoutMs);
+    // One interval so that the ticks of initialisation are behind us.
+    await sleep(o.intervalMs);
+    log(`measuring the idle window (${o.idleDurationMs / 1000} s)`);
+    const profile = (window: string) =>
+      o.profileDir ? join(o.profileDir, `real-${o.canaries}-${window}.cpuprofile`) : undefined;
+    const idle = await measureWindow(child, ctx.access, o.idleDurationMs, profile('idle'));
+
+    log('releasing a new image to every application');
+    await fleet.release();
+    await fleet.waitForAll(
+      'every canary Progressing past weight 0',
+      (c) => c.phase === 'Progressing' && c.weight > 0,
+      o.warmupTimeoutMs,
+    );
+    await sleep(o.intervalMs);
+    const setupSeconds = (Date.now() - started) / 1000 - o.idleDurationMs / 1000;
+    log(`measuring the progressing window (${o.durationMs / 1000} s)`);
+    const progressing = await measureWindow(child, ctx.access, o.durationMs, profile('progressing'));
+    await child.call('stopController');
+    await child.exit();
+    log('deleting the namespace');
+    namespaceDeleted = await fleet.delete(Math.max(120_000, o.canaries * 300));
+    return {
+      canaries: o.canaries,
+      intervalMs: o.intervalMs,
+      expectedTicksPerSecond: o.canaries / (o.intervalMs / 1000),
+      kubeQps: o.kubeQps,
+      kubeBurst: o.kubeBurst,
+      setupSeconds,
+      idle,
+      progressing,
+      namespaceDeleted,
+    };
+  } finally {
+    child.kill();
+    if (!namespaceDeleted) await fleet.delete(0).catch(() => undefined);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * The controller under measurement against a real API server: the core `fledge controller` runs
+ * (createCore over a ClientNodeCluster with informer-backed reads, an InProcessScheduler), with the
+ * simulated metrics provider in place of Prometheus. Lives in a benchmark child process; the parent
+ * drives it through {@link serveRealController}'s calls.
+ */
+import { SimulatedProvider } from '../../analysis/providers/simulated.js';
+import { createCore } from '../cli/wiring.js';
+import type { CanaryWatcher } from '../controller/canary-watcher.js';
+import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
+import { loadKubeConfig } from '../kube/client/config.js';
+import { API } from '../kube/resources.js';
+import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import { readRequestTotals, type ApiServerAccess } from './apiserver-metrics.js';
+import { BenchTraffic } from './bench-traffic.js';
+import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';
+import { diffCounts } from './stats.js';
+import { benchLogger } from './support.js';
+import { TickRecorder, type WindowFigures } from './tick-recorder.js';
+import { WindowProfiler } from './window-profiler.js';
+
+export interface RealControllerOptions {
+  kubeconfigPath: string;
+  /** Watch Canaries in this namespace only (`--namespace`). */
+  namespace: string;
+  kubeQps: number;
+  kubeBurst: number;
+  /** `--min-interval`. */
+  minIntervalMs: number;
+  queryLatencyMs: number;
+  logLevel: string;
+  logFile: string | undefined;
+}
+
+/** A measured window, as seen from inside the controller's process. */
+export interface ControllerWindow {
+  figures: WindowFigures;
+  /** Every `apiserver_request_total` row that moved during the window, all clients. */
+  apiserverRequests: Record<string, number>;
+  /** The adapter's own request counters over the window (`${verb} ${resource}`): a cross-check only. */
+  fledgeCountedRequests: Record<string, number>;
+  queries: ProviderCounts;
+}
+
+/** How the parent opens and closes a window. */
+export interface WindowParams {
+  access: ApiServerAccess;
+  /** Write a CPU profile of the window here. */
+  profileFile: string | undefined;
+}
+
+/** `namespace/target` of each canary whose success-rate check first failed after errors were injected, with when. */
+export type FailedCheckTimes = Record<string, number>;
+
+/** Longest wait for a moment with no tick running at either end of a window. */
+const QUIET_WAIT_MAX_MS = 3_000;
+
+/** Success rate below this fails the benchmark canaries' check (their `thresholdRange.min`). */
+const SUCCESS_RATE_MIN = 99;
+
+export class RealController {
+  private readonly cluster: ClientNodeCluster;
+  private readonly traffic = new BenchTraffic();
+  private readonly provider: InstrumentedProvider;
+  private readonly recorder: TickRecorder;
+  private readonly watcher: CanaryWatcher;
+  private readonly failedChecks: FailedCheckTimes = {};
+  private errorsInjected = false;
+  private requestsAtOpen: Record<string, number> = {};
+  private apiserverAtOpen: Record<string, number> = {};
+  private readonly profiler = new WindowProfiler();
+
+  constructor(private readonly o: RealControllerOptions) {
+    this.cluster = new ClientNodeCluster({
+      kubeConfig: loadKubeConfig({ kubeconfigPath: o.kubeconfigPath }),
+      qps: o.kubeQps,
+      burst: o.kubeBurst,
+    });
+    this.provider = new InstrumentedProvider({
+      inner: new SimulatedProvider({ traffic: this.traffic }),
+      latencyMs: o.queryLatencyMs,
+      onResult: (query, value, atMs) => {
+        if (!this.errorsInjected || query.metric !== 'request-success-rate') return;
+        const key = `${query.namespace}/${query.target}`;
+        if (value !== undefined && value < SUCCESS_RATE_MIN && this.failedChecks[key] === undefined)
+          this.failedChecks[key] = atMs;
+      },
+    });
+    const scheduler = new InProcessScheduler();
+    this.recorder = new TickRecorder({
+      scheduler,
+      queriesOf: (namespace, name) => this.provider.queriesFor(namespace, name),
+    });
+    const now = () => new Date();
+    this.watcher = createCore({
+      cluster: this.cluster,
+      scheduler,
+      logger: benchLogger(o.logLevel, o.logFile),
+      now,
+      resolve: {
+        defaultProvider: 'istio',
+        defaultMetricsServer: 'simulated://bench',
+        minIntervalMs: o.minIntervalMs,
+      },
+      providerFor: () => this.provider,
+      instance: 'bench',
+      namespace: o.namespace,
+      onTick: this.recorder.observe,
+    }).watcher;
+  }
+
+  /** As `fledge controller` starts: sync the Canary informer, then watch and tick. */
+  async start(): Promise<void> {
+    await this.cluster.list({ ...API.canary, namespace: this.o.namespace });
+    this.watcher.start();
+  }
+
+  /**
+   * Opens a window at a moment when no tick runs (waiting up to an interval), reading the API
+   * server's request counters right then.
+   */
+  async open({ access, profileFile }: WindowParams): Promise<void> {
+    await this.recorder.open({
+      quietWithinMs: Math.min(this.o.minIntervalMs, QUIET_WAIT_MAX_MS),
+      atBoundary: async () => {
+        this.requestsAtOpen = { ...this.cluster.requests };
+        this.provider.reset();
+        this.apiserverAtOpen = await readRequestTotals(access);
+      },
+    });
+    if (profileFile) await this.profiler.start();
+  }
+
+  /** Closes the window as {@link open} opened it. */
+  async close({ access, profileFile }: WindowParams): Promise<ControllerWindow> {
+    if (profileFile) await this.profiler.stop(profileFile);
+    let fledgeCountedRequests: Record<string, number> = {};
+    let queries = this.provider.counts();
+    let apiserverAtClose: Record<string, number> = {};
+    const figures = await this.recorder.close({
+      quietWithinMs: Math.min(this.o.minIntervalMs, QUIET_WAIT_MAX_MS),
+      atBoundary: async () => {
+        fledgeCountedRequests = diffCounts(this.requestsAtOpen, this.cluster.requests);
+        queries = this.provider.counts();
+        apiserverAtClose = await readRequestTotals(access);
+      },
+    });
+    return {
+      figures,
+      apiserverRequests: diffCounts(this.apiserverAtOpen, apiserverAtClose),
+      fledgeCountedRequests,
+      queries,
+    };
+  }
+
+  /** Every workload answers with `errorRatePercent` errors from now on. */
+  injectErrors(errorRatePercent: number): { atMs: number } {
+    this.errorsInjected = true;
+    this.traffic.setErrorRate(errorRatePercent);
+    return { atMs: Date.now() };
+  }
+
+  failedCheckTimes(): FailedCheckTimes {
+    return { ...this.failedChecks };
+  }
+
+  async stop(): Promise<void> {
+    await this.watcher.stop();
+    this.cluster.stop();
+  }
+}

@@ -1,0 +1,56 @@
+/** Helpers shared by the benchmark's parts. */
+import { pino, type Logger } from 'pino';
+import { createLogger } from '../log.js';
+
+/** A wait that ran out of time; the message says what was awaited and how far it got. */
+export class BenchTimeoutError extends Error {
+  override name = 'BenchTimeoutError';
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `probe` until it returns true; rejects with {@link BenchTimeoutError} after `timeoutMs`,
+ * naming `what` and the last `describe()`.
+ */
+export async function waitUntil(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  options: { timeoutMs: number; pollMs?: number; describe?: () => string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) {
+      const state = options.describe ? `: ${options.describe()}` : '';
+      throw new BenchTimeoutError(
+        `timed out after ${options.timeoutMs / 1000} s waiting for ${what}${state}`,
+      );
+    }
+    await sleep(options.pollMs ?? 250);
+  }
+}
+
+/** A Go duration for `ms` (`10s`, `1500ms`), as an `analysis.interval` takes it. */
+export function goDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * The controller's logger for a benchmark run: JSON lines at `level` into `file` (asynchronous
+ * writes, as a controller logging to stdout does), or silent without a file.
+ */
+export function benchLogger(level: string, file: string | undefined): Logger {
+  if (!file) return pino({ level: 'silent' });
+  return createLogger({ level, destination: pino.destination({ dest: file, sync: false, mkdir: true }) });
+}
+
+/** Counts of canaries by phase, e.g. `Progressing: 98, Initialized: 2`, for messages. */
+export function describePhases(phases: Iterable<string | undefined>): string {
+  const counts = new Map<string, number>();
+  for (const p of phases) counts.set(p ?? 'none', (counts.get(p ?? 'none') ?? 0) + 1);
+  return [...counts.entries()].map(([p, n]) => `${p}: ${n}`).join(', ') || 'no canary seen yet';
+}

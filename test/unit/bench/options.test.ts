@@ -1,0 +1,53 @@
+import { benchCommand, type BenchSettings } from '../../../src/bench/options.js';
+
+async function parse(args: string[]): Promise<BenchSettings> {
+  let settings: BenchSettings | undefined;
+  const command = benchCommand(async (s) => {
+    settings = s;
+  })
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  await command.parseAsync(args, { from: 'user' });
+  if (!settings) throw new Error('the command did not run');
+  return settings;
+}
+
+describe('bench options', () => {
+  it('defaults to the full run the issue asks for', async () => {
+    const s = await parse([]);
+    expect(s.parts).toEqual(['memory', 'real', 'rollback']);
+    expect(s.sizes).toEqual([100, 1000, 5000]);
+    expect(s.durationMs).toBe(60_000);
+    expect(s.intervalMs).toBe(10_000);
+    expect(s.realSizes).toEqual([200, 1000]);
+    expect(s.rollbackCanaries).toBe(20);
+    expect(s.kubeQps).toBe(50);
+    expect(s.clusterDir).toBe('/tmp/fledge-cluster-bench');
+    expect(s.json).toBeUndefined();
+  });
+
+  it('--quick shrinks what is not given explicitly', async () => {
+    const s = await parse(['--quick', '--duration', '2s', '--json', '/tmp/x.json']);
+    expect(s.quick).toBe(true);
+    expect(s.sizes).toEqual([5]);
+    expect(s.durationMs).toBe(2_000);
+    expect(s.intervalMs).toBe(1_000);
+    expect(s.json).toBe('/tmp/x.json');
+  });
+
+  it('takes lists of sizes and parts', async () => {
+    const s = await parse(['--sizes', '10, 20', '--parts', 'memory,rollback', '--query-latency', '0s']);
+    expect(s.sizes).toEqual([10, 20]);
+    expect(s.parts).toEqual(['memory', 'rollback']);
+    expect(s.queryLatencyMs).toBe(0);
+  });
+
+  it.each([
+    [['--sizes', '10,x'], /--sizes must be a positive integer, got "x"/],
+    [['--parts', 'memory,disk'], /--parts: unknown part "disk"/],
+    [['--duration', 'soon'], /--duration: /],
+    [['--error-rate', '150'], /--error-rate must be between 1 and 100, got 150/],
+  ])('refuses %j', async (args, message) => {
+    await expect(parse(args)).rejects.toThrow(message);
+  });
+});
