@@ -115,10 +115,17 @@ afterAll(async () => {
   await local?.stop();
 }, 120_000);
 
-describeClusterContract('client-node', async () => {
-  const cluster = directCluster();
-  return { cluster, namespace, cleanup: async () => cluster.stop() };
-});
+// The garbage collector learns about newly installed CRDs (the Canary owner in the GC tests) when it
+// next refreshes its discovery, every 30 s: on a control plane started moments ago, collecting a
+// dependent of a Canary can take that long.
+describeClusterContract(
+  'client-node',
+  async () => {
+    const cluster = directCluster();
+    return { cluster, namespace, cleanup: async () => cluster.stop() };
+  },
+  { eventuallyTimeoutMs: 50_000 },
+);
 
 interface TestCanary extends KubeObject {
   spec: Record<string, unknown> & { analysis: Record<string, unknown> };
