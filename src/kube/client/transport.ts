@@ -7,12 +7,14 @@
  * serializes writes through those models, dropping fields the models do not know, (3) cannot address
  * the `/status` subresource, and (4) defaults patches to strategic merge, which custom resources refuse.
  */
+import { Agent as HttpsAgent } from 'node:https';
 import {
   HttpMethod,
   IsomorphicFetchHttpLibrary,
   ServerConfiguration,
   Watch,
   type KubeConfig,
+  type RequestContext,
 } from '@kubernetes/client-node';
 import { ApiUnreachableError } from './errors.js';
 import type { TokenBucket } from './rate-limiter.js';
@@ -64,6 +66,7 @@ export class KubeTransport {
   private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly watcher: Watch;
   private readonly requestTimeoutMs: number;
+  private agent: { tls: string; agent: HttpsAgent } | undefined;
 
   constructor(private readonly o: KubeTransportOptions) {
     const cluster = o.kubeConfig.getCurrentCluster();
@@ -96,6 +99,7 @@ export class KubeTransport {
     context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
     try {
       await this.o.kubeConfig.applySecurityAuthentication(context);
+      this.reuseAgent(context);
       const response = await this.http.send(context).toPromise();
       const text = await response.body.text();
       return { status: response.httpStatusCode, body: parseBody(text) };
@@ -105,6 +109,29 @@ export class KubeTransport {
         { cause: err },
       );
     }
+  }
+
+  /**
+   * client-node gives every request a new `https.Agent`, hence a new TLS connection, handshake and
+   * SecureContext each time: most of a write's CPU. Requests with the same TLS settings share one
+   * keep-alive agent instead; new settings (rotated certificates) get a new one. Proxy agents
+   * (subclasses) are left as they are.
+   */
+  private reuseAgent(context: RequestContext): void {
+    const fresh: unknown = context.getAgent();
+    if (!(fresh instanceof HttpsAgent) || fresh.constructor !== HttpsAgent) return;
+    const o = fresh.options;
+    const tls = JSON.stringify(
+      [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername].map((v) =>
+        Buffer.isBuffer(v) ? v.toString('base64') : v,
+      ),
+    );
+    // A replaced agent is not destroyed: its requests in flight finish, its idle sockets time out.
+    if (this.agent?.tls !== tls) {
+      // Idle sockets close after 30 s, before the API server drops them (90 s) mid-reuse.
+      this.agent = { tls, agent: new HttpsAgent({ ...o, keepAlive: true, timeout: 30_000 }) };
+    }
+    context.setAgent(this.agent.agent);
   }
 
   /**
