@@ -29,6 +29,7 @@ serveCalls({
   injectErrors: async (params) =>
     running().injectErrors((params as { errorRatePercent: number }).errorRatePercent),
   failedCheckTimes: async () => running().failedCheckTimes(),
+  progress: async () => running().progress(),
   stopController: async () => {
     await controller?.stop();
     controller = undefined;

@@ -24,7 +24,13 @@ import {
 } from './manifests.js';
 import { ratio } from './stats.js';
 import { benchLogger, describePhases, goDuration, sleep, waitUntil } from './support.js';
-import { TickRecorder, type WindowFigures } from './tick-recorder.js';
+import {
+  TickRecorder,
+  analysing,
+  settledInitialized,
+  type CanaryProgress,
+  type WindowFigures,
+} from './tick-recorder.js';
 import { WindowProfiler } from './window-profiler.js';
 
 /** The namespace the in-memory applications live in. */
@@ -112,18 +118,14 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
   try {
     const progress = () => [...recorder.snapshot().values()];
     const describe = () => describePhases(progress().map((p) => p.phase));
-    const all = (test: (p: { phase: string | undefined; weight: number | undefined }) => boolean) => () => {
+    const all = (test: (p: CanaryProgress) => boolean) => () => {
       const seen = progress();
       return seen.length === o.canaries && seen.every(test);
     };
-    await waitUntil(
-      'every canary to be Initialized',
-      all((p) => p.phase === 'Initialized'),
-      {
-        timeoutMs: o.warmupTimeoutMs,
-        describe,
-      },
-    );
+    await waitUntil('every canary to be Initialized', all(settledInitialized), {
+      timeoutMs: o.warmupTimeoutMs,
+      describe,
+    });
     const gapMs = o.canaries > 1 ? o.releaseSpreadMs / (o.canaries - 1) : 0;
     const releaseStarted = Date.now();
     for (const [i, name] of names.entries()) {
@@ -131,13 +133,10 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
       if (waitMs > 0) await sleep(waitMs);
       await memory.patch(objectKey(API.deployment, MEMORY_NAMESPACE, name), imagePatch(NEW_IMAGE));
     }
-    await waitUntil(
-      'every canary to progress past weight 0',
-      all((p) => p.phase === 'Progressing' && (p.weight ?? 0) > 0),
-      { timeoutMs: o.warmupTimeoutMs, describe },
-    );
-    // One more interval: the ticks the image change triggered are behind us.
-    await sleep(o.intervalMs);
+    await waitUntil('every canary to run its metric checks', all(analysing), {
+      timeoutMs: o.warmupTimeoutMs,
+      describe,
+    });
     const warmupSeconds = (Date.now() - warmupStarted) / 1000;
 
     // Both ends of the window wait (up to an interval, at most 3 s) for a moment when no tick runs, and take the

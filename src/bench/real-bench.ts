@@ -15,8 +15,8 @@ import type { ProviderCounts } from './instrumented-provider.js';
 import { BENCH_METRICS } from './manifests.js';
 import type { ControllerWindow, RealControllerOptions, WindowParams } from './real-controller.js';
 import { ratio } from './stats.js';
-import { goDuration, sleep } from './support.js';
-import type { WindowFigures } from './tick-recorder.js';
+import { goDuration, sleep, waitUntil } from './support.js';
+import { analysing, settledInitialized, type CanaryProgress, type WindowFigures } from './tick-recorder.js';
 
 /** Resources Fledge reads or writes; other rows of the server's counters belong to other clients. */
 export const FLEDGE_RESOURCES = [
@@ -133,6 +133,25 @@ async function measureWindow(
   };
 }
 
+/** Waits until the controller's completed ticks show every canary passing `test`. */
+async function waitForTicks(
+  child: BenchChild,
+  canaries: number,
+  what: string,
+  test: (p: CanaryProgress) => boolean,
+  timeoutMs: number,
+): Promise<void> {
+  let seen: CanaryProgress[] = [];
+  await waitUntil(
+    what,
+    async () => {
+      seen = await child.call<CanaryProgress[]>('progress');
+      return seen.length === canaries && seen.every(test);
+    },
+    { timeoutMs, pollMs: 1_000, describe: () => `${seen.filter(test).length} of ${canaries}` },
+  );
+}
+
 /** Runs the real-stack measurement for one N. */
 export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): Promise<RealBenchFigures> {
   const started = Date.now();
@@ -163,8 +182,13 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
     await child.call('startController', controller);
     log('controller started; waiting for every canary to be Initialized');
     await fleet.waitForAll('every canary Initialized', (c) => c.phase === 'Initialized', o.warmupTimeoutMs);
-    // One interval so that the ticks of initialisation are behind us.
-    await sleep(o.intervalMs);
+    await waitForTicks(
+      child,
+      o.canaries,
+      'the ticks of initialisation to be over',
+      settledInitialized,
+      o.warmupTimeoutMs,
+    );
     log(`measuring the idle window (${o.idleDurationMs / 1000} s)`);
     const profile = (window: string) =>
       o.profileDir ? join(o.profileDir, `real-${o.canaries}-${window}.cpuprofile`) : undefined;
@@ -177,7 +201,13 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
       (c) => c.phase === 'Progressing' && c.weight > 0,
       o.warmupTimeoutMs,
     );
-    await sleep(o.intervalMs);
+    await waitForTicks(
+      child,
+      o.canaries,
+      'every canary to run its metric checks',
+      analysing,
+      o.warmupTimeoutMs,
+    );
     const setupSeconds = (Date.now() - started) / 1000 - o.idleDurationMs / 1000;
     log(`measuring the progressing window (${o.durationMs / 1000} s)`);
     const progressing = await measureWindow(child, ctx.access, o.durationMs, profile('progressing'));

@@ -16,7 +16,7 @@ import { BenchTraffic } from './bench-traffic.js';
 import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';
 import { diffCounts } from './stats.js';
 import { benchLogger } from './support.js';
-import { TickRecorder, type WindowFigures } from './tick-recorder.js';
+import { TickRecorder, type CanaryProgress, type WindowFigures } from './tick-recorder.js';
 import { WindowProfiler } from './window-profiler.js';
 
 export interface RealControllerOptions {
@@ -158,6 +158,11 @@ export class RealController {
     this.errorsInjected = true;
     this.traffic.setErrorRate(errorRatePercent);
     return { atMs: Date.now() };
+  }
+
+  /** Where each canary stood after its last completed tick. */
+  progress(): CanaryProgress[] {
+    return [...this.recorder.snapshot().values()];
   }
 
   failedCheckTimes(): FailedCheckTimes {

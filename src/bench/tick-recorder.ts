@@ -13,6 +13,24 @@ import { ratio, spreadOf, type Spread } from './stats.js';
 export interface CanaryProgress {
   phase: CanaryStatus['phase'];
   weight: number | undefined;
+  /**
+   * Ticks completed since phase or weight last changed. A tick persists its new status before it
+   * routes, scales and records Events, so 1 or more means the tick that made the change is over.
+   */
+  steadyTicks: number;
+}
+
+/** Initialized, and the tick that initialised it (scaling the target down, its Event) is over. */
+export function settledInitialized(p: CanaryProgress): boolean {
+  return p.phase === 'Initialized' && p.steadyTicks >= 1;
+}
+
+/**
+ * Progressing past its first step: every tick from here on runs the metric checks (the first step
+ * runs only the pre-rollout hooks, and its tick may still be routing and recording its Event).
+ */
+export function analysing(p: CanaryProgress): boolean {
+  return p.phase === 'Progressing' && (p.weight ?? 0) >= 2;
 }
 
 /** What one measured window of the controller's life showed. */
@@ -32,7 +50,10 @@ export interface WindowFigures {
   tickDurationMs: Spread;
   /** Ticks that changed a canary's weight. */
   weightSteps: number;
-  /** Ticks that ended Progressing (each runs the analysis) and the metric queries they made. */
+  /**
+   * Ticks that ended Progressing after the first step (each runs the metric checks), and the metric
+   * queries they made.
+   */
   analysisTicks: number;
   analysisQueries: number;
   /** Most queries one tick made. */
@@ -103,15 +124,22 @@ export class TickRecorder {
   readonly observe = (namespace: string, name: string, result: TickResult, durationMs: number): void => {
     const id = `${namespace}/${name}`;
     const before = this.progress.get(id);
-    if (result.phase !== undefined)
-      this.progress.set(id, { phase: result.phase, weight: result.canaryWeight });
+    if (result.phase !== undefined) {
+      const same = before && before.phase === result.phase && before.weight === result.canaryWeight;
+      this.progress.set(id, {
+        phase: result.phase,
+        weight: result.canaryWeight,
+        steadyTicks: same ? before.steadyTicks + 1 : 0,
+      });
+    }
     const total = this.o.queriesOf?.(namespace, name) ?? 0;
     const queries = total - (this.queriesSeen.get(id) ?? 0);
     this.queriesSeen.set(id, total);
     const w = this.window;
     if (!w) return;
     w.maxQueriesPerTick = Math.max(w.maxQueriesPerTick, queries);
-    if (result.phase === 'Progressing') {
+    // The first step (from weight 0) runs the pre-rollout hooks, not the metric checks.
+    if (result.phase === 'Progressing' && (before?.weight ?? 0) > 0) {
       w.analysisTicks += 1;
       w.analysisQueries += queries;
     }

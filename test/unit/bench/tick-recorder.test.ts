@@ -1,4 +1,4 @@
-import { TickRecorder } from '../../../src/bench/tick-recorder.js';
+import { TickRecorder, analysing, settledInitialized } from '../../../src/bench/tick-recorder.js';
 import type { SchedulerMetrics } from '../../../src/scheduler/scheduler.js';
 
 /** A scheduler whose successive `metrics()` answers carry these lateness batches and active counts. */
@@ -47,7 +47,7 @@ describe('TickRecorder', () => {
     expect(figures.latenessMs.max).toBe(7);
     expect(figures.quietBoundaries).toBe(true);
     expect(figures.peakRssMb).toBeGreaterThan(0);
-    expect(recorder.snapshot().get('ns/a')).toEqual({ phase: 'Progressing', weight: 2 });
+    expect(recorder.snapshot().get('ns/a')).toEqual({ phase: 'Progressing', weight: 2, steadyTicks: 1 });
   });
 
   it('opens and closes at a moment when no tick runs, and says when it found none in time', async () => {
@@ -71,5 +71,15 @@ describe('TickRecorder', () => {
     await recorder.open();
     await expect(recorder.open()).rejects.toThrow(/already open/);
     await recorder.close();
+  });
+});
+
+describe('settledInitialized and analysing', () => {
+  it('need the tick that made the change to be over, and metric checks to have started', () => {
+    expect(settledInitialized({ phase: 'Initialized', weight: 0, steadyTicks: 0 })).toBe(false);
+    expect(settledInitialized({ phase: 'Initialized', weight: 0, steadyTicks: 1 })).toBe(true);
+    expect(analysing({ phase: 'Progressing', weight: 1, steadyTicks: 3 })).toBe(false);
+    expect(analysing({ phase: 'Progressing', weight: 2, steadyTicks: 0 })).toBe(true);
+    expect(analysing({ phase: 'Succeeded', weight: 0, steadyTicks: 0 })).toBe(false);
   });
 });
