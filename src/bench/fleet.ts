@@ -16,7 +16,8 @@ import {
   imagePatch,
   type CanaryShape,
 } from './manifests.js';
-import { describePhases, sleep, waitUntil } from './support.js';
+import { describePhases, waitUntil } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Requests the fleet sends at once while setting up. */
 const SETUP_CONCURRENCY = 16;

@@ -1,15 +1,11 @@
 /** Helpers shared by the benchmark's parts. */
 import { pino, type Logger } from 'pino';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../log.js';
 
 /** A wait that ran out of time; the message says what was awaited and how far it got. */
 export class BenchTimeoutError extends Error {
   override name = 'BenchTimeoutError';
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

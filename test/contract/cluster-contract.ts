@@ -19,6 +19,7 @@ import {
   type WatchEvent,
 } from '../../src/kube/cluster.js';
 import { API, objectKey, type ConfigMap } from '../../src/kube/resources.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A cluster to test and the namespace it may use; `cleanup` removes what the test left. */
 export interface ContractEnvironment {
@@ -40,8 +41,6 @@ interface TestCanary extends KubeObject {
 interface TestVirtualService extends KubeObject {
   spec: { hosts: string[]; http: { route: { destination: { host: string }; weight: number }[] }[] };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `check` until it stops throwing, then returns its result; rethrows the last failure at the deadline. */
 async function eventually<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {

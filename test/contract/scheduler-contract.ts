@@ -13,6 +13,7 @@
  * often. That a BullMQ scheduler also ticks schedules it was never given is tested on its own.
  */
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Schedulers on one backing store, fresh for each test. */
 export interface SchedulerFixture {
@@ -30,8 +31,6 @@ const TEST_TIMEOUT_MS = 30_000;
 const LONG_INTERVAL_MS = 60_000;
 
 const check = (title: string, fn: () => Promise<void>): void => it(title, fn, TEST_TIMEOUT_MS);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface TickRecord {
   id: string;

@@ -24,13 +24,12 @@ import {
   type FaultRule,
   type VersionServer,
 } from './harness/versions.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const NS = 'test';
 const APEX = 'podinfo';
 const PRIMARY = 'podinfo-primary';
 const CANARY = 'podinfo';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` every 20 ms until true; fails after `timeoutMs`. */
 async function eventually(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {

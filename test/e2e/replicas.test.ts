@@ -17,9 +17,10 @@ import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js'
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
-import { startRedis, type RedisInstance } from '../support/redis.js';
+import { startRedis, type RedisInstance } from '../../src/devtools/redis-server.js';
 import { CanaryHerd } from './support/replicas-canaries.js';
 import { ControllerFleet } from './support/replicas-fleet.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The Lease duration of `fledge controller` (client-go's default, 15 s). */
 const LEASE_DURATION_MS = 15_000;
@@ -36,8 +37,6 @@ const logDir = mkdtempSync(join(tmpdir(), 'fledge-e2e-replicas-'));
 const run = Math.random().toString(36).slice(2, 7);
 const cleanups: (() => Promise<unknown>)[] = [];
 let fleet: ControllerFleet | undefined;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function say(text: string): void {
   process.stdout.write(`e2e replicas: ${text}\n`);

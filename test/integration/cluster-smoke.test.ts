@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface KubeResponse {
   status: number;
@@ -21,8 +22,6 @@ interface Condition {
 let cluster: LocalCluster | undefined;
 let tls: { ca: Buffer; cert: Buffer; key: Buffer };
 const namespace = `fledge-smoke-${randomBytes(3).toString('hex')}`;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function connected(): LocalCluster {
   if (!cluster) throw new Error('the control plane did not start (see beforeAll)');

@@ -11,6 +11,7 @@ import { createLogger } from '../../log.js';
 import { lineDisplay, terminalDisplay, type Display, type RowState } from './display.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import { APP, SCENARIOS, VERSIONS, deployment, type Outcome, type Scenario } from './scenarios.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DemoOptions {
   /** Give up after this long. */
@@ -40,7 +41,6 @@ const POLL_MS = 100;
 function share(c: { requests: number; toCanary: number }): string {
   return c.requests === 0 ? '-' : `${Math.round((100 * c.toCanary) / c.requests)}%`;
 }
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function describeChecks(checks: CheckResult[] | undefined): string {
   return (checks ?? [])

@@ -4,8 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../../src/devtools/processes.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -19,14 +19,6 @@ export interface ControllerProcess {
   stop(): Promise<number | null>;
   /** The last lines of its log, for failure messages. */
   logTail(lines?: number): string;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startControllerProcess(o: {

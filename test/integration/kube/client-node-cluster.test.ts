@@ -21,14 +21,13 @@ import { API, objectKey, type ConfigMap, type KubeEvent } from '../../../src/kub
 import { describeClusterContract } from '../../contract/cluster-contract.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
 import { FaultProxy, adminTls } from './fault-proxy.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const namespace = `fledge-kube-${randomBytes(3).toString('hex')}`;
 const NAMESPACE_KEY: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace };
 let local: LocalCluster | undefined;
 /** Talks to the API server directly: setup, cleanup, and "another writer" in the tests. */
 let admin: ClientNodeCluster | undefined;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

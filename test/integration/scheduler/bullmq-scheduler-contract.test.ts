@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BullMqScheduler } from '../../../src/scheduler/bullmq-scheduler.js';
 import { describeSchedulerContract } from '../../contract/scheduler-contract.js';
-import { startRedis, type RedisInstance } from '../../support/redis.js';
+import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
 
 let redis: RedisInstance;
 

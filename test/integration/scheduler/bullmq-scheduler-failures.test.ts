@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { BullMqScheduler, SchedulerUnavailableError } from '../../../src/scheduler/bullmq-scheduler.js';
 import type { BullMqSchedulerOptions } from '../../../src/scheduler/bullmq-options.js';
-import { freePort, startRedis, type RedisInstance } from '../../support/redis.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { freePort } from '../../../src/devtools/processes.js';
+import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface LogLine {
   level: string;

@@ -1,7 +1,6 @@
 import { RedisTickGuard, type LuaRunner } from '../../../src/scheduler/redis-tick-guard.js';
-import { startRedis, type RedisInstance } from '../../support/redis.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('RedisTickGuard on Redis', () => {
   let redis: RedisInstance;

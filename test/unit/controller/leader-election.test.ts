@@ -2,8 +2,8 @@ import { pino } from 'pino';
 import { LeaderElector, type Lease } from '../../../src/controller/leader-election.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const logger = pino({ level: 'silent' });
 
 function candidate(cluster: MemoryCluster, identity: string, log: string[]) {

@@ -20,11 +20,11 @@ import {
 } from '../../../src/kube/client/client-node-cluster.js';
 import { API, objectKey, type ConfigMap } from '../../../src/kube/resources.js';
 import { FakeApiServer } from './client-fake-api-server.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const NS = 'team';
 const key = (name: string) => objectKey(API.configMap, NS, name);
 const collection = { ...API.configMap, namespace: NS };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,13 +1,15 @@
 /**
- * Test harness for a real Redis server: starts `redis-server` on a free loopback port with a
+ * A real Redis server for the tests and the benchmark: starts `redis-server` on a free loopback port with a
  * temporary directory and no persistence, waits until it answers PING, and can stop and restart
  * it on the same port (a restart loses every key, like a Redis without persistence that crashed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, which } from './processes.js';
 
 /** Options of {@link startRedis}. */
 export interface StartRedisOptions {
@@ -45,35 +47,6 @@ export type RespValue = string | number | null | RespValue[];
 export class RedisReplyError extends Error {
   override name = 'RedisReplyError';
 }
-
-/** Finds an executable on PATH, or undefined. */
-function which(binary: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, binary);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** A loopback port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve, reject) => {
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Sends PING over a raw socket; true when Redis answers PONG. */
 async function ping(port: number): Promise<boolean> {
