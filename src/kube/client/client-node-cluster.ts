@@ -33,7 +33,8 @@ import {
   type ResourceInfo,
 } from './discovery.js';
 import { isStatus, toKubeError } from './errors.js';
-import { Informer, copyObject } from './informer.js';
+import { copyObject } from '../copy.js';
+import { Informer } from './informer.js';
 import { TokenBucket } from './rate-limiter.js';
 import { KubeTransport, type KubeRequest, type RequestCounts } from './transport.js';
 

@@ -6,6 +6,7 @@
  * relists at once; a watch that goes silent longer than its own server-side timeout is
  * treated as dropped. Only {@link Informer.stop} ends it.
  */
+import { copyObject } from '../copy.js';
 import type { Logger } from 'pino';
 import type { KubeObject, Unsubscribe, WatchEvent, WatchEventType } from '../cluster.js';
 import { backoffDelayMs, type BackoffOptions } from './backoff.js';
@@ -65,9 +66,6 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done);
   });
-
-/** JSON copy: subscribers and readers must not share objects with the cache. */
-export const copyObject = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export class Informer {
   readonly cache = new CollectionCache();

@@ -5,6 +5,7 @@
  * adapter, so it cannot drift from it.
  */
 import jsonMergePatch from 'json-merge-patch';
+import { copyObject, serializedCopy } from '../copy.js';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -39,13 +40,6 @@ export interface MemoryClusterOptions {
   /** Generates uids; defaults to `crypto.randomUUID`. */
   newUid?: () => string;
 }
-
-/**
- * Copies through JSON, as objects travel to and from an API server: `undefined` members vanish, and
- * the copies belong to the caller's realm (structuredClone's do not under jest's VM, which makes
- * deep-equality checks with a constructor test, such as json-merge-patch's, see equal arrays differ).
- */
-const clone = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
 function storeKey(k: { apiVersion: string; kind: string; namespace: string; name: string }): string {
   return `${groupOf(k.apiVersion)}|${k.kind}|${k.namespace}|${k.name}`;
@@ -95,7 +89,7 @@ export class MemoryCluster implements Cluster {
   async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
     this.requests.get++;
     const found = this.objects.get(storeKey(key));
-    return found ? (clone(found) as T) : undefined;
+    return found ? (copyObject(found) as T) : undefined;
   }
 
   async list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]> {
@@ -103,12 +97,12 @@ export class MemoryCluster implements Cluster {
     return [...this.objects.values()]
       .filter((o) => sameCollection(key, o))
       .filter((o) => Object.entries(labels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v))
-      .map((o) => clone(o) as T);
+      .map((o) => copyObject(o) as T);
   }
 
   async create<T extends KubeObject>(object: T): Promise<T> {
     this.requests.create++;
-    const obj = clone(object);
+    const obj = serializedCopy(object);
     if (!obj.metadata?.name) throw new InvalidError(`${obj.kind}: metadata.name: Required value`);
     obj.metadata.namespace ??= 'default';
     const k = storeKey(keyOf(obj));
@@ -122,14 +116,14 @@ export class MemoryCluster implements Cluster {
     obj.metadata.resourceVersion = this.nextRevision();
     this.objects.set(k, obj);
     this.emit('ADDED', obj);
-    return clone(obj);
+    return copyObject(obj);
   }
 
   async replace<T extends KubeObject>(object: T): Promise<T> {
     this.requests.replace++;
     const key = keyOf(object);
     const current = this.mustGet(key, object.metadata.resourceVersion);
-    const next = clone(object) as KubeObject & { status?: unknown };
+    const next = serializedCopy(object) as KubeObject & { status?: unknown };
     next.metadata = {
       ...next.metadata,
       uid: current.metadata.uid,
@@ -142,7 +136,7 @@ export class MemoryCluster implements Cluster {
     const status = (current as { status?: unknown }).status;
     if (status === undefined) delete next.status;
     else next.status = status;
-    return clone(this.commit(current, next)) as T;
+    return copyObject(this.commit(current, next)) as T;
   }
 
   async patch<T extends KubeObject>(
@@ -153,9 +147,9 @@ export class MemoryCluster implements Cluster {
     this.requests.patch++;
     const current = this.mustGet(key, options.resourceVersion);
     const { status: _ignored, ...rest } = patch;
-    const next = jsonMergePatch.apply(clone(current), rest) as unknown as KubeObject;
+    const next = serializedCopy(jsonMergePatch.apply(copyObject(current), rest) as unknown as KubeObject);
     this.keepIdentity(current, next);
-    return clone(this.commit(current, next)) as T;
+    return copyObject(this.commit(current, next)) as T;
   }
 
   async patchStatus<T extends KubeObject>(
@@ -165,9 +159,9 @@ export class MemoryCluster implements Cluster {
   ): Promise<T> {
     this.requests.patchStatus++;
     const current = this.mustGet(key, options.resourceVersion);
-    const next = clone(current) as KubeObject & { status?: unknown };
-    next.status = jsonMergePatch.apply(clone(next.status ?? {}), status);
-    return clone(this.commit(current, next)) as T;
+    const next = copyObject(current) as KubeObject & { status?: unknown };
+    next.status = serializedCopy(jsonMergePatch.apply(next.status ?? {}, status));
+    return copyObject(this.commit(current, next)) as T;
   }
 
   async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
@@ -175,7 +169,7 @@ export class MemoryCluster implements Cluster {
     const current = this.mustGet(key, options.resourceVersion);
     if (current.metadata.finalizers?.length) {
       if (current.metadata.deletionTimestamp) return;
-      const next = clone(current);
+      const next = copyObject(current);
       next.metadata.deletionTimestamp = this.now().toISOString();
       this.commit(current, next);
       return;
@@ -185,7 +179,9 @@ export class MemoryCluster implements Cluster {
 
   watch<T extends KubeObject>(key: CollectionKey, onEvent: (event: WatchEvent<T>) => void): Unsubscribe {
     const watcher: Watcher = { key, onEvent: onEvent as (e: WatchEvent) => void };
-    const existing = [...this.objects.values()].filter((o) => sameCollection(key, o)).map(clone);
+    const existing = [...this.objects.values()]
+      .filter((o) => sameCollection(key, o))
+      .map((o) => copyObject(o));
     this.watchers.add(watcher);
     queueMicrotask(() => {
       for (const object of existing)
@@ -196,7 +192,7 @@ export class MemoryCluster implements Cluster {
 
   /** Every stored object, for assertions in tests. */
   snapshot(): KubeObject[] {
-    return [...this.objects.values()].map(clone);
+    return [...this.objects.values()].map((o) => copyObject(o));
   }
 
   private mustGet(key: ObjectKey, resourceVersion: string | undefined): KubeObject {
@@ -262,7 +258,7 @@ export class MemoryCluster implements Cluster {
     if (!current) return;
     const refs = current.metadata.ownerReferences ?? [];
     const living = refs.filter((ref) => this.uidExists(ref.uid));
-    const next = clone(current);
+    const next = copyObject(current);
     if (living.length > 0) {
       next.metadata.ownerReferences = living;
       this.commit(current, next);
@@ -286,9 +282,10 @@ export class MemoryCluster implements Cluster {
   }
 
   private emit(type: WatchEvent['type'], obj: KubeObject): void {
-    const snapshot = clone(obj);
+    const snapshot = copyObject(obj);
     for (const w of this.watchers) {
-      if (sameCollection(w.key, snapshot)) queueMicrotask(() => w.onEvent({ type, object: clone(snapshot) }));
+      if (sameCollection(w.key, snapshot))
+        queueMicrotask(() => w.onEvent({ type, object: copyObject(snapshot) }));
     }
   }
 }
