@@ -1,4 +1,12 @@
-/** The embedded scheduler: timers in this process. Ticks of one canary never overlap. */
+/**
+ * The embedded scheduler: timers in this process. Ticks of one canary never overlap.
+ *
+ * A canary's next tick is planned an interval after its previous tick ended, plus a random delay
+ * of up to {@link DEFAULT_JITTER} of the interval: canaries released together (one GitOps commit
+ * bumping a shared image, a controller restart) would otherwise tick together forever, and a
+ * burst of thousands of ticks in the same instant makes each of them late. The jitter spreads
+ * them over the interval within a few ticks, as client-go's `JitterUntil` does.
+ */
 import { LatenessRecorder } from './lateness-recorder.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
 import { REAL_TIMERS, type Timers } from '../timers.js';
@@ -7,7 +15,14 @@ export interface InProcessSchedulerOptions {
   timers?: Timers;
   /** Clock for tick lateness, in epoch milliseconds (default `Date.now`). */
   now?: () => number;
+  /** Largest extra delay of a periodic tick, as a fraction of its interval (default {@link DEFAULT_JITTER}). */
+  jitter?: number;
+  /** Random numbers in [0, 1) for the jitter (default `Math.random`). */
+  random?: () => number;
 }
+
+/** Periodic ticks come up to 10% of the interval late on purpose, to spread canaries apart. */
+export const DEFAULT_JITTER = 0.1;
 
 interface Entry {
   intervalMs: number;
@@ -30,10 +45,16 @@ export class InProcessScheduler implements Scheduler {
   private readonly now: () => number;
   private readonly lateness = new LatenessRecorder();
   private failures = 0;
+  private readonly jitter: number;
+  private readonly random: () => number;
 
   constructor(options: InProcessSchedulerOptions = {}) {
     this.timers = options.timers ?? REAL_TIMERS;
     this.now = options.now ?? Date.now;
+    this.jitter = options.jitter ?? DEFAULT_JITTER;
+    if (!(this.jitter >= 0 && this.jitter <= 1))
+      throw new RangeError(`jitter must be between 0 and 1, got ${this.jitter}`);
+    this.random = options.random ?? Math.random;
   }
 
   schedule(id: string, intervalMs: number): void {
@@ -42,7 +63,7 @@ export class InProcessScheduler implements Scheduler {
     if (entry) {
       if (entry.intervalMs === intervalMs) return;
       entry.intervalMs = intervalMs;
-      if (!entry.running) this.arm(id, entry, intervalMs);
+      if (!entry.running) this.arm(id, entry, this.periodic(intervalMs));
       return;
     }
     const fresh: Entry = {
@@ -105,6 +126,11 @@ export class InProcessScheduler implements Scheduler {
     return [...this.entries.keys()];
   }
 
+  /** The delay of a periodic tick: the interval and some jitter. */
+  private periodic(intervalMs: number): number {
+    return intervalMs + Math.floor(this.random() * this.jitter * intervalMs);
+  }
+
   private arm(id: string, entry: Entry, delayMs: number): void {
     this.timers.clearTimeout(entry.timer);
     entry.plannedAtMs = undefined;
@@ -130,7 +156,7 @@ export class InProcessScheduler implements Scheduler {
         this.inFlight.delete(done);
         entry.running = false;
         if (this.entries.get(id) !== entry) return;
-        this.arm(id, entry, entry.again ? 0 : entry.intervalMs);
+        this.arm(id, entry, entry.again ? 0 : this.periodic(entry.intervalMs));
       });
     this.inFlight.add(done);
   }

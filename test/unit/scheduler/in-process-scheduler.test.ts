@@ -3,7 +3,7 @@ import { ManualTimers } from '../../support/manual-timers.js';
 
 function setup() {
   const timers = new ManualTimers();
-  const scheduler = new InProcessScheduler({ timers });
+  const scheduler = new InProcessScheduler({ timers, jitter: 0 });
   const runs: { id: string; at: number }[] = [];
   let release: (() => void) | undefined;
   let blocking = false;
@@ -60,7 +60,7 @@ describe('InProcessScheduler', () => {
 
   it('keeps ticking after a handler failure and waits for ticks in flight on stop', async () => {
     const timers = new ManualTimers();
-    const scheduler = new InProcessScheduler({ timers });
+    const scheduler = new InProcessScheduler({ timers, jitter: 0 });
     let calls = 0;
     let finished = false;
     scheduler.start(async () => {
@@ -76,6 +76,23 @@ describe('InProcessScheduler', () => {
     expect(finished).toBe(true);
     await timers.advance(5000);
     expect(calls).toBe(2);
+  });
+
+  it('delays periodic ticks by up to the jitter fraction of the interval, but not triggers', async () => {
+    const timers = new ManualTimers();
+    const randoms = [0.5, 0.999, 0];
+    const scheduler = new InProcessScheduler({ timers, jitter: 0.1, random: () => randoms.shift() ?? 0 });
+    const runs: number[] = [];
+    scheduler.start(async () => void runs.push(timers.nowMs));
+    scheduler.schedule('ns/a', 1000);
+    await timers.advance(0);
+    await timers.advance(3000);
+    // 0, then +1000+50, +1000+99, +1000+0.
+    expect(runs).toEqual([0, 1050, 2149]);
+    scheduler.trigger('ns/a');
+    await timers.advance(0);
+    expect(runs).toEqual([0, 1050, 2149, 3000]);
+    expect(() => new InProcessScheduler({ jitter: 2 })).toThrow('jitter must be between 0 and 1, got 2');
   });
 
   it('rejects a non-positive interval with the id in the message', () => {
