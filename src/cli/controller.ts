@@ -3,7 +3,7 @@
  * `/readyz` and `/metrics`. SIGTERM or SIGINT finishes the ticks in flight, then exits.
  */
 import { hostname } from 'node:os';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Logger } from 'pino';
 import { createMetricProviderFactory } from '../../analysis/providers/factory.js';
 import { DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
@@ -15,6 +15,7 @@ import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
 import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   /** BullMQ on this Redis spreads canaries across replicas; without it, a Lease picks one leader. */
   redisUrl?: string | undefined;
   schedulerConcurrency: number;
+  /** Which Events to write. */
+  events: EventMode;
   /** Namespace of the leader-election Lease (in-process scheduler only). */
   leaderElectionNamespace: string;
 }
@@ -90,6 +93,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     providerFor: createMetricProviderFactory({ readSecret: secretReader(cluster) }),
     instance: o.instance,
     namespace: o.namespace,
+    events: o.events,
     onTick: (namespace, name, result, durationMs) =>
       metrics.observeTick(
         namespace,
@@ -213,6 +217,14 @@ export function registerControllerCommand(program: Command): Command {
       'ticks this replica runs at once',
       positiveInt('--scheduler-concurrency'),
       8,
+    )
+    .addOption(
+      new Option(
+        '--events <mode>',
+        'Kubernetes Events to write: all (one per weight step too, as Flagger), or transitions (phase changes, warnings, failures)',
+      )
+        .choices(EVENT_MODES)
+        .default('all'),
     )
     .option(
       '--leader-election-namespace <namespace>',

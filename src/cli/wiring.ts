@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { MetricCheckDeps } from '../../analysis/run-checks.js';
 import type { ResolveOptions } from '../api/defaults.js';
 import { CanaryWatcher, type TickObserver } from '../controller/canary-watcher.js';
-import { KubeEventRecorder } from '../controller/event-recorder.js';
+import { eventsFor, KubeEventRecorder, type EventMode } from '../controller/event-recorder.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { WebhookChecks } from '../controller/webhook-checks.js';
 import { HttpWebhookCaller } from '../hooks/http-webhook-caller.js';
@@ -28,6 +28,8 @@ export interface CoreOptions {
   instance: string;
   /** Watch one namespace; all when undefined. */
   namespace?: string | undefined;
+  /** Which Events to write (default `all`). */
+  events?: EventMode;
   onTick?: TickObserver;
   onDelete?: (namespace: string, name: string) => void;
 }
@@ -51,7 +53,10 @@ export function createCore(o: CoreOptions): Core {
     routerFor: (provider) => createRouter(provider, { cluster: o.cluster }),
     checks,
     notifications: checks,
-    events: new KubeEventRecorder({ cluster: o.cluster, now: o.now, instance: o.instance }),
+    events: eventsFor(
+      o.events ?? 'all',
+      new KubeEventRecorder({ cluster: o.cluster, now: o.now, instance: o.instance }),
+    ),
     now: o.now,
     logger: o.logger,
     resolve: o.resolve,

@@ -1,6 +1,7 @@
 /** Kubernetes Events (`events.k8s.io/v1`) about a Canary, written through the cluster port. */
 import type { Cluster } from '../kube/cluster.js';
 import { API, type KubeEvent } from '../kube/resources.js';
+import { EventReasons } from './events.js';
 import type { EventEffect } from './types.js';
 
 /** Records Events regarding one Canary. */
@@ -51,6 +52,27 @@ export class KubeEventRecorder implements EventRecorder {
     };
     await this.options.cluster.create(object);
   }
+}
+
+/**
+ * Which Events the controller writes: `all` (as Flagger: one per weight step too) or
+ * `transitions` (phase changes, warnings and failures; weight steps only in the status, logs and
+ * metrics). At a step every interval, `all` is an Event write per canary per interval.
+ */
+export const EVENT_MODES = ['all', 'transitions'] as const;
+export type EventMode = (typeof EVENT_MODES)[number];
+
+/** Events `transitions` leaves out: the ones every weight step writes. */
+const STEP_REASONS: ReadonlySet<string> = new Set([EventReasons.WeightAdvanced]);
+
+/** `recorder`, writing only the Events `mode` keeps. */
+export function eventsFor(mode: EventMode, recorder: EventRecorder): EventRecorder {
+  if (mode === 'all') return recorder;
+  return {
+    record: async (canary, event) => {
+      if (!STEP_REASONS.has(event.reason)) await recorder.record(canary, event);
+    },
+  };
 }
 
 /** `MicroTime`: RFC 3339 with microseconds, as `events.k8s.io/v1` requires for eventTime. */

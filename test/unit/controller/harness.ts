@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import type { Canary, CheckResult } from '../../../src/api/schema/canary.js';
-import { KubeEventRecorder } from '../../../src/controller/event-recorder.js';
+import { eventsFor, KubeEventRecorder, type EventMode } from '../../../src/controller/event-recorder.js';
 import type { Checks, GateType, Notifications } from '../../../src/controller/ports.js';
 import { Reconciler, type TickResult } from '../../../src/controller/reconciler.js';
 import type { AlertEffect, GateAnswer } from '../../../src/controller/types.js';
@@ -104,7 +104,7 @@ export class Harness {
   readonly weights = new Map<string, string[]>();
   readonly reconciler: Reconciler;
 
-  constructor() {
+  constructor(options: { events?: EventMode } = {}) {
     const now = () => new Date(this.nowMs);
     this.reconciler = new Reconciler({
       cluster: this.cluster,
@@ -112,7 +112,10 @@ export class Harness {
       routerFor: (provider) => createRouter(provider, { cluster: this.cluster }),
       checks: this.checks,
       notifications: this.checks,
-      events: new KubeEventRecorder({ cluster: this.cluster, now, instance: 'test' }),
+      events: eventsFor(
+        options.events ?? 'all',
+        new KubeEventRecorder({ cluster: this.cluster, now, instance: 'test' }),
+      ),
       now,
       logger: pino({ level: 'silent' }),
       resolve: { defaultProvider: 'istio', defaultMetricsServer: 'http://prometheus:9090' },

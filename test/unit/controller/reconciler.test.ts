@@ -43,6 +43,20 @@ describe('reconciler on the in-memory cluster', () => {
     expect(h.checks.postRollouts).toEqual(['Succeeded']);
   });
 
+  it('with events: transitions, writes Events for phase changes but none for weight steps', async () => {
+    const h = new Harness({ events: 'transitions' });
+    await h.install('podinfo', 'podinfo:1');
+    await h.tickUntil('podinfo', ['Initialized']);
+    await h.setImage('podinfo', 'podinfo:2');
+    await h.tickUntil('podinfo', ['Succeeded']);
+    expect(h.weights.get('podinfo')).toEqual(['100/0', '90/10', '80/20', '70/30', '100/0']);
+    const reasons = (await h.events()).map((e) => e.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining([EventReasons.Initialized, EventReasons.NewRevision, EventReasons.Promoted]),
+    );
+    expect(reasons).not.toContain(EventReasons.WeightAdvanced);
+  });
+
   it('rolls back in the tick whose failed check reaches the threshold, showing the failing value', async () => {
     const h = new Harness();
     await h.install('podinfo', 'podinfo:1');
