@@ -4,6 +4,7 @@
  * Runs in the calling process; `main.ts` runs it in a child process per N so that CPU and peak RSS
  * are that N's alone.
  */
+import type { EventMode } from '../controller/event-recorder.js';
 import { SimulatedProvider } from '../../analysis/providers/simulated.js';
 import { createCore } from '../cli/wiring.js';
 import { DeploymentSimulator } from '../kube/memory/deployment-simulator.js';
@@ -23,7 +24,8 @@ import {
   imagePatch,
 } from './manifests.js';
 import { ratio } from './stats.js';
-import { benchLogger, describePhases, goDuration, sleep, waitUntil } from './support.js';
+import { benchLogger, describePhases, goDuration, waitUntil } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   TickRecorder,
   analysing,
@@ -49,6 +51,8 @@ export interface MemoryBenchOptions {
   /** Time allowed for every canary to initialise, then to start progressing. */
   warmupTimeoutMs: number;
   logLevel: string;
+  /** The controller's `--events`. */
+  events: EventMode;
   /** Controller logs go here; none when undefined. */
   logFile: string | undefined;
   /** A CPU profile of the measured window goes here; none when undefined. */
@@ -67,6 +71,8 @@ export interface MemoryBenchFigures {
   requests: Record<string, number>;
   writes: number;
   writesPerWeightStep: number | undefined;
+  /** Of those, Event creations. */
+  eventWritesPerWeightStep: number | undefined;
   queries: ProviderCounts;
   /** Queries per metric per tick that ended Progressing (each such tick runs the analysis). */
   queriesPerMetricPerProgressingTick: number | undefined;
@@ -111,6 +117,7 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
     },
     providerFor: () => provider,
     instance: 'bench',
+    events: o.events,
     onTick: recorder.observe,
   });
   deployments.start();
@@ -172,6 +179,7 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
       requests,
       writes,
       writesPerWeightStep: ratio(writes, window.weightSteps),
+      eventWritesPerWeightStep: ratio(requests['POST Event'] ?? 0, window.weightSteps),
       queries,
       queriesPerMetricPerProgressingTick: ratio(
         window.analysisQueries,

@@ -1,11 +1,16 @@
 /** The benchmark's command line: flags, their defaults, and `--quick`'s smaller defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDurationMs } from '../api/duration.js';
+import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
 
 /** The parts of the benchmark. */
 export const PARTS = ['memory', 'real', 'rollback'] as const;
 export type Part = (typeof PARTS)[number];
+
+/** How the real-stack controller schedules ticks. */
+export const SCHEDULERS = ['bullmq', 'in-process'] as const;
+export type SchedulerKind = (typeof SCHEDULERS)[number];
 
 /** Everything a run needs, resolved. */
 export interface BenchSettings {
@@ -23,6 +28,9 @@ export interface BenchSettings {
   releaseSpreadMs: number;
   kubeQps: number;
   kubeBurst: number;
+  scheduler: SchedulerKind;
+  schedulerConcurrency: number;
+  events: EventMode;
   logLevel: string;
   logDir: string | undefined;
   clusterDir: string;
@@ -130,6 +138,28 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
       50,
     )
     .option('--kube-burst <n>', "controller's request burst", positiveInt('--kube-burst'), 100)
+    .addOption(
+      new Option(
+        '--scheduler <kind>',
+        'real stack and rollback: how ticks are scheduled (bullmq starts a local Redis)',
+      )
+        .choices(SCHEDULERS)
+        .default('bullmq'),
+    )
+    .option(
+      '--scheduler-concurrency <n>',
+      'bullmq: ticks the controller runs at once (as fledge controller --scheduler-concurrency)',
+      positiveInt('--scheduler-concurrency'),
+      8,
+    )
+    .addOption(
+      new Option(
+        '--events <mode>',
+        "controller's --events: all (an Event per weight step too) or transitions",
+      )
+        .choices(EVENT_MODES)
+        .default('all'),
+    )
     .option('--log-level <level>', "controller's log level", 'info')
     .option('--log-dir <dir>', "controller logs (default: a new directory under the system's temp)")
     .option('--cluster-dir <dir>', 'run directory of the local control plane', BENCH_CLUSTER_DIR)
@@ -175,6 +205,9 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
     releaseSpreadMs: ms('releaseSpread', '0s'),
     kubeQps,
     kubeBurst,
+    scheduler: raw['scheduler'] as SchedulerKind,
+    schedulerConcurrency: raw['schedulerConcurrency'] as number,
+    events: raw['events'] as EventMode,
     logLevel: raw['logLevel'] as string,
     logDir: raw['logDir'] as string | undefined,
     clusterDir: raw['clusterDir'] as string,

@@ -5,6 +5,7 @@
  * canary stepping its weight each interval). API requests are read from the server's own
  * `apiserver_request_total`, before and after each window.
  */
+import type { EventMode } from '../controller/event-recorder.js';
 import { join } from 'node:path';
 import type { Cluster } from '../kube/cluster.js';
 import type { ApiServerAccess } from './apiserver-metrics.js';
@@ -13,9 +14,15 @@ import { READ_VERBS, WRITE_VERBS, sumByVerbs, verbOf } from './counting-cluster.
 import { Fleet } from './fleet.js';
 import type { ProviderCounts } from './instrumented-provider.js';
 import { BENCH_METRICS } from './manifests.js';
-import type { ControllerWindow, RealControllerOptions, WindowParams } from './real-controller.js';
+import type {
+  BenchScheduler,
+  ControllerWindow,
+  RealControllerOptions,
+  WindowParams,
+} from './real-controller.js';
 import { ratio } from './stats.js';
-import { goDuration, sleep, waitUntil } from './support.js';
+import { goDuration, waitUntil } from './support.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { analysing, settledInitialized, type CanaryProgress, type WindowFigures } from './tick-recorder.js';
 
 /** Resources Fledge reads or writes; other rows of the server's counters belong to other clients. */
@@ -52,6 +59,8 @@ export interface RealBenchOptions {
   kubeQps: number;
   kubeBurst: number;
   logLevel: string;
+  scheduler: BenchScheduler;
+  events: EventMode;
   /** Controller logs are written here as `real-<N>.log`; none when undefined. */
   logDir: string | undefined;
   warmupTimeoutMs: number;
@@ -77,6 +86,8 @@ export interface RealWindow {
   readsPerTick: number | undefined;
   writesPerTick: number | undefined;
   writesPerWeightStep: number | undefined;
+  /** Of those, Event creations. */
+  eventWritesPerWeightStep: number | undefined;
   /** The controller's own counters over the window, a cross-check of the server's. */
   fledgeCountedRequests: Record<string, number>;
   queries: ProviderCounts;
@@ -86,6 +97,8 @@ export interface RealWindow {
 
 export interface RealBenchFigures {
   canaries: number;
+  /** `bullmq` or `in-process`. */
+  scheduler: BenchScheduler['kind'];
   intervalMs: number;
   expectedTicksPerSecond: number;
   kubeQps: number;
@@ -124,6 +137,10 @@ async function measureWindow(
     readsPerTick: ratio(sumByVerbs(fledgeRequests, READ_VERBS), ticks),
     writesPerTick: ratio(sumByVerbs(fledgeRequests, WRITE_VERBS), ticks),
     writesPerWeightStep: ratio(sumByVerbs(fledgeRequests, WRITE_VERBS), inside.figures.weightSteps),
+    eventWritesPerWeightStep: ratio(
+      fledgeRequests['POST events.events.k8s.io'] ?? 0,
+      inside.figures.weightSteps,
+    ),
     fledgeCountedRequests: inside.fledgeCountedRequests,
     queries: inside.queries,
     queriesPerMetricPerAnalysisTick: ratio(
@@ -178,6 +195,8 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
       queryLatencyMs: o.queryLatencyMs,
       logLevel: o.logLevel,
       logFile: o.logDir ? join(o.logDir, `real-${o.canaries}.log`) : undefined,
+      scheduler: o.scheduler,
+      events: o.events,
     };
     await child.call('startController', controller);
     log('controller started; waiting for every canary to be Initialized');
@@ -217,6 +236,7 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
     namespaceDeleted = await fleet.delete(Math.max(120_000, o.canaries * 300));
     return {
       canaries: o.canaries,
+      scheduler: o.scheduler.kind,
       intervalMs: o.intervalMs,
       expectedTicksPerSecond: o.canaries / (o.intervalMs / 1000),
       kubeQps: o.kubeQps,

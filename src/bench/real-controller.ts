@@ -1,16 +1,19 @@
 /**
  * The controller under measurement against a real API server: the core `fledge controller` runs
- * (createCore over a ClientNodeCluster with informer-backed reads, an InProcessScheduler), with the
+ * (createCore over a ClientNodeCluster with informer-backed reads, BullMQ or in-process scheduling), with the
  * simulated metrics provider in place of Prometheus. Lives in a benchmark child process; the parent
  * drives it through {@link serveRealController}'s calls.
  */
+import type { EventMode } from '../controller/event-recorder.js';
 import { SimulatedProvider } from '../../analysis/providers/simulated.js';
 import { createCore } from '../cli/wiring.js';
 import type { CanaryWatcher } from '../controller/canary-watcher.js';
 import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../kube/client/config.js';
 import { API } from '../kube/resources.js';
+import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
 import { readRequestTotals, type ApiServerAccess } from './apiserver-metrics.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';
@@ -30,6 +33,25 @@ export interface RealControllerOptions {
   queryLatencyMs: number;
   logLevel: string;
   logFile: string | undefined;
+  scheduler: BenchScheduler;
+  /** The controller's `--events`. */
+  events: EventMode;
+}
+
+/**
+ * How the controller under measurement schedules its ticks: in this process, or through BullMQ
+ * on a Redis as `fledge controller --redis-url` does (a `prefix` of the run's own keeps runs apart).
+ */
+export type BenchScheduler =
+  { kind: 'in-process' } | { kind: 'bullmq'; redisUrl: string; concurrency: number; prefix: string };
+
+function createScheduler(choice: BenchScheduler): Scheduler {
+  if (choice.kind === 'in-process') return new InProcessScheduler();
+  return new BullMqScheduler({
+    connection: { url: choice.redisUrl },
+    concurrency: choice.concurrency,
+    prefix: choice.prefix,
+  });
 }
 
 /** A measured window, as seen from inside the controller's process. */
@@ -86,7 +108,7 @@ export class RealController {
           this.failedChecks[key] = atMs;
       },
     });
-    const scheduler = new InProcessScheduler();
+    const scheduler = createScheduler(o.scheduler);
     this.recorder = new TickRecorder({
       scheduler,
       queriesOf: (namespace, name) => this.provider.queriesFor(namespace, name),
@@ -105,6 +127,7 @@ export class RealController {
       providerFor: () => this.provider,
       instance: 'bench',
       namespace: o.namespace,
+      events: o.events,
       onTick: this.recorder.observe,
     }).watcher;
   }

@@ -75,6 +75,7 @@ export function memorySection(runs: MemoryBenchFigures[]): { text: string; verdi
     { label: 'peak RSS (MB)', values: w.map((x) => x.peakRssMb), target: TARGETS.peakRssMb },
     { label: 'weight steps in window', values: w.map((x) => x.weightSteps) },
     { label: 'writes per weight step', values: runs.map((r) => r.writesPerWeightStep) },
+    { label: '  of which Events', values: runs.map((r) => r.eventWritesPerWeightStep) },
     {
       label: 'queries per metric per analysis tick',
       values: runs.map((r) => r.queriesPerMetricPerProgressingTick),
@@ -172,6 +173,10 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
       target: TARGETS.writesPerWeightStep,
     },
     {
+      label: '  of which Events',
+      values: runs.flatMap((r) => ['', r.progressing.eventWritesPerWeightStep]),
+    },
+    {
       label: 'queries per metric per analysis tick',
       values: runs.flatMap((r) => ['', r.progressing.queriesPerMetricPerAnalysisTick]),
       target: TARGETS.queriesPerMetricPerTick,
@@ -189,7 +194,7 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
   const columns = runs.flatMap((r) => [`N=${r.canaries} idle`, `N=${r.canaries} progressing`]);
   const first = runs[0];
   const title = first
-    ? `2. Real stack: local kube-apiserver, controller core over client-node in a child process (kube QPS ${first.kubeQps}, burst ${first.kubeBurst}), interval ${formatNumber(first.intervalMs / 1000)} s; idle ${formatNumber(first.idle.controller.wallSeconds)} s and progressing ${formatNumber(first.progressing.controller.wallSeconds)} s windows. Requests from kube-apiserver's apiserver_request_total on Fledge's resources; Prometheus queries counted at the (simulated) provider boundary.`
+    ? `2. Real stack: local kube-apiserver, controller core over client-node in a child process, ${first.scheduler === 'bullmq' ? 'BullMQ on a local Redis' : 'in-process scheduler'} (kube QPS ${first.kubeQps}, burst ${first.kubeBurst}), interval ${formatNumber(first.intervalMs / 1000)} s; idle ${formatNumber(first.idle.controller.wallSeconds)} s and progressing ${formatNumber(first.progressing.controller.wallSeconds)} s windows. Requests from kube-apiserver's apiserver_request_total on Fledge's resources; Prometheus queries counted at the (simulated) provider boundary.`
     : '2. Real stack: not run';
   const verdicts = runs.flatMap((r) => [
     collect(
@@ -270,7 +275,7 @@ export function rollbackSection(r: RollbackBenchFigures): { text: string; verdic
     { label: 'canaries not measured', values: [r.missing.length === 0 ? 'none' : r.missing.join(' ')] },
   ];
   const text = renderTable(
-    `3. Time to rollback: ${r.canaries} canaries in parallel on the local kube-apiserver, interval ${formatNumber(r.intervalMs / 1000)} s, threshold 1; from the success-rate query that fails returning (controller process) to the VirtualService at 100/0 arriving through a watch (benchmark process).`,
+    `3. Time to rollback: ${r.canaries} canaries in parallel on the local kube-apiserver (${r.scheduler === 'bullmq' ? 'BullMQ' : 'in-process scheduler'}), interval ${formatNumber(r.intervalMs / 1000)} s, threshold 1; from the success-rate query that fails returning (controller process) to the VirtualService at 100/0 arriving through a watch (benchmark process).`,
     [`${r.rollbackMs.count} samples`],
     rows,
   );

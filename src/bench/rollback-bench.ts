@@ -4,10 +4,11 @@
  * controller's process, at the provider boundary) to its VirtualService standing at 100/0 as a
  * watch on the API server delivers it.
  */
+import type { EventMode } from '../controller/event-recorder.js';
 import { join } from 'node:path';
 import { BenchChild } from './child-rpc.js';
 import { Fleet } from './fleet.js';
-import type { RealControllerOptions, FailedCheckTimes } from './real-controller.js';
+import type { BenchScheduler, FailedCheckTimes, RealControllerOptions } from './real-controller.js';
 import type { RealBenchContext } from './real-bench.js';
 import { spreadOf, type Spread } from './stats.js';
 import { goDuration, waitUntil } from './support.js';
@@ -21,12 +22,16 @@ export interface RollbackBenchOptions {
   kubeQps: number;
   kubeBurst: number;
   logLevel: string;
+  scheduler: BenchScheduler;
+  events: EventMode;
   logDir: string | undefined;
   warmupTimeoutMs: number;
 }
 
 export interface RollbackBenchFigures {
   canaries: number;
+  /** `bullmq` or `in-process`. */
+  scheduler: BenchScheduler['kind'];
   intervalMs: number;
   /** Failing check completed -> VirtualService at 100/0 seen through a watch, per canary. */
   rollbackMs: Spread;
@@ -66,6 +71,8 @@ export async function runRollbackBench(
       queryLatencyMs: o.queryLatencyMs,
       logLevel: o.logLevel,
       logFile: o.logDir ? join(o.logDir, 'rollback.log') : undefined,
+      scheduler: o.scheduler,
+      events: o.events,
     };
     await child.call('startController', controller);
     await fleet.waitForAll('every canary Initialized', (c) => c.phase === 'Initialized', o.warmupTimeoutMs);
@@ -106,6 +113,7 @@ export async function runRollbackBench(
     const rollbackMs = samples.map((s) => s.routedBackAtMs - s.failedCheckAtMs);
     return {
       canaries: o.canaries,
+      scheduler: o.scheduler.kind,
       intervalMs: o.intervalMs,
       rollbackMs: spreadOf(rollbackMs),
       injectionToRollbackMs: spreadOf(samples.map((s) => s.routedBackAtMs - injectedAtMs)),

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../kube/client/config.js';
 import { BenchChild } from './child-rpc.js';
+import { startRedis } from '../devtools/redis-server.js';
 import { ensureBenchCluster, ensureRoomyNode, ensureServiceRoom } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
 import type { BenchSettings } from './options.js';
@@ -30,8 +31,20 @@ export interface BenchResult {
   logDir: string;
 }
 
+/** What a reader of the tables needs to know about how they were measured. */
+function notesFor(s: BenchSettings): string[] {
+  return [
+    s.scheduler === 'bullmq'
+      ? `Scheduler: in-memory runs use the in-process scheduler; the real stack and rollback use BullMQ on a local redis-server (concurrency ${s.schedulerConcurrency}), as \`fledge controller --redis-url\` does.`
+      : 'Scheduler: the in-process scheduler everywhere (--scheduler in-process), as `fledge controller` without --redis-url.',
+    s.events === 'all'
+      ? "Events: the controller's default --events all, as Flagger: every weight step also writes an Event (the 'of which Events' rows); --events transitions leaves those out."
+      : 'Events: --events transitions: phase changes, warnings and failures write Events; weight steps do not.',
+    ...NOTES,
+  ];
+}
+
 const NOTES = [
-  'Scheduler: the in-process scheduler only. The BullMQ/Redis scheduler is not measured yet (it is being written).',
   'Metrics: a simulated provider stands in for Prometheus (no Prometheus runs); queries are counted at the provider boundary, each answering after --query-latency.',
   'Real stack: everything shares this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the controller, this benchmark). The controller authenticates as the admin user (system:masters), which API Priority and Fairness exempts; a controller with its own ServiceAccount would be queued by it.',
   'In-memory runs: the in-memory cluster stands in for the API server and for the informer caches of a real controller (every read is a call to it, so its reads are not a target there); Events the controller writes are counted but not stored, as a real controller does not hold them.',
@@ -58,6 +71,7 @@ async function runMemory(
         releaseSpreadMs: s.releaseSpreadMs,
         warmupTimeoutMs: s.warmupTimeoutMs,
         logLevel: s.logLevel,
+        events: s.events,
         logFile: join(logDir, `memory-${canaries}.log`),
         profileFile: profileDir ? join(profileDir, `memory-${canaries}.cpuprofile`) : undefined,
       };
@@ -76,6 +90,7 @@ async function runRealParts(
   profileDir: string | undefined,
 ): Promise<{ real: RealBenchFigures[]; rollback: RollbackBenchFigures | undefined }> {
   const cluster = await ensureBenchCluster(s.clusterDir, progress);
+  const redis = s.scheduler === 'bullmq' ? await startRedis() : undefined;
   const kube = new ClientNodeCluster({
     kubeConfig: loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }),
     qps: 200,
@@ -101,9 +116,19 @@ async function runRealParts(
       kubeQps: s.kubeQps,
       kubeBurst: s.kubeBurst,
       logLevel: s.logLevel,
+      events: s.events,
       logDir,
       warmupTimeoutMs: s.warmupTimeoutMs,
       profileDir,
+      scheduler: redis
+        ? {
+            kind: 'bullmq' as const,
+            redisUrl: redis.url,
+            concurrency: s.schedulerConcurrency,
+            // Keys of their own: a run never picks up another run's schedules.
+            prefix: `fledge-bench-${process.pid}-${Date.now()}`,
+          }
+        : { kind: 'in-process' as const },
     };
     const real: RealBenchFigures[] = [];
     if (s.parts.includes('real')) {
@@ -136,6 +161,7 @@ async function runRealParts(
     return { real, rollback };
   } finally {
     kube.stop();
+    await redis?.dispose();
     await cluster.stop(s.keepCluster);
   }
 }
@@ -175,7 +201,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResult> {
     real,
     rollback,
     verdicts,
-    notes: NOTES,
+    notes: notesFor(s),
     logDir,
   };
   const m = result.machine;
@@ -183,7 +209,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResult> {
     [
       ...sections.map((x) => x.text),
       missedTargets(verdicts),
-      `Notes:\n${NOTES.map((n) => `  - ${n}`).join('\n')}`,
+      `Notes:\n${result.notes.map((n) => `  - ${n}`).join('\n')}`,
       `Machine: ${m.cpus} cores (${m.cpuModel}), ${m.memoryMb} MB, Node ${m.node}. Took ${Math.round(result.elapsedSeconds)} s. Controller logs: ${logDir}${s.cpuProfDir ? `; CPU profiles: ${s.cpuProfDir}` : ''}.`,
     ].join('\n\n') + '\n',
   );

@@ -10,6 +10,7 @@ describe('runMemoryBench', () => {
       releaseSpreadMs: 0,
       warmupTimeoutMs: 20_000,
       logLevel: 'info',
+      events: 'all',
       logFile: undefined,
     });
     expect(figures.canaries).toBe(3);

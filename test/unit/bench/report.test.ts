@@ -41,6 +41,7 @@ function run(canaries: number, over: Partial<WindowFigures>): MemoryBenchFigures
     requests: { 'PATCH VirtualService': 600, 'GET Canary': 600 },
     writes: 600,
     writesPerWeightStep: 1,
+    eventWritesPerWeightStep: 0,
     queries: { queriesByMetric: { 'request-success-rate': 600 }, maxInFlight: 4, maxInFlightPerCanary: 1 },
     queriesPerMetricPerProgressingTick: 1,
   };
