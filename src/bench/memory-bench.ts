@@ -53,6 +53,8 @@ export interface MemoryBenchOptions {
   logLevel: string;
   /** The controller's `--events`. */
   events: EventMode;
+  /** The controller's `--scheduler-concurrency`. */
+  schedulerConcurrency: number;
   /** Controller logs go here; none when undefined. */
   logFile: string | undefined;
   /** A CPU profile of the measured window goes here; none when undefined. */
@@ -89,7 +91,7 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
     inner: new SimulatedProvider({ traffic }),
     latencyMs: o.queryLatencyMs,
   });
-  const scheduler = new InProcessScheduler();
+  const scheduler = new InProcessScheduler({ concurrency: o.schedulerConcurrency });
   const recorder = new TickRecorder({ scheduler, queriesOf: (ns, name) => provider.queriesFor(ns, name) });
   const logger = benchLogger(o.logLevel, o.logFile);
   const deployments = new DeploymentSimulator({ cluster: memory, now });

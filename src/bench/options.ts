@@ -148,9 +148,9 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
     )
     .option(
       '--scheduler-concurrency <n>',
-      'bullmq: ticks the controller runs at once (as fledge controller --scheduler-concurrency)',
+      'ticks the controller runs at once (as fledge controller --scheduler-concurrency)',
       positiveInt('--scheduler-concurrency'),
-      8,
+      32,
     )
     .addOption(
       new Option(

@@ -43,10 +43,11 @@ export interface RealControllerOptions {
  * on a Redis as `fledge controller --redis-url` does (a `prefix` of the run's own keeps runs apart).
  */
 export type BenchScheduler =
-  { kind: 'in-process' } | { kind: 'bullmq'; redisUrl: string; concurrency: number; prefix: string };
+  | { kind: 'in-process'; concurrency: number }
+  | { kind: 'bullmq'; redisUrl: string; concurrency: number; prefix: string };
 
 function createScheduler(choice: BenchScheduler): Scheduler {
-  if (choice.kind === 'in-process') return new InProcessScheduler();
+  if (choice.kind === 'in-process') return new InProcessScheduler({ concurrency: choice.concurrency });
   return new BullMqScheduler({
     connection: { url: choice.redisUrl },
     concurrency: choice.concurrency,

@@ -35,8 +35,8 @@ export interface BenchResult {
 function notesFor(s: BenchSettings): string[] {
   return [
     s.scheduler === 'bullmq'
-      ? `Scheduler: in-memory runs use the in-process scheduler; the real stack and rollback use BullMQ on a local redis-server (concurrency ${s.schedulerConcurrency}), as \`fledge controller --redis-url\` does.`
-      : 'Scheduler: the in-process scheduler everywhere (--scheduler in-process), as `fledge controller` without --redis-url.',
+      ? `Scheduler: in-memory runs use the in-process scheduler; the real stack and rollback use BullMQ on a local redis-server, as \`fledge controller --redis-url\` does. At most ${s.schedulerConcurrency} ticks at once.`
+      : `Scheduler: the in-process scheduler everywhere (--scheduler in-process), as \`fledge controller\` without --redis-url. At most ${s.schedulerConcurrency} ticks at once.`,
     s.events === 'all'
       ? "Events: the controller's default --events all, as Flagger: every weight step also writes an Event (the 'of which Events' rows); --events transitions leaves those out."
       : 'Events: --events transitions: phase changes, warnings and failures write Events; weight steps do not.',
@@ -72,6 +72,7 @@ async function runMemory(
         warmupTimeoutMs: s.warmupTimeoutMs,
         logLevel: s.logLevel,
         events: s.events,
+        schedulerConcurrency: s.schedulerConcurrency,
         logFile: join(logDir, `memory-${canaries}.log`),
         profileFile: profileDir ? join(profileDir, `memory-${canaries}.cpuprofile`) : undefined,
       };
@@ -128,7 +129,7 @@ async function runRealParts(
             // Keys of their own: a run never picks up another run's schedules.
             prefix: `fledge-bench-${process.pid}-${Date.now()}`,
           }
-        : { kind: 'in-process' as const },
+        : { kind: 'in-process' as const, concurrency: s.schedulerConcurrency },
     };
     const real: RealBenchFigures[] = [];
     if (s.parts.includes('real')) {

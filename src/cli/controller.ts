@@ -78,7 +78,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         concurrency: o.schedulerConcurrency,
         logger: logger.child({ component: 'scheduler' }),
       })
-    : new InProcessScheduler();
+    : new InProcessScheduler({ concurrency: o.schedulerConcurrency });
   metrics.attachScheduler(scheduler);
   const { watcher } = createCore({
     cluster,
@@ -214,9 +214,9 @@ export function registerControllerCommand(program: Command): Command {
     )
     .option(
       '--scheduler-concurrency <n>',
-      'ticks this replica runs at once',
+      'ticks this replica runs at once (more wait their turn)',
       positiveInt('--scheduler-concurrency'),
-      8,
+      32,
     )
     .addOption(
       new Option(

@@ -6,6 +6,10 @@
  * bumping a shared image, a controller restart) would otherwise tick together forever, and a
  * burst of thousands of ticks in the same instant makes each of them late. The jitter spreads
  * them over the interval within a few ticks, as client-go's `JitterUntil` does.
+ *
+ * At most `concurrency` ticks run at once; due ticks beyond that wait in order of arrival. This
+ * bounds the memory and the Prometheus queries in flight when thousands of ticks fall due
+ * together (at start-up every canary is due at once).
  */
 import { LatenessRecorder } from './lateness-recorder.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
@@ -19,7 +23,12 @@ export interface InProcessSchedulerOptions {
   jitter?: number;
   /** Random numbers in [0, 1) for the jitter (default `Math.random`). */
   random?: () => number;
+  /** Ticks run at once, across canaries (default {@link DEFAULT_IN_PROCESS_CONCURRENCY}). */
+  concurrency?: number;
 }
+
+/** Default of {@link InProcessSchedulerOptions.concurrency}. */
+export const DEFAULT_IN_PROCESS_CONCURRENCY = 32;
 
 /** Periodic ticks come up to 10% of the interval late on purpose, to spread canaries apart. */
 export const DEFAULT_JITTER = 0.1;
@@ -34,6 +43,8 @@ interface Entry {
   plannedAtMs: number | undefined;
   /** The armed timer was armed for a tick due at once (a new id, a trigger), not a later one. */
   due: boolean;
+  /** Due, waiting for a free slot (see `concurrency`); `plannedAtMs` still says since when. */
+  queued: boolean;
 }
 
 export class InProcessScheduler implements Scheduler {
@@ -47,6 +58,10 @@ export class InProcessScheduler implements Scheduler {
   private failures = 0;
   private readonly jitter: number;
   private readonly random: () => number;
+  private readonly concurrency: number;
+  private active = 0;
+  /** Ids due and waiting for a slot, oldest first. */
+  private readonly ready: string[] = [];
 
   constructor(options: InProcessSchedulerOptions = {}) {
     this.timers = options.timers ?? REAL_TIMERS;
@@ -55,6 +70,9 @@ export class InProcessScheduler implements Scheduler {
     if (!(this.jitter >= 0 && this.jitter <= 1))
       throw new RangeError(`jitter must be between 0 and 1, got ${this.jitter}`);
     this.random = options.random ?? Math.random;
+    this.concurrency = options.concurrency ?? DEFAULT_IN_PROCESS_CONCURRENCY;
+    if (!(Number.isInteger(this.concurrency) && this.concurrency > 0))
+      throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
   }
 
   schedule(id: string, intervalMs: number): void {
@@ -63,7 +81,7 @@ export class InProcessScheduler implements Scheduler {
     if (entry) {
       if (entry.intervalMs === intervalMs) return;
       entry.intervalMs = intervalMs;
-      if (!entry.running) this.arm(id, entry, this.periodic(intervalMs));
+      if (!entry.running && !entry.queued) this.arm(id, entry, this.periodic(intervalMs));
       return;
     }
     const fresh: Entry = {
@@ -73,6 +91,7 @@ export class InProcessScheduler implements Scheduler {
       again: false,
       plannedAtMs: undefined,
       due: false,
+      queued: false,
     };
     this.entries.set(id, fresh);
     this.arm(id, fresh, 0);
@@ -82,7 +101,7 @@ export class InProcessScheduler implements Scheduler {
     const entry = this.entries.get(id);
     if (!entry) return;
     if (entry.running) entry.again = true;
-    else this.arm(id, entry, 0);
+    else if (!entry.queued) this.arm(id, entry, 0);
   }
 
   remove(id: string): void {
@@ -94,7 +113,7 @@ export class InProcessScheduler implements Scheduler {
 
   start(handler: TickHandler): void {
     this.handler = handler;
-    for (const [id, entry] of this.entries) if (!entry.running) this.arm(id, entry, 0);
+    for (const [id, entry] of this.entries) if (!entry.running && !entry.queued) this.arm(id, entry, 0);
   }
 
   async stop(): Promise<void> {
@@ -102,7 +121,9 @@ export class InProcessScheduler implements Scheduler {
     for (const entry of this.entries.values()) {
       this.timers.clearTimeout(entry.timer);
       entry.plannedAtMs = undefined;
+      entry.queued = false;
     }
+    this.ready.length = 0;
     await Promise.all([...this.inFlight]);
   }
 
@@ -114,7 +135,7 @@ export class InProcessScheduler implements Scheduler {
     for (const entry of this.entries.values()) {
       if (entry.running) active += 1;
       else if (entry.plannedAtMs !== undefined) {
-        if (entry.due) waiting += 1;
+        if (entry.due || entry.queued) waiting += 1;
         else delayed += 1;
       }
     }
@@ -137,27 +158,52 @@ export class InProcessScheduler implements Scheduler {
     if (this.stopped || !this.handler) return;
     entry.plannedAtMs = this.now() + delayMs;
     entry.due = delayMs === 0;
-    entry.timer = this.timers.setTimeout(() => this.run(id), delayMs);
+    entry.timer = this.timers.setTimeout(() => this.due(id), delayMs);
   }
 
-  private run(id: string): void {
+  /** A timer fired: run the tick now, or queue it behind the ticks holding every slot. */
+  private due(id: string): void {
     const entry = this.entries.get(id);
+    if (!entry || !this.handler || this.stopped) return;
+    if (this.active >= this.concurrency) {
+      entry.queued = true;
+      this.ready.push(id);
+      return;
+    }
+    this.run(id, entry);
+  }
+
+  private run(id: string, entry: Entry): void {
     const handler = this.handler;
-    if (!entry || !handler || this.stopped) return;
+    if (!handler) return;
     if (entry.plannedAtMs !== undefined) this.lateness.observe(entry.plannedAtMs, this.now());
     entry.plannedAtMs = undefined;
+    entry.queued = false;
     entry.running = true;
     entry.again = false;
+    this.active += 1;
     const done = handler(id)
       .catch(() => {
         this.failures += 1;
       })
       .finally(() => {
         this.inFlight.delete(done);
+        this.active -= 1;
         entry.running = false;
-        if (this.entries.get(id) !== entry) return;
-        this.arm(id, entry, entry.again ? 0 : this.periodic(entry.intervalMs));
+        if (this.entries.get(id) === entry)
+          this.arm(id, entry, entry.again ? 0 : this.periodic(entry.intervalMs));
+        this.runNextQueued();
       });
     this.inFlight.add(done);
+  }
+
+  /** Starts the oldest queued tick whose id is still scheduled, if a slot is free. */
+  private runNextQueued(): void {
+    while (!this.stopped && this.active < this.concurrency && this.ready.length > 0) {
+      const id = this.ready.shift()!;
+      const entry = this.entries.get(id);
+      if (!entry?.queued) continue;
+      this.run(id, entry);
+    }
   }
 }

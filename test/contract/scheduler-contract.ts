@@ -19,6 +19,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface SchedulerFixture {
   /** A new scheduler on the fixture's backing store (BullMQ: the same Redis and prefix). */
   create(): Scheduler;
+  /** The most ticks one of the fixture's schedulers runs at once (its concurrency setting). */
+  concurrency: number;
   /** Removes what the test left; the suite has stopped every scheduler it created first. */
   cleanup(): Promise<void>;
 }
@@ -43,6 +45,9 @@ class TickLog {
   readonly ticks: TickRecord[] = [];
   private readonly running = new Map<string, number>();
   readonly maxConcurrent = new Map<string, number>();
+  /** Ticks running now, and the most that ever ran at once, over all ids. */
+  private runningAll = 0;
+  maxConcurrentAll = 0;
   /** How long a tick of an id takes. */
   readonly durationMs = new Map<string, number>();
   /** Ids whose next tick throws. */
@@ -54,11 +59,14 @@ class TickLog {
     const now = (this.running.get(id) ?? 0) + 1;
     this.running.set(id, now);
     this.maxConcurrent.set(id, Math.max(now, this.maxConcurrent.get(id) ?? 0));
+    this.runningAll += 1;
+    this.maxConcurrentAll = Math.max(this.maxConcurrentAll, this.runningAll);
     try {
       await sleep(this.durationMs.get(id) ?? 10);
       if (this.throwNext.delete(id)) throw new Error(`tick of ${id} failed on purpose`);
     } finally {
       this.running.set(id, (this.running.get(id) ?? 1) - 1);
+      this.runningAll -= 1;
       record.endedAt = Date.now();
     }
   };
@@ -291,6 +299,18 @@ export function describeSchedulerContract(
       await log.waitIdle('ns/a');
       const after = await scheduler.metrics();
       expect(after.latenessMs).toEqual([]);
+    });
+
+    check('runs at most its concurrency of ticks at once, and every due tick in the end', async () => {
+      const scheduler = started();
+      const ids = Array.from({ length: fixture.concurrency * 3 }, (_, i) => `ns/c${i}`);
+      for (const id of ids) {
+        log.durationMs.set(id, 200);
+        scheduler.schedule(id, LONG_INTERVAL_MS);
+      }
+      for (const id of ids) await log.waitForCount(id, 1);
+      expect(log.maxConcurrentAll).toBeLessThanOrEqual(fixture.concurrency);
+      expect(log.maxConcurrentAll).toBeGreaterThanOrEqual(2);
     });
 
     check('rejects a non-positive interval, naming the id', async () => {

@@ -26,6 +26,7 @@ describeSchedulerContract('BullMqScheduler on Redis', () => {
         stalledIntervalMs: 1_000,
         busyRetryDelayMs: 100,
       }),
+    concurrency: 4,
     cleanup: async () => undefined,
   };
 });

@@ -11,6 +11,7 @@ describe('runMemoryBench', () => {
       warmupTimeoutMs: 20_000,
       logLevel: 'info',
       events: 'all',
+      schedulerConcurrency: 32,
       logFile: undefined,
     });
     expect(figures.canaries).toBe(3);

@@ -95,6 +95,35 @@ describe('InProcessScheduler', () => {
     expect(() => new InProcessScheduler({ jitter: 2 })).toThrow('jitter must be between 0 and 1, got 2');
   });
 
+  it('queues due ticks beyond its concurrency, counts them waiting and their wait as lateness', async () => {
+    const timers = new ManualTimers();
+    const scheduler = new InProcessScheduler({ timers, jitter: 0, concurrency: 1, now: () => timers.nowMs });
+    const releases: (() => void)[] = [];
+    const runs: string[] = [];
+    scheduler.start(async (id) => {
+      runs.push(id);
+      await new Promise<void>((r) => releases.push(r));
+    });
+    for (const id of ['ns/a', 'ns/b', 'ns/c']) scheduler.schedule(id, 60_000);
+    await timers.advance(0);
+    expect(runs).toEqual(['ns/a']);
+    scheduler.trigger('ns/b'); // already due: no second tick
+    scheduler.remove('ns/c'); // removed while waiting: never runs
+    expect(await scheduler.metrics()).toMatchObject({ active: 1, waiting: 1 });
+    await timers.advance(250);
+    releases.shift()!();
+    await timers.advance(0);
+    expect(runs).toEqual(['ns/a', 'ns/b']);
+    const { latenessMs } = await scheduler.metrics();
+    expect(latenessMs).toEqual([250]); // ns/a's 0 was drained by the first read
+    releases.shift()!();
+    await timers.advance(0);
+    expect(runs).toEqual(['ns/a', 'ns/b']);
+    expect(() => new InProcessScheduler({ concurrency: 0 })).toThrow(
+      'concurrency must be a positive integer, got 0',
+    );
+  });
+
   it('rejects a non-positive interval with the id in the message', () => {
     const { scheduler } = setup();
     expect(() => scheduler.schedule('ns/a', 0)).toThrow('interval for ns/a must be positive, got 0 ms');
