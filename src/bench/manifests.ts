@@ -1,6 +1,7 @@
 /** The objects the benchmark rolls out: one Deployment and one Canary per simulated application. */
 import type { Canary } from '../api/schema/canary.js';
-import { API, type Deployment } from '../kube/resources.js';
+import { API } from '../kube/resources.js';
+import { appContainer, appDeployment } from '../devtools/manifests.js';
 
 /** The image every application starts with, and the one each rollout moves it to. */
 export const STABLE_IMAGE = 'bench/app:1';
@@ -26,21 +27,7 @@ export function appName(index: number): string {
 }
 
 /** A one-replica Deployment running `image`. */
-export function benchDeployment(namespace: string, name: string, image: string): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: 'app', image, ports: [{ name: 'http', containerPort: 8080 }] }] },
-      },
-    },
-  };
-}
+export const benchDeployment = appDeployment;
 
 /** An Istio canary for the Deployment `name`, with the metric checks of `shape`. */
 export function benchCanary(namespace: string, name: string, shape: CanaryShape): Canary {
@@ -71,11 +58,5 @@ export function benchCanary(namespace: string, name: string, shape: CanaryShape)
 /** A merge patch that moves a Deployment to `image`. */
 export function imagePatch(image: string): Record<string, unknown> {
   // Containers are a list: a merge patch replaces it whole.
-  return {
-    spec: {
-      template: {
-        spec: { containers: [{ name: 'app', image, ports: [{ name: 'http', containerPort: 8080 }] }] },
-      },
-    },
-  };
+  return { spec: { template: { spec: { containers: [appContainer(image)] } } } };
 }

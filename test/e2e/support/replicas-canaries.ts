@@ -8,6 +8,7 @@
 import type { Canary } from '../../../src/api/schema/canary.js';
 import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
 import { API, objectKey, type Deployment } from '../../../src/kube/resources.js';
+import { appDeployment } from '../../../src/devtools/manifests.js';
 
 /** Every split of a canary that steps 10 -> 50 and is promoted (`primary/canary`). */
 export const STEPPED_ROLLOUT = ['100/0', '90/10', '80/20', '70/30', '60/40', '50/50', '100/0'];
@@ -65,7 +66,7 @@ export class CanaryHerd {
         if (recorded.at(-1) !== split) recorded.push(split);
       },
     );
-    for (const name of this.names) await this.kube.create(deployment(this.namespace, name, image));
+    for (const name of this.names) await this.kube.create(appDeployment(this.namespace, name, image));
     for (const name of this.names) {
       await this.kube.create(stepCanary(this.namespace, name, this.isFailing(name), this.o.interval ?? '2s'));
     }
@@ -126,19 +127,6 @@ export class CanaryHerd {
     }
     return wrong;
   }
-}
-
-function deployment(namespace: string, name: string, image: string): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } },
-    },
-  };
 }
 
 /** A canary that steps 10 -> 50 every `interval` with no analysis, or one whose only check fails. */
