@@ -60,7 +60,7 @@ export interface ParsedManifest {
 }
 
 /** What checking a set of manifests found. */
-export interface CheckResult {
+export interface ManifestCheck {
   findings: Finding[];
   /** Fledge (or Flagger) documents validated. */
   checked: number;
@@ -228,7 +228,7 @@ function checkTemplateReferences(
  * object defined twice in one file, and template variables provided by the Canaries that use a
  * template. The same object in two files is fine (kustomize bases and overlays).
  */
-export function checkManifests(manifests: readonly ParsedManifest[]): CheckResult {
+export function checkManifests(manifests: readonly ParsedManifest[]): ManifestCheck {
   const findings: Finding[] = [];
   const seen = new Map<string, ParsedManifest>();
   const canaries: ParsedManifest[] = [];
