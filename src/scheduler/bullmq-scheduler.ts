@@ -333,7 +333,9 @@ export class BullMqScheduler implements Scheduler {
       );
       return;
     }
-    this.lateness.observe(job.timestamp + (job.delay ?? 0), job.processedOn ?? Date.now());
+    // Planned for creation time plus the delay it was created with: `job.delay` is reset to 0 when
+    // BullMQ promotes a delayed job, `opts.delay` keeps it.
+    this.lateness.observe(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? Date.now());
     const renew = setInterval(
       () => {
         held.extend().then(

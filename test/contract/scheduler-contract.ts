@@ -313,6 +313,18 @@ export function describeSchedulerContract(
       expect(log.maxConcurrentAll).toBeGreaterThanOrEqual(2);
     });
 
+    check('measures lateness from when a periodic tick was due, not from when it was planned', async () => {
+      const scheduler = started();
+      const intervalMs = 1_500;
+      scheduler.schedule('ns/a', intervalMs);
+      await log.waitForCount('ns/a', 4, 20_000);
+      const { latenessMs } = await scheduler.metrics();
+      const sorted = [...latenessMs].sort((a, b) => a - b);
+      expect(sorted.length).toBeGreaterThanOrEqual(3);
+      // A tick taken as due when it was planned (an interval earlier) shows about the interval.
+      expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(intervalMs / 2);
+    });
+
     check('rejects a non-positive interval, naming the id', async () => {
       const scheduler = create();
       expect(() => scheduler.schedule('ns/a', 0)).toThrow('interval for ns/a must be positive, got 0 ms');
