@@ -135,9 +135,9 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
       '--kube-qps <n>',
       "controller's requests per second to the API server",
       positiveInt('--kube-qps'),
-      50,
+      100,
     )
-    .option('--kube-burst <n>', "controller's request burst", positiveInt('--kube-burst'), 100)
+    .option('--kube-burst <n>', "controller's request burst", positiveInt('--kube-burst'), 250)
     .addOption(
       new Option(
         '--scheduler <kind>',

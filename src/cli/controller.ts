@@ -198,8 +198,8 @@ export function registerControllerCommand(program: Command): Command {
     )
     .option('--mesh-provider <provider>', 'provider for Canaries without spec.provider', 'istio')
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
-    .option('--kube-qps <n>', 'requests per second to the API server', positiveInt('--kube-qps'), 50)
-    .option('--kube-burst <n>', 'request burst to the API server', positiveInt('--kube-burst'), 100)
+    .option('--kube-qps <n>', 'requests per second to the API server', positiveInt('--kube-qps'), 100)
+    .option('--kube-burst <n>', 'request burst to the API server', positiveInt('--kube-burst'), 250)
     .option('--listen-address <host:port>', 'address of /healthz, /readyz and /metrics', ':8080')
     .option(
       '--min-interval <duration>',

@@ -21,7 +21,7 @@ describe('bench options', () => {
     expect(s.intervalMs).toBe(10_000);
     expect(s.realSizes).toEqual([200, 1000]);
     expect(s.rollbackCanaries).toBe(20);
-    expect(s.kubeQps).toBe(50);
+    expect(s.kubeQps).toBe(100);
     expect(s.clusterDir).toBe('/tmp/fledge-cluster-bench');
     expect(s.json).toBeUndefined();
   });
