@@ -73,6 +73,8 @@ export interface MemoryBenchFigures {
   requests: Record<string, number>;
   writes: number;
   writesPerWeightStep: number | undefined;
+  /** Ticks run at once, at most (`--scheduler-concurrency`). */
+  schedulerConcurrency: number;
   /** Of those, Event creations. */
   eventWritesPerWeightStep: number | undefined;
   queries: ProviderCounts;
@@ -181,6 +183,7 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
       requests,
       writes,
       writesPerWeightStep: ratio(writes, window.weightSteps),
+      schedulerConcurrency: o.schedulerConcurrency,
       eventWritesPerWeightStep: ratio(requests['POST Event'] ?? 0, window.weightSteps),
       queries,
       queriesPerMetricPerProgressingTick: ratio(

@@ -99,6 +99,8 @@ export interface RealBenchFigures {
   canaries: number;
   /** `bullmq` or `in-process`. */
   scheduler: BenchScheduler['kind'];
+  /** Ticks run at once, at most (`--scheduler-concurrency`). */
+  schedulerConcurrency: number;
   intervalMs: number;
   expectedTicksPerSecond: number;
   kubeQps: number;
@@ -237,6 +239,7 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
     return {
       canaries: o.canaries,
       scheduler: o.scheduler.kind,
+      schedulerConcurrency: o.scheduler.concurrency,
       intervalMs: o.intervalMs,
       expectedTicksPerSecond: o.canaries / (o.intervalMs / 1000),
       kubeQps: o.kubeQps,

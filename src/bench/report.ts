@@ -2,6 +2,7 @@
  * Turns the benchmark's figures into text tables, each figure beside its target and how far it is
  * from it, and into the verdict list the JSON carries. Pure functions.
  */
+import { BENCH_METRICS } from './manifests.js';
 import type { MemoryBenchFigures } from './memory-bench.js';
 import type { RealBenchFigures, RealWindow } from './real-bench.js';
 import type { RollbackBenchFigures } from './rollback-bench.js';
@@ -56,6 +57,13 @@ function collect(
   return { section, figure, scope, value, target: describeTarget(target), met: v.met, distance: v.distance };
 }
 
+/** At most every running tick's queries at once: concurrency times the metrics of a canary. */
+function inFlightBound(concurrency: number | undefined): { target?: Target } {
+  return concurrency === undefined
+    ? {}
+    : { target: TARGETS.queriesInFlight(concurrency * BENCH_METRICS.length) };
+}
+
 /** Section 1: the in-memory runs, one column per N. */
 export function memorySection(runs: MemoryBenchFigures[]): { text: string; verdicts: TargetVerdict[] } {
   const w = runs.map((r) => r.window);
@@ -80,7 +88,11 @@ export function memorySection(runs: MemoryBenchFigures[]): { text: string; verdi
       label: 'queries per metric per analysis tick',
       values: runs.map((r) => r.queriesPerMetricPerProgressingTick),
     },
-    { label: 'queries in flight, max (all canaries)', values: runs.map((r) => r.queries.maxInFlight) },
+    {
+      label: 'queries in flight, max (all canaries)',
+      values: runs.map((r) => r.queries.maxInFlight),
+      ...inFlightBound(runs[0]?.schedulerConcurrency),
+    },
     { label: 'tick errors / conflicts', values: w.map((x) => `${x.tickErrors} / ${x.tickConflicts}`) },
     { label: 'window edges where no tick ran', values: w.map((x) => (x.quietBoundaries ? 'yes' : 'no')) },
     { label: 'warm-up (s)', values: runs.map((r) => r.warmupSeconds) },
@@ -102,6 +114,13 @@ export function memorySection(runs: MemoryBenchFigures[]): { text: string; verdi
     ),
     collect('memory', 'CPU (cores)', `N=${r.canaries}`, r.window.cores, TARGETS.cores),
     collect('memory', 'peak RSS (MB)', `N=${r.canaries}`, r.window.peakRssMb, TARGETS.peakRssMb),
+    collect(
+      'memory',
+      'queries in flight, max',
+      `N=${r.canaries}`,
+      r.queries.maxInFlight,
+      TARGETS.queriesInFlight(r.schedulerConcurrency * BENCH_METRICS.length),
+    ),
   ]);
   const writes = runs
     .map(
@@ -136,6 +155,7 @@ function requestRows(runs: RealBenchFigures[]): Row[] {
 
 /** Section 2: the real stack, two columns (idle, progressing) per N. */
 export function realSection(runs: RealBenchFigures[]): { text: string; verdicts: TargetVerdict[] } {
+  const first = runs[0];
   const windows = runs.flatMap((r) => [r.idle, r.progressing]);
   const c = windows.map((w) => w.controller);
   const rows: Row[] = [
@@ -182,7 +202,11 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
       target: TARGETS.queriesPerMetricPerTick,
     },
     { label: 'queries in one tick, max', values: c.map((x) => x.maxQueriesPerTick) },
-    { label: 'queries in flight, max (all canaries)', values: windows.map((w) => w.queries.maxInFlight) },
+    {
+      label: 'queries in flight, max (all canaries)',
+      values: windows.map((w) => w.queries.maxInFlight),
+      ...inFlightBound(first?.schedulerConcurrency),
+    },
     {
       label: 'queries in flight, max (one canary)',
       values: windows.map((w) => w.queries.maxInFlightPerCanary),
@@ -192,7 +216,6 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
     ...requestRows(runs),
   ];
   const columns = runs.flatMap((r) => [`N=${r.canaries} idle`, `N=${r.canaries} progressing`]);
-  const first = runs[0];
   const title = first
     ? `2. Real stack: local kube-apiserver, controller core over client-node in a child process, ${first.scheduler === 'bullmq' ? 'BullMQ on a local Redis' : 'in-process scheduler'} (kube QPS ${first.kubeQps}, burst ${first.kubeBurst}), interval ${formatNumber(first.intervalMs / 1000)} s; idle ${formatNumber(first.idle.controller.wallSeconds)} s and progressing ${formatNumber(first.progressing.controller.wallSeconds)} s windows. Requests from kube-apiserver's apiserver_request_total on Fledge's resources; Prometheus queries counted at the (simulated) provider boundary.`
     : '2. Real stack: not run';
@@ -225,6 +248,13 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
       `N=${r.canaries} progressing`,
       r.progressing.writesPerWeightStep,
       TARGETS.writesPerWeightStep,
+    ),
+    collect(
+      'real',
+      'queries in flight, max',
+      `N=${r.canaries} progressing`,
+      r.progressing.queries.maxInFlight,
+      TARGETS.queriesInFlight(r.schedulerConcurrency * BENCH_METRICS.length),
     ),
     collect(
       'real',

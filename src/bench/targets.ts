@@ -30,9 +30,11 @@ export const TARGETS = {
   writesPerIdleTick: { op: '=', bound: 0 },
   /** One Prometheus query per metric per tick. */
   queriesPerMetricPerTick: { op: '=', bound: 1 },
+  /** Metric queries in flight at once, at most: one tick's per running tick. */
+  queriesInFlight: (bound: number): Target => ({ op: '<=', bound }),
   /** Rollback lands within 1 s of the check reaching the threshold, in the same tick. */
   rollbackP99Ms: { op: '<', bound: 1000, unit: 'ms' },
-} as const satisfies Record<string, Target>;
+} as const satisfies Record<string, Target | ((bound: number) => Target)>;
 
 /** `< 250 ms`, `= 0`. */
 export function describeTarget(t: Target): string {
