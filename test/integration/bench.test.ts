@@ -52,11 +52,14 @@ it('runs every part with a few canaries and prints the tables and the JSON', asy
     expect(stdout).toContain(title);
   expect(stdout).toMatch(/tick lateness p99 \(ms\)\s+\d+ [✓✗] \(.+\)\s+< 250 ms/);
   expect(stdout).toMatch(/All \d+ targets met\.|Targets missed \(\d+ of \d+\):/);
-  expect(stdout).toContain('The BullMQ/Redis scheduler is not measured yet');
+  // The real stack and rollback run on BullMQ and a local redis-server, as a replicated controller does.
+  expect(stdout).toContain('the real stack and rollback use BullMQ on a local redis-server');
+  expect(stdout).toMatch(/ {2}of which Events\s+\d/);
 
   const result = JSON.parse(readFileSync(json, 'utf8')) as BenchResult;
   expect(result.machine.cpus).toBeGreaterThan(0);
   expect(result.settings.quick).toBe(true);
+  expect(result.settings.scheduler).toBe('bullmq');
 
   const [memory] = result.memory;
   expect(memory?.canaries).toBe(5);
