@@ -2,9 +2,10 @@
  * The scheduler on BullMQ and Redis: canaries' ticks are jobs in one queue, so the replicas of
  * the controller that share the queue share the canaries.
  *
- * - Each canary has a BullMQ job scheduler keyed by its id, repeating every interval; a changed
- *   interval updates it in place. Every replica schedules every canary it sees, which is
- *   idempotent, so the schedules survive any one replica.
+ * - Each canary has a BullMQ job scheduler keyed by its id, repeating every interval at the
+ *   canary's own phase of it (BullMQ's `offset`, from `phase.ts`), so canaries created together
+ *   do not tick together; a changed interval updates it in place. Every replica schedules every
+ *   canary it sees, which is idempotent, so the schedules survive any one replica.
  * - A trigger is one job deduplicated by the canary id (BullMQ `keepLastIfActive`): triggers
  *   before it starts make one tick, triggers while it runs make one more after it.
  * - Two ticks of one canary never run at once: a per-canary guard in Redis (`redis-tick-guard.ts`)
@@ -28,6 +29,7 @@ import {
   type ResolvedBullMqSchedulerOptions,
 } from './bullmq-options.js';
 import { LatenessRecorder } from './lateness-recorder.js';
+import { phaseOf } from './phase.js';
 import { RedisTickGuard } from './redis-tick-guard.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
 
@@ -48,6 +50,19 @@ export class SchedulerUnavailableError extends Error {
 const KEPT_FAILED_JOBS = 100;
 
 const triggerKey = (id: string): string => `trigger:${id}`;
+
+/** Adds the trigger job of `id`: one tick as soon as a worker is free (see `trigger()`). */
+async function addTrigger(queue: Queue<TickData>, id: string): Promise<void> {
+  await queue.add(
+    JobNames.trigger,
+    { id },
+    {
+      deduplication: { id: triggerKey(id), keepLastIfActive: true },
+      removeOnComplete: true,
+      removeOnFail: { count: KEPT_FAILED_JOBS },
+    },
+  );
+}
 
 /** Resolves true when `promise` settles within `ms`, false otherwise (never rejects). */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -119,15 +134,7 @@ export class BullMqScheduler implements Scheduler {
     this.enqueue(id, async (c) => {
       this.pendingTriggers.delete(id);
       if (!this.desired.has(id)) return;
-      await c.queue.add(
-        JobNames.trigger,
-        { id },
-        {
-          deduplication: { id: triggerKey(id), keepLastIfActive: true },
-          removeOnComplete: true,
-          removeOnFail: { count: KEPT_FAILED_JOBS },
-        },
-      );
+      await addTrigger(c.queue, id);
     });
   }
 
@@ -250,15 +257,21 @@ export class BullMqScheduler implements Scheduler {
   private async upsert(id: string): Promise<void> {
     const every = this.desired.get(id);
     if (every === undefined || !this.connection) return;
-    await this.connection.queue.upsertJobScheduler(
+    const { queue } = this.connection;
+    const isNew = (await queue.getJobScheduler(id)) === undefined;
+    // BullMQ reads an offset of 0 as none (the phase of the moment of creation): phase 0 is `every`.
+    await queue.upsertJobScheduler(
       id,
-      { every },
+      { every, offset: phaseOf(id, every) || every },
       {
         name: JobNames.tick,
         data: { id },
         opts: { removeOnComplete: true, removeOnFail: { count: KEPT_FAILED_JOBS } },
       },
     );
+    // Its first slot may be an interval away: a new canary ticks at once, as with the in-process
+    // scheduler. Replicas that both see it new add one trigger between them (deduplicated).
+    if (isNew) await addTrigger(queue, id);
   }
 
   private async removeRemote(id: string): Promise<void> {

@@ -1,17 +1,19 @@
 /**
  * The embedded scheduler: timers in this process. Ticks of one canary never overlap.
  *
- * A canary's next tick is planned an interval after its previous tick ended, plus a random delay
- * of up to {@link DEFAULT_JITTER} of the interval: canaries released together (one GitOps commit
- * bumping a shared image, a controller restart) would otherwise tick together forever, and a
- * burst of thousands of ticks in the same instant makes each of them late. The jitter spreads
- * them over the interval within a few ticks, as client-go's `JitterUntil` does.
+ * A new id ticks at once. After that a canary ticks at its own phase of the interval (see
+ * `phase.ts`: a hash of its id), on a fixed cadence as BullMQ's `every` does, never sooner than
+ * half an interval after its previous tick ended. Canaries that start together (a controller
+ * restart, one GitOps sync creating thousands) therefore spread evenly over the interval from their
+ * second tick on, instead of ticking together in a burst that makes each of them late; and a tick
+ * that ran late (it waited for a free slot) does not push its canary's later ticks back.
  *
  * At most `concurrency` ticks run at once; due ticks beyond that wait in order of arrival. This
  * bounds the memory and the Prometheus queries in flight when thousands of ticks fall due
  * together (at start-up every canary is due at once).
  */
 import { LatenessRecorder } from './lateness-recorder.js';
+import { nextSlot, phaseOf } from './phase.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
 import { REAL_TIMERS, type Timers } from '../timers.js';
 
@@ -19,19 +21,14 @@ export interface InProcessSchedulerOptions {
   timers?: Timers;
   /** Clock for tick lateness, in epoch milliseconds (default `Date.now`). */
   now?: () => number;
-  /** Largest extra delay of a periodic tick, as a fraction of its interval (default {@link DEFAULT_JITTER}). */
-  jitter?: number;
-  /** Random numbers in [0, 1) for the jitter (default `Math.random`). */
-  random?: () => number;
+  /** The phase of an id's ticks in its interval, in `[0, intervalMs)` (default {@link phaseOf}). */
+  phase?: (id: string, intervalMs: number) => number;
   /** Ticks run at once, across canaries (default {@link DEFAULT_IN_PROCESS_CONCURRENCY}). */
   concurrency?: number;
 }
 
 /** Default of {@link InProcessSchedulerOptions.concurrency}. */
 export const DEFAULT_IN_PROCESS_CONCURRENCY = 32;
-
-/** Periodic ticks come up to 10% of the interval late on purpose, to spread canaries apart. */
-export const DEFAULT_JITTER = 0.1;
 
 interface Entry {
   intervalMs: number;
@@ -56,8 +53,7 @@ export class InProcessScheduler implements Scheduler {
   private readonly now: () => number;
   private readonly lateness = new LatenessRecorder();
   private failures = 0;
-  private readonly jitter: number;
-  private readonly random: () => number;
+  private readonly phase: (id: string, intervalMs: number) => number;
   private readonly concurrency: number;
   private active = 0;
   /** Ids due and waiting for a slot, oldest first. */
@@ -66,10 +62,7 @@ export class InProcessScheduler implements Scheduler {
   constructor(options: InProcessSchedulerOptions = {}) {
     this.timers = options.timers ?? REAL_TIMERS;
     this.now = options.now ?? Date.now;
-    this.jitter = options.jitter ?? DEFAULT_JITTER;
-    if (!(this.jitter >= 0 && this.jitter <= 1))
-      throw new RangeError(`jitter must be between 0 and 1, got ${this.jitter}`);
-    this.random = options.random ?? Math.random;
+    this.phase = options.phase ?? phaseOf;
     this.concurrency = options.concurrency ?? DEFAULT_IN_PROCESS_CONCURRENCY;
     if (!(Number.isInteger(this.concurrency) && this.concurrency > 0))
       throw new RangeError(`concurrency must be a positive integer, got ${this.concurrency}`);
@@ -81,7 +74,7 @@ export class InProcessScheduler implements Scheduler {
     if (entry) {
       if (entry.intervalMs === intervalMs) return;
       entry.intervalMs = intervalMs;
-      if (!entry.running && !entry.queued) this.arm(id, entry, this.periodic(intervalMs));
+      if (!entry.running && !entry.queued) this.arm(id, entry, this.periodic(id, intervalMs));
       return;
     }
     const fresh: Entry = {
@@ -147,9 +140,10 @@ export class InProcessScheduler implements Scheduler {
     return [...this.entries.keys()];
   }
 
-  /** The delay of a periodic tick: the interval and some jitter. */
-  private periodic(intervalMs: number): number {
-    return intervalMs + Math.floor(this.random() * this.jitter * intervalMs);
+  /** The delay to the next periodic tick of `id`: its next slot at least half an interval from now. */
+  private periodic(id: string, intervalMs: number): number {
+    const now = this.now();
+    return nextSlot(now + intervalMs / 2, intervalMs, this.phase(id, intervalMs)) - now;
   }
 
   private arm(id: string, entry: Entry, delayMs: number): void {
@@ -191,7 +185,7 @@ export class InProcessScheduler implements Scheduler {
         this.active -= 1;
         entry.running = false;
         if (this.entries.get(id) === entry)
-          this.arm(id, entry, entry.again ? 0 : this.periodic(entry.intervalMs));
+          this.arm(id, entry, entry.again ? 0 : this.periodic(id, entry.intervalMs));
         this.runNextQueued();
       });
     this.inFlight.add(done);

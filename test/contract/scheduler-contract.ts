@@ -12,6 +12,7 @@
  * the CanaryWatcher does from its initial list), ticks them at their interval and not twice as
  * often. That a BullMQ scheduler also ticks schedules it was never given is tested on its own.
  */
+import { phaseOf } from '../../src/scheduler/phase.js';
 import type { Scheduler } from '../../src/scheduler/scheduler.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -145,6 +146,24 @@ export function describeSchedulerContract(
       // Not faster than the interval (with timer slack), and not stalled either.
       expect(meanGapMs).toBeGreaterThanOrEqual(INTERVAL_MS * 0.7);
       expect(meanGapMs).toBeLessThan(INTERVAL_MS * 5);
+    });
+
+    check('ticks each id at its own phase of the interval, so ids scheduled together spread', async () => {
+      const scheduler = started();
+      const intervalMs = 3_000;
+      const ids = ['ns/phase-a', 'ns/phase-b', 'ns/phase-c'];
+      for (const id of ids) scheduler.schedule(id, intervalMs);
+      for (const id of ids) {
+        const ticks = await log.waitForCount(id, 3, 15_000);
+        // The first tick may come at once; the later ones at the id's phase, give or take timer lateness.
+        for (const tick of ticks.slice(1, 3)) {
+          const offPhase =
+            (((tick.startedAt - phaseOf(id, intervalMs)) % intervalMs) + intervalMs) % intervalMs;
+          expect(`${id} ${offPhase < 1_000 ? 'at' : 'off'} its phase (${offPhase} ms after it)`).toBe(
+            `${id} at its phase (${offPhase} ms after it)`,
+          );
+        }
+      }
     });
 
     check('keeps the timing when the interval is unchanged and follows a changed interval', async () => {

@@ -3,7 +3,7 @@ import { ManualTimers } from '../../support/manual-timers.js';
 
 function setup() {
   const timers = new ManualTimers();
-  const scheduler = new InProcessScheduler({ timers, jitter: 0 });
+  const scheduler = new InProcessScheduler({ timers, now: () => timers.nowMs, phase: () => 0 });
   const runs: { id: string; at: number }[] = [];
   let release: (() => void) | undefined;
   let blocking = false;
@@ -52,7 +52,8 @@ describe('InProcessScheduler', () => {
     await timers.advance(100);
     scheduler.schedule('ns/a', 500);
     await timers.advance(1000);
-    expect(runs.map((r) => r.at)).toEqual([0, 600, 1100]);
+    // The next slot of the new interval at least half of it away: 500, then every 500.
+    expect(runs.map((r) => r.at)).toEqual([0, 500, 1000]);
     scheduler.remove('ns/a');
     await timers.advance(5000);
     expect(runs).toHaveLength(3);
@@ -60,7 +61,7 @@ describe('InProcessScheduler', () => {
 
   it('keeps ticking after a handler failure and waits for ticks in flight on stop', async () => {
     const timers = new ManualTimers();
-    const scheduler = new InProcessScheduler({ timers, jitter: 0 });
+    const scheduler = new InProcessScheduler({ timers, now: () => timers.nowMs, phase: () => 0 });
     let calls = 0;
     let finished = false;
     scheduler.start(async () => {
@@ -78,26 +79,52 @@ describe('InProcessScheduler', () => {
     expect(calls).toBe(2);
   });
 
-  it('delays periodic ticks by up to the jitter fraction of the interval, but not triggers', async () => {
+  it("ticks each id at its own phase of the interval, and a trigger's successor at least half an interval later", async () => {
     const timers = new ManualTimers();
-    const randoms = [0.5, 0.999, 0];
-    const scheduler = new InProcessScheduler({ timers, jitter: 0.1, random: () => randoms.shift() ?? 0 });
-    const runs: number[] = [];
-    scheduler.start(async () => void runs.push(timers.nowMs));
+    const phases: Record<string, number> = { 'ns/a': 250, 'ns/b': 700 };
+    const scheduler = new InProcessScheduler({ timers, now: () => timers.nowMs, phase: (id) => phases[id]! });
+    const runs: string[] = [];
+    scheduler.start(async (id) => void runs.push(`${id}@${timers.nowMs}`));
     scheduler.schedule('ns/a', 1000);
-    await timers.advance(0);
-    await timers.advance(3000);
-    // 0, then +1000+50, +1000+99, +1000+0.
-    expect(runs).toEqual([0, 1050, 2149]);
+    scheduler.schedule('ns/b', 1000);
+    await timers.advance(1800);
+    expect(runs).toEqual(['ns/a@0', 'ns/b@0', 'ns/b@700', 'ns/a@1250', 'ns/b@1700']);
     scheduler.trigger('ns/a');
-    await timers.advance(0);
-    expect(runs).toEqual([0, 1050, 2149, 3000]);
-    expect(() => new InProcessScheduler({ jitter: 2 })).toThrow('jitter must be between 0 and 1, got 2');
+    await timers.advance(1500);
+    // ns/a's slot at 2250 is less than half an interval after the trigger's tick at 1800: 3250.
+    expect(runs.slice(5)).toEqual(['ns/a@1800', 'ns/b@2700', 'ns/a@3250']);
+  });
+
+  it('keeps the cadence of an id whose tick started late', async () => {
+    const timers = new ManualTimers();
+    const scheduler = new InProcessScheduler({
+      timers,
+      now: () => timers.nowMs,
+      phase: () => 0,
+      concurrency: 1,
+    });
+    const runs: string[] = [];
+    const releases: (() => void)[] = [];
+    scheduler.start(async (id) => {
+      runs.push(`${id}@${timers.nowMs}`);
+      if (runs.length === 1) await new Promise<void>((r) => releases.push(r));
+    });
+    scheduler.schedule('ns/a', 1000);
+    scheduler.schedule('ns/b', 1000);
+    await timers.advance(400);
+    releases.shift()!(); // ns/b, due at 0, starts 400 ms late
+    await timers.advance(1700);
+    expect(runs).toEqual(['ns/a@0', 'ns/b@400', 'ns/a@1000', 'ns/b@1000', 'ns/a@2000', 'ns/b@2000']);
   });
 
   it('queues due ticks beyond its concurrency, counts them waiting and their wait as lateness', async () => {
     const timers = new ManualTimers();
-    const scheduler = new InProcessScheduler({ timers, jitter: 0, concurrency: 1, now: () => timers.nowMs });
+    const scheduler = new InProcessScheduler({
+      timers,
+      phase: () => 0,
+      concurrency: 1,
+      now: () => timers.nowMs,
+    });
     const releases: (() => void)[] = [];
     const runs: string[] = [];
     scheduler.start(async (id) => {
