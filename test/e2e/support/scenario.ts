@@ -87,11 +87,22 @@ export class Scenario {
     return this.kube.get<Canary>(objectKey(API.canary, this.namespace, name));
   }
 
+  /**
+   * Polls the Canary until its phase is one of `phases`. A tick writes its status first, then moves
+   * traffic, then scales the canary down (see the reconciler's `act`): so on Succeeded or Failed
+   * this also waits (10 s at most for each) for the VirtualService watch to show the route back at
+   * 100/0 and for the target Deployment to be scaled to zero.
+   */
   async waitForPhase(phases: string[], timeoutMs = 90_000, name = APP): Promise<Canary> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const c = await this.canary(name);
-      if (c && phases.includes(c.status?.phase ?? '')) return c;
+      const phase = c?.status?.phase ?? '';
+      if (c && phases.includes(phase)) {
+        if ((phase === 'Succeeded' || phase === 'Failed') && name === APP)
+          await this.waitForTickApplied(phase);
+        return c;
+      }
       if (Date.now() > deadline) {
         throw new Error(
           `${this.namespace}/${name} did not reach ${phases.join('|')}: ${JSON.stringify(c?.status)}`,
@@ -99,6 +110,20 @@ export class Scenario {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
+  }
+
+  /** The rest of a tick that wrote Succeeded or Failed: the route back at 100/0, the target at zero. */
+  private async waitForTickApplied(phase: string): Promise<void> {
+    await this.waitFor(
+      `the VirtualService back at 100/0 after ${phase}`,
+      async () => (this.weights.at(-1) === '100/0' ? true : undefined),
+      10_000,
+    );
+    await this.waitFor(
+      `${APP} scaled to zero after ${phase}`,
+      async () => ((await this.deployment(APP))?.spec.replicas === 0 ? true : undefined),
+      10_000,
+    );
   }
 
   async waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
