@@ -48,7 +48,7 @@ const NOTES = [
   'Metrics: a simulated provider stands in for Prometheus (no Prometheus runs); queries are counted at the provider boundary, each answering after --query-latency.',
   'Real stack: everything shares this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the controller, this benchmark). The controller authenticates as the admin user (system:masters), which API Priority and Fairness exempts; a controller with its own ServiceAccount would be queued by it.',
   'In-memory runs: the in-memory cluster stands in for the API server and for the informer caches of a real controller (every read is a call to it, so its reads are not a target there); Events the controller writes are counted but not stored, as a real controller does not hold them.',
-  'Lateness is measured by the scheduler: a tick armed for time T (interval after the previous tick ended, or at once for a trigger) that starts at S is S - T late.',
+  "Lateness is measured by the scheduler: a tick planned for time T (the next slot at the canary's phase of its interval, or at once for a new canary or a trigger) that starts at S is S - T late.",
 ];
 
 const progress = (text: string): void => void process.stderr.write(text);
