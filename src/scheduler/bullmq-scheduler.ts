@@ -4,7 +4,8 @@
  *
  * - Each canary has a BullMQ job scheduler keyed by its id, repeating every interval at the
  *   canary's own phase of it (BullMQ's `offset`, from `phase.ts`), so canaries created together
- *   do not tick together; a changed interval updates it in place. Every replica schedules every
+ *   do not tick together; a changed interval updates it in place. A new canary ticks at once (a
+ *   trigger), and its first scheduled tick comes at least half an interval later. Every replica schedules every
  *   canary it sees, which is idempotent, so the schedules survive any one replica.
  * - A trigger is one job deduplicated by the canary id (BullMQ `keepLastIfActive`): triggers
  *   before it starts make one tick, triggers while it runs make one more after it.
@@ -29,7 +30,7 @@ import {
   type ResolvedBullMqSchedulerOptions,
 } from './bullmq-options.js';
 import { LatenessRecorder } from './lateness-recorder.js';
-import { phaseOf } from './phase.js';
+import { nextSlot, phaseOf } from './phase.js';
 import { RedisTickGuard } from './redis-tick-guard.js';
 import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
 
@@ -259,10 +260,13 @@ export class BullMqScheduler implements Scheduler {
     if (every === undefined || !this.connection) return;
     const { queue } = this.connection;
     const isNew = (await queue.getJobScheduler(id)) === undefined;
+    const phase = phaseOf(id, every);
     // BullMQ reads an offset of 0 as none (the phase of the moment of creation): phase 0 is `every`.
+    // The start date is used only when the schedule is new or its interval changed: as in-process,
+    // the first scheduled tick comes at least half an interval later, at the phase.
     await queue.upsertJobScheduler(
       id,
-      { every, offset: phaseOf(id, every) || every },
+      { every, offset: phase || every, startDate: nextSlot(Date.now() + every / 2, every, phase) },
       {
         name: JobNames.tick,
         data: { id },

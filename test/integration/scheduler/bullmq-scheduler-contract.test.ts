@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { DEFAULT_QUEUE_NAME } from '../../../src/scheduler/bullmq-options.js';
+import { phaseOf } from '../../../src/scheduler/phase.js';
 import { BullMqScheduler } from '../../../src/scheduler/bullmq-scheduler.js';
 import { describeSchedulerContract } from '../../contract/scheduler-contract.js';
 import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
@@ -29,4 +33,26 @@ describeSchedulerContract('BullMqScheduler on Redis', () => {
     concurrency: 4,
     cleanup: async () => undefined,
   };
+});
+
+describe('BullMqScheduler timing', () => {
+  it('ticks a new id at once, then plans its next tick at its phase, at least half an interval later', async () => {
+    const prefix = `fledge-test-${randomUUID().slice(0, 8)}`;
+    const scheduler = new BullMqScheduler({ connection: { url: redis.url }, prefix });
+    const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: { url: redis.url }, prefix });
+    const ticks: number[] = [];
+    try {
+      scheduler.start(async () => void ticks.push(Date.now()));
+      const scheduledAt = Date.now();
+      scheduler.schedule('ns/a', 60_000);
+      while (ticks.length === 0 && Date.now() - scheduledAt < 10_000) await sleep(20);
+      expect(ticks).toHaveLength(1);
+      const next = (await queue.getJobScheduler('ns/a'))?.next;
+      expect(next).toBeGreaterThanOrEqual(scheduledAt + 30_000);
+      expect((next! - phaseOf('ns/a', 60_000)) % 60_000).toBe(0);
+    } finally {
+      await scheduler.stop();
+      await queue.close();
+    }
+  }, 30_000);
 });
