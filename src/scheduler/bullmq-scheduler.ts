@@ -5,8 +5,8 @@
  * - Each canary has a BullMQ job scheduler keyed by its id, repeating every interval at the
  *   canary's own phase of it (BullMQ's `offset`, from `phase.ts`), so canaries created together
  *   do not tick together; a changed interval updates it in place. A new canary ticks at once (a
- *   trigger), and its first scheduled tick comes at least half an interval later. Every replica schedules every
- *   canary it sees, which is idempotent, so the schedules survive any one replica.
+ *   trigger), and its first scheduled tick comes at least half an interval later. Every replica
+ *   schedules every canary it sees, which is idempotent, so the schedules survive any one replica.
  * - A trigger is one job deduplicated by the canary id (BullMQ `keepLastIfActive`): triggers
  *   before it starts make one tick, triggers while it runs make one more after it.
  * - Two ticks of one canary never run at once: a per-canary guard in Redis (`redis-tick-guard.ts`)

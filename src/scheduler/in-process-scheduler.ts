@@ -19,7 +19,7 @@ import { REAL_TIMERS, type Timers } from '../timers.js';
 
 export interface InProcessSchedulerOptions {
   timers?: Timers;
-  /** Clock for tick lateness, in epoch milliseconds (default `Date.now`). */
+  /** Clock in epoch milliseconds, for the phase slots and tick lateness (default `Date.now`). */
   now?: () => number;
   /** The phase of an id's ticks in its interval, in `[0, intervalMs)` (default {@link phaseOf}). */
   phase?: (id: string, intervalMs: number) => number;
