@@ -21,6 +21,12 @@ export const EventReasons = {
   TargetNotFound: 'TargetNotFound',
   ReconcileError: 'ReconcileError',
   Finalized: 'Finalized',
+  /** Deleted, but some of what Fledge changed could not be restored (the message says what). */
+  FinalizedIncompletely: 'FinalizedIncompletely',
+  /** An effect of a transition (Event, alert, post-rollout hook) was given up undelivered. */
+  EffectAbandoned: 'EffectAbandoned',
+  /** Fields of the status Fledge owns had the wrong shape and were replaced. */
+  StatusRepaired: 'StatusRepaired',
 } as const;
 
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];

@@ -16,12 +16,41 @@ export interface Checks {
   analysis(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]>;
 }
 
-/** Notifications: failures are logged by the implementation, never thrown into a tick. */
+/**
+ * How one delivery went, per receiver (`webhook "name"`, `alert "name"`, `kubernetes-event`), so
+ * that a retry goes only to the receivers that did not take it.
+ */
+export interface DeliveryReport {
+  delivered: string[];
+  failed: { receiver: string; message: string }[];
+}
+
+/** What a delivery carries besides the effect: its id, and receivers that already took it. */
+export interface DeliveryOptions {
+  /** Unique id of the effect, sent along so receivers can de-duplicate (delivery is at-least-once). */
+  effectId?: string;
+  /** Receivers to leave out: they took this effect on an earlier attempt. */
+  skip?: ReadonlySet<string>;
+}
+
+/**
+ * Notifications. They never throw into a tick: a failure is reported per receiver, and the
+ * reconciler keeps the effect in the Canary's outbox until every receiver took it.
+ */
 export interface Notifications {
   /** Sends an emitted Event to the `event` webhooks. */
-  event(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void>;
+  event(
+    canary: ResolvedCanary,
+    event: EventEffect,
+    payload: WebhookPayload,
+    options?: DeliveryOptions,
+  ): Promise<DeliveryReport>;
   /** Sends an alert to the Canary's alert providers, by severity. */
-  alert(canary: ResolvedCanary, alert: AlertEffect): Promise<void>;
+  alert(canary: ResolvedCanary, alert: AlertEffect, options?: DeliveryOptions): Promise<DeliveryReport>;
   /** Calls the post-rollout webhooks. */
-  postRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<void>;
+  postRollout(
+    canary: ResolvedCanary,
+    payload: WebhookPayload,
+    options?: DeliveryOptions,
+  ): Promise<DeliveryReport>;
 }

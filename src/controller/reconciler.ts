@@ -12,7 +12,7 @@
 import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
-import type { Canary, CanaryStatus, CheckResult } from '../api/schema/canary.js';
+import type { Canary, CanaryStatus, CheckResult, PendingEffect } from '../api/schema/canary.js';
 import { formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
@@ -26,7 +26,16 @@ import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
 import { planObservations } from './plan.js';
 import type { Checks, Notifications } from './ports.js';
-import type { Decision, EventEffect, GateAnswers } from './types.js';
+import {
+  calculateEffects,
+  deliverEvent,
+  drainOutbox,
+  effectIdBase,
+  reportLost,
+  type DirectEvent,
+  type DrainDeps,
+} from './outbox.js';
+import type { EventEffect, GateAnswers } from './types.js';
 import { canaryShouldRun, routesFor } from './weights.js';
 
 /** Finalizer Fledge puts on Canaries with `revertOnDeletion`. */
@@ -122,13 +131,31 @@ export class Reconciler {
     const payload = this.payload(canary, status, workload.revision);
     const { gates, checks } = await this.gather(canary, status, workload, payload);
     const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
-    const next = withReconciledCondition(decision.status, now, undefined);
+    const effects = calculateEffects({
+      outbox: status.outbox ?? [],
+      decision,
+      phaseBefore: status.phase,
+      idBase: effectIdBase(object, now.getTime()),
+      checksum: workload.revision,
+    });
+    const next = withReconciledCondition(withOutbox(decision.status, effects.outbox), now, undefined);
 
     const wrote = await this.persistStatus(key, object, status, next);
     if (!wrote) await this.ensureUnchanged(key, object);
     this.logDecision(log, status, next);
-    await this.act(canary, next, router);
-    await this.emit(canary, decision, { ...payload, phase: next.phase ?? payload.phase });
+    if (effects.dropped.length > 0) {
+      await reportLost(this.drainDeps, canary, log, effects.dropped, 'because the outbox is full');
+    }
+    try {
+      await this.act(canary, next, router);
+    } catch (err) {
+      // Events and alerts tell what was decided, which holds whether or not the routes followed;
+      // post-rollout hooks mean the rollout is over, so they wait for a tick whose act succeeds.
+      await this.drain(key, object, canary, next.outbox, (e) => e.kind !== 'post-rollout', log);
+      throw err;
+    }
+    await this.emit(canary, effects.direct, payload, log);
+    await this.drain(key, object, canary, next.outbox, undefined, log);
     return { phase: next.phase, canaryWeight: next.canaryWeight };
   }
 
@@ -206,23 +233,55 @@ export class Reconciler {
     }
   }
 
-  /** Events, alerts and post-rollout hooks; each failure is logged, never fails the tick. */
-  private async emit(canary: ResolvedCanary, decision: Decision, payload: WebhookPayload): Promise<void> {
-    for (const event of decision.events) await this.record(canary, event, payload);
-    for (const alert of decision.alerts) await this.o.notifications.alert(canary, alert);
-    if (decision.postRollout)
-      await this.o.notifications.postRollout(canary, { ...payload, phase: decision.postRollout });
+  /** Events of a tick without transition: sent once, best effort (see `outbox.ts`). */
+  private async emit(
+    canary: ResolvedCanary,
+    events: DirectEvent[],
+    payload: WebhookPayload,
+    log: Logger,
+  ): Promise<void> {
+    for (const { id, event, phase } of events) {
+      await deliverEvent(this.drainDeps, canary, event, { ...payload, phase }, { effectId: id }, log);
+    }
+  }
+
+  /**
+   * Delivers the outbox entries `which` selects and writes down what is left, with the
+   * resourceVersion this tick holds as a precondition: a replica that lost a race must not write
+   * back an outbox another one has changed. Losing it only means a delivered effect may be
+   * delivered again (at-least-once).
+   */
+  private async drain(
+    key: ObjectKey,
+    object: Canary,
+    canary: ResolvedCanary,
+    outbox: PendingEffect[] | undefined,
+    which: ((entry: PendingEffect) => boolean) | undefined,
+    log: Logger,
+  ): Promise<void> {
+    if (!outbox || outbox.length === 0) return;
+    const result = await drainOutbox(this.drainDeps, canary, outbox, which);
+    if (!result.changed) return;
+    try {
+      const written = await this.o.cluster.patchStatus<Canary>(
+        key,
+        { outbox: result.outbox.length > 0 ? result.outbox : null },
+        preconditionOf(object),
+      );
+      object.metadata.resourceVersion = written.metadata.resourceVersion;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      log.info('canary changed while its outbox was delivered; delivered effects may be delivered again');
+    }
+  }
+
+  private get drainDeps(): DrainDeps {
+    return { notifications: this.o.notifications, events: this.o.events, logger: this.o.logger };
   }
 
   private async record(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void> {
     const log = this.o.logger.child({ [LogKeys.canary]: `${canary.namespace}/${canary.name}` });
-    log[event.type === 'Warning' ? 'warn' : 'info']({ [LogKeys.reason]: event.reason }, event.message);
-    try {
-      await this.o.events.record(canary, event);
-    } catch (err) {
-      log.warn({ [LogKeys.err]: err }, 'could not record Event');
-    }
-    await this.o.notifications.event(canary, event, payload);
+    await deliverEvent(this.drainDeps, canary, event, payload, {}, log);
   }
 
   /**
@@ -314,4 +373,15 @@ export class Reconciler {
       );
     }
   }
+}
+
+/** The resourceVersion precondition of a write that follows this tick's read. */
+function preconditionOf(object: Canary): { resourceVersion?: string } {
+  return object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {};
+}
+
+/** The status with its outbox set, or without the field when nothing is pending. */
+function withOutbox(status: CanaryStatus, outbox: PendingEffect[]): CanaryStatus {
+  const { outbox: _old, ...rest } = status;
+  return outbox.length > 0 ? { ...rest, outbox } : rest;
 }

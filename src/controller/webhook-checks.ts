@@ -1,9 +1,9 @@
 /**
  * The {@link Checks} and {@link Notifications} ports over webhooks, metric providers and alert
- * providers. Failures of notifications are logged here and never reach the tick.
+ * providers. Failures of notifications are logged here and reported per receiver, never thrown.
  */
 import type { Logger } from 'pino';
-import type { ResolvedCanary } from '../api/defaults.js';
+import type { ResolvedCanary, ResolvedWebhook } from '../api/defaults.js';
 import type { AlertProvider } from '../api/schema/alert-provider.js';
 import type { CheckResult } from '../api/schema/canary.js';
 import { runMetricChecks, type MetricCheckDeps } from '../../analysis/run-checks.js';
@@ -15,7 +15,7 @@ import type { WebhookCaller, WebhookPayload } from '../hooks/webhook.js';
 import { createNotifier, providerSecretFromData, type NotifierDeps } from '../notifiers/factory.js';
 import { shouldNotify } from '../notifiers/notifier.js';
 import { LogKeys } from './events.js';
-import type { Checks, GateType, Notifications } from './ports.js';
+import type { Checks, DeliveryOptions, DeliveryReport, GateType, Notifications } from './ports.js';
 import type { AlertEffect, EventEffect, GateAnswer } from './types.js';
 
 export interface WebhookChecksOptions {
@@ -30,8 +30,38 @@ export interface WebhookChecksOptions {
   metricConcurrency?: number;
 }
 
-function subject(canary: ResolvedCanary, payload: WebhookPayload): HookSubject {
-  return { name: canary.name, namespace: canary.namespace, phase: payload.phase, checksum: payload.checksum };
+function subject(canary: ResolvedCanary, payload: WebhookPayload, effectId?: string): HookSubject {
+  return {
+    name: canary.name,
+    namespace: canary.namespace,
+    phase: payload.phase,
+    checksum: payload.checksum,
+    ...(effectId ? { effectId } : {}),
+  };
+}
+
+/** The receiver name of a webhook in a {@link DeliveryReport}. */
+export function webhookReceiver(name: string): string {
+  return `webhook "${name}"`;
+}
+
+/** The receiver name of an alert (`analysis.alerts[].name`) in a {@link DeliveryReport}. */
+export function alertReceiver(name: string): string {
+  return `alert "${name}"`;
+}
+
+/** The hooks that have not taken the effect yet. */
+function pending(hooks: ResolvedWebhook[], skip: ReadonlySet<string> | undefined): ResolvedWebhook[] {
+  return skip ? hooks.filter((h) => !skip.has(webhookReceiver(h.name))) : hooks;
+}
+
+function deliveryReport(reports: HookReport[]): DeliveryReport {
+  const report: DeliveryReport = { delivered: [], failed: [] };
+  for (const r of reports) {
+    if (r.outcome.ok) report.delivered.push(webhookReceiver(r.hook));
+    else report.failed.push({ receiver: webhookReceiver(r.hook), message: r.outcome.message });
+  }
+  return report;
 }
 
 export class WebhookChecks implements Checks, Notifications {
@@ -72,30 +102,47 @@ export class WebhookChecks implements Checks, Notifications {
     return [...hooks, ...metrics];
   }
 
-  async event(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void> {
-    if (!canary.analysis.webhooks.some((h) => h.type === 'event')) return;
-    const reports = await notifyAll(canary.analysis.webhooks, 'event', {
+  async event(
+    canary: ResolvedCanary,
+    event: EventEffect,
+    payload: WebhookPayload,
+    options: DeliveryOptions = {},
+  ): Promise<DeliveryReport> {
+    const reports = await notifyAll(pending(canary.analysis.webhooks, options.skip), 'event', {
       caller: this.o.caller,
-      subject: subject(canary, payload),
+      subject: subject(canary, payload, options.effectId),
       event: { message: event.message, type: event.type },
       nowMs: this.o.now().getTime(),
     });
     this.logFailures(canary, reports, 'event webhook failed');
+    return deliveryReport(reports);
   }
 
-  async postRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<void> {
-    const reports = await notifyAll(canary.analysis.webhooks, 'post-rollout', {
+  async postRollout(
+    canary: ResolvedCanary,
+    payload: WebhookPayload,
+    options: DeliveryOptions = {},
+  ): Promise<DeliveryReport> {
+    const reports = await notifyAll(pending(canary.analysis.webhooks, options.skip), 'post-rollout', {
       caller: this.o.caller,
-      subject: subject(canary, payload),
+      subject: subject(canary, payload, options.effectId),
     });
     this.logFailures(canary, reports, 'post-rollout webhook failed');
+    return deliveryReport(reports);
   }
 
   /** Sends an alert to every provider of the Canary whose severity admits it. */
-  async alert(canary: ResolvedCanary, alert: AlertEffect): Promise<void> {
+  async alert(
+    canary: ResolvedCanary,
+    alert: AlertEffect,
+    options: DeliveryOptions = {},
+  ): Promise<DeliveryReport> {
     const log = this.o.logger.child({ [LogKeys.canary]: `${canary.namespace}/${canary.name}` });
+    const report: DeliveryReport = { delivered: [], failed: [] };
     for (const ref of canary.analysis.alerts) {
       if (!shouldNotify(alert.severity, ref.severity ?? 'info')) continue;
+      const receiver = alertReceiver(ref.name);
+      if (options.skip?.has(receiver)) continue;
       const namespace = ref.providerRef.namespace ?? canary.namespace;
       const providerName = `${namespace}/${ref.providerRef.name}`;
       try {
@@ -119,11 +166,15 @@ export class WebhookChecks implements Checks, Notifications {
           severity: alert.severity,
           message: alert.message,
           fields: alert.fields ?? [],
+          ...(options.effectId ? { id: options.effectId } : {}),
         });
+        report.delivered.push(receiver);
       } catch (err) {
         log.warn({ [LogKeys.err]: err, alert: ref.name }, 'alert not delivered');
+        report.failed.push({ receiver, message: err instanceof Error ? err.message : String(err) });
       }
     }
+    return report;
   }
 
   private logFailures(canary: ResolvedCanary, reports: HookReport[], what: string): void {

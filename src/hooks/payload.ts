@@ -14,7 +14,15 @@ export interface HookSubject {
   phase: Phase;
   /** The canary revision being analysed (Flagger's `checksum`). */
   checksum: string;
+  /**
+   * Id of the effect being delivered (`post-rollout` and `event` hooks), sent as
+   * `metadata.effectId`: delivery is at-least-once, so a receiver de-duplicates on it.
+   */
+  effectId?: string;
 }
+
+/** Metadata key of the effect id; a hook's own metadata cannot override it. */
+export const EFFECT_ID_METADATA_KEY = 'effectId';
 
 /** Kubernetes Event type, sent as `metadata.eventType` to `event` webhooks. */
 export type CanaryEventType = 'Normal' | 'Warning';
@@ -38,7 +46,10 @@ export function buildPayload(subject: HookSubject, hook: Pick<ResolvedWebhook, '
     namespace: subject.namespace,
     phase: subject.phase,
     checksum: subject.checksum,
-    metadata: { ...(hook.metadata ?? {}) },
+    metadata: {
+      ...(hook.metadata ?? {}),
+      ...(subject.effectId ? { [EFFECT_ID_METADATA_KEY]: subject.effectId } : {}),
+    },
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The `webhook` provider (Fledge's own): POSTs the alert as plain JSON
- * `{canary, severity, message, fields, timestamp}` for receivers written against Fledge.
+ * `{canary, severity, message, fields, timestamp, id}` for receivers written against Fledge.
  */
 import type { Alert, AlertField, AlertSeverity, Notifier } from './notifier.js';
 import { endpointFor, postJson, type HttpNotifierOptions, type JsonEndpoint } from './post-json.js';
@@ -14,6 +14,8 @@ export interface WebhookAlertBody {
   fields: AlertField[];
   /** When the alert was sent, RFC 3339 in UTC. */
   timestamp: string;
+  /** The alert's id, the same on every retry: delivery is at-least-once. */
+  id?: string;
 }
 
 /** Options of {@link GenericWebhookNotifier}. */
@@ -46,6 +48,7 @@ export class GenericWebhookNotifier implements Notifier {
       message: alert.message,
       fields: alert.fields.map((f) => ({ name: f.name, value: f.value })),
       timestamp: this.now().toISOString(),
+      ...(alert.id ? { id: alert.id } : {}),
     };
     await postJson(this.endpoint, body);
   }

@@ -22,6 +22,8 @@ export interface Alert {
   severity: AlertSeverity;
   message: string;
   fields: AlertField[];
+  /** Unique id of the alert; a retried delivery sends the same id, so a receiver can de-duplicate. */
+  id?: string;
 }
 
 /** Sends alerts to one receiver. */

@@ -284,6 +284,31 @@ export const CheckResultSchema = Type.Object({
   message: Type.String(),
 });
 
+/**
+ * An effect of a committed transition (a Kubernetes Event, an alert, the post-rollout webhooks) not
+ * delivered yet: the status write that decides a transition also writes its effects here, and each
+ * is removed only once delivered or given up. Fledge addition.
+ */
+export const PendingEffectSchema = Type.Object({
+  id: Type.String({
+    minLength: 1,
+    description: 'Unique id of the effect: delivery is at-least-once, receivers de-duplicate on it.',
+  }),
+  kind: Enum(['event', 'alert', 'post-rollout'] as const, 'What to deliver.'),
+  phase: Enum(PHASES, 'Phase reported to webhooks.'),
+  checksum: Type.String({ description: 'Revision reported to webhooks.' }),
+  eventType: Type.Optional(Enum(['Normal', 'Warning'] as const, 'Type of an Event.')),
+  reason: Type.Optional(Type.String({ description: 'Reason of an Event.' })),
+  severity: Type.Optional(Enum(['info', 'warn', 'error'] as const, 'Severity of an alert.')),
+  message: Type.Optional(Type.String({ description: 'Message of an Event or an alert.' })),
+  fields: Type.Optional(Type.Array(Type.Object({ name: Type.String(), value: Type.String() }))),
+  delivered: Type.Optional(
+    Type.Array(Type.String(), { description: 'Receivers that took it already; not sent to again.' }),
+  ),
+  attempts: Type.Optional(Type.Integer({ minimum: 0, description: 'Failed delivery attempts so far.' })),
+  lastError: Type.Optional(Type.String({ description: 'Why the last attempt failed.' })),
+});
+
 export const CanaryStatusSchema = Type.Object({
   phase: Type.Optional(Enum(PHASES, 'Phase of the rollout.')),
   canaryWeight: Type.Optional(Type.Integer()),
@@ -298,6 +323,11 @@ export const CanaryStatusSchema = Type.Object({
     Type.Array(CheckResultSchema, { description: 'Fledge: results of the last analysis.' }),
   ),
   observedGeneration: Type.Optional(Type.Integer()),
+  outbox: Type.Optional(
+    Type.Array(PendingEffectSchema, {
+      description: 'Fledge: effects of a committed transition still to be delivered (at-least-once).',
+    }),
+  ),
 });
 
 export const CanarySchema = Struct({
@@ -316,3 +346,4 @@ export type CanaryWebhook = Static<typeof WebhookSchema>;
 export type CanaryAlert = Static<typeof AlertSchema>;
 export type CanaryService = Static<typeof ServiceSchema>;
 export type CheckResult = Static<typeof CheckResultSchema>;
+export type PendingEffect = Static<typeof PendingEffectSchema>;

@@ -6,7 +6,13 @@
 import { pino } from 'pino';
 import type { Canary, CheckResult } from '../../../src/api/schema/canary.js';
 import { eventsFor, KubeEventRecorder, type EventMode } from '../../../src/controller/event-recorder.js';
-import type { Checks, GateType, Notifications } from '../../../src/controller/ports.js';
+import type {
+  Checks,
+  DeliveryOptions,
+  DeliveryReport,
+  GateType,
+  Notifications,
+} from '../../../src/controller/ports.js';
 import { Reconciler, type TickResult } from '../../../src/controller/reconciler.js';
 import type { AlertEffect, GateAnswer } from '../../../src/controller/types.js';
 import { DeploymentSimulator } from '../../../src/kube/memory/deployment-simulator.js';
@@ -84,14 +90,43 @@ export class ScriptedChecks implements Checks, Notifications {
     ];
   }
 
-  async event(): Promise<void> {}
+  /** Every delivery attempt that reached a receiver, with its effect id. */
+  readonly deliveries: { kind: 'event' | 'alert' | 'post-rollout'; id: string | undefined; ok: boolean }[] =
+    [];
+  /** How many of the next alert deliveries fail. */
+  failAlerts = 0;
+  /** How many of the next post-rollout deliveries fail. */
+  failPostRollouts = 0;
 
-  async alert(_c: unknown, alert: AlertEffect): Promise<void> {
-    this.alerts.push(alert);
+  async event(_c: unknown, _e: unknown, _p: unknown, options?: DeliveryOptions): Promise<DeliveryReport> {
+    this.deliveries.push({ kind: 'event', id: options?.effectId, ok: true });
+    return { delivered: [], failed: [] };
   }
 
-  async postRollout(_c: unknown, payload: { phase: string }): Promise<void> {
+  async alert(_c: unknown, alert: AlertEffect, options?: DeliveryOptions): Promise<DeliveryReport> {
+    const receiver = 'alert "scripted"';
+    if (options?.skip?.has(receiver)) return { delivered: [], failed: [] };
+    const ok = this.failAlerts <= 0;
+    this.failAlerts -= 1;
+    this.deliveries.push({ kind: 'alert', id: options?.effectId, ok });
+    if (!ok) return { delivered: [], failed: [{ receiver, message: 'scripted failure' }] };
+    this.alerts.push(alert);
+    return { delivered: [receiver], failed: [] };
+  }
+
+  async postRollout(
+    _c: unknown,
+    payload: { phase: string },
+    options?: DeliveryOptions,
+  ): Promise<DeliveryReport> {
+    const receiver = 'webhook "scripted"';
+    if (options?.skip?.has(receiver)) return { delivered: [], failed: [] };
+    const ok = this.failPostRollouts <= 0;
+    this.failPostRollouts -= 1;
+    this.deliveries.push({ kind: 'post-rollout', id: options?.effectId, ok });
+    if (!ok) return { delivered: [], failed: [{ receiver, message: 'scripted failure' }] };
     this.postRollouts.push(payload.phase);
+    return { delivered: [receiver], failed: [] };
   }
 }
 
@@ -139,6 +174,14 @@ export class Harness {
     await this.cluster.create(deploymentObject(name, image));
     await this.cluster.create(canaryObject(name, analysis));
     await this.settle();
+  }
+
+  /** Installs `name` at image `:1`, initialises it, and starts the analysis of image `:2`. */
+  async startRollout(name: string): Promise<void> {
+    await this.install(name, `${name}:1`);
+    await this.tickUntil(name, ['Initialized']);
+    await this.setImage(name, `${name}:2`);
+    await this.tickUntil(name, ['Progressing']);
   }
 
   /** Lets the simulated deployment controller catch up and watchers see every change. */

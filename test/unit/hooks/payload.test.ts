@@ -27,6 +27,20 @@ describe('buildPayload', () => {
   });
 });
 
+describe('effect id', () => {
+  it('is sent as metadata.effectId, which the hook metadata cannot override', () => {
+    const payload = buildPayload({ ...subject, effectId: 'uid-7-0' }, { metadata: { effectId: 'mine' } });
+    expect(payload.metadata).toEqual({ effectId: 'uid-7-0' });
+    const event = buildEventPayload(
+      { ...subject, effectId: 'uid-7-1' },
+      {},
+      { message: 'm', type: 'Normal' },
+      1,
+    );
+    expect(event.metadata.effectId).toBe('uid-7-1');
+  });
+});
+
 describe('buildEventPayload', () => {
   const nowMs = Date.UTC(2024, 0, 2, 3, 4, 5, 678);
 

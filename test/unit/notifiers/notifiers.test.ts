@@ -240,4 +240,11 @@ describe('notifier request bodies', () => {
     });
     expect(server.requests[0]?.headers.authorization).toBe('Bearer tkn');
   });
+
+  it('webhook: carries the alert id, the same on every retry, for receivers to de-duplicate', async () => {
+    server.on('/alerts', { status: 204 });
+    const notifier = new GenericWebhookNotifier({ address: server.url('/alerts') });
+    await notifier.send({ ...alert, id: 'uid-7-2' });
+    expect(onlyBody('/alerts')).toMatchObject({ id: 'uid-7-2' });
+  });
 });
