@@ -21,6 +21,7 @@ import type { Router } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
+import { repairStatus } from './status-repair.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
@@ -94,8 +95,10 @@ export class Reconciler {
 
   private async tick(key: ObjectKey, object: Canary, log: Logger): Promise<TickResult> {
     const now = this.o.now();
-    const status: CanaryStatus = object.status ?? {};
-    const invalid = validateDocument(object);
+    const status = await this.repairStatus(key, object, log);
+    // The status is Fledge's own and repaired above: only what the user wrote is validated.
+    const { status: _status, ...written } = object;
+    const invalid = validateDocument(written);
     if (invalid.length > 0) {
       const message = invalid.map(formatFieldError).join('; ');
       await this.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });
@@ -282,6 +285,31 @@ export class Reconciler {
   private async record(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void> {
     const log = this.o.logger.child({ [LogKeys.canary]: `${canary.namespace}/${canary.name}` });
     await deliverEvent(this.drainDeps, canary, event, payload, {}, log);
+  }
+
+  /**
+   * Reads the status, replacing what Fledge owns that has the wrong shape (`status-repair.ts`).
+   * A repair is written at once, before anything can fail, so that every later write of the tick
+   * starts from a status that passes the schema; it is also logged and recorded as a Warning Event.
+   */
+  private async repairStatus(key: ObjectKey, object: Canary, log: Logger): Promise<CanaryStatus> {
+    const { status, repairs } = repairStatus(object.status);
+    if (repairs.length === 0) return status;
+    const message = `Repaired the status of ${key.namespace}/${key.name}: ${repairs.join('; ')}`.slice(
+      0,
+      1024,
+    );
+    log.warn({ [LogKeys.reason]: EventReasons.StatusRepaired }, message);
+    const before = object.status !== null && typeof object.status === 'object' ? object.status : {};
+    await this.persistStatus(key, object, before, status);
+    object.status = status;
+    const ref = { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' };
+    try {
+      await this.o.events.record(ref, { type: 'Warning', reason: EventReasons.StatusRepaired, message });
+    } catch (err) {
+      log.warn({ [LogKeys.err]: err }, 'could not record Event');
+    }
+    return status;
   }
 
   /**
