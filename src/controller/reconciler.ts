@@ -21,6 +21,7 @@ import type { Router } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
+import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
 import { repairStatus } from './status-repair.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -39,8 +40,7 @@ import {
 import type { EventEffect, GateAnswers } from './types.js';
 import { canaryShouldRun, routesFor } from './weights.js';
 
-/** Finalizer Fledge puts on Canaries with `revertOnDeletion`. */
-export const FINALIZER = 'fledge.dev/finalizer';
+export { FINALIZER } from './finalizer.js';
 
 export interface ReconcilerOptions {
   cluster: Cluster;
@@ -99,14 +99,15 @@ export class Reconciler {
     // The status is Fledge's own and repaired above: only what the user wrote is validated.
     const { status: _status, ...written } = object;
     const invalid = validateDocument(written);
-    if (invalid.length > 0) {
-      const message = invalid.map(formatFieldError).join('; ');
+    const message = invalid.length > 0 ? invalid.map(formatFieldError).join('; ') : undefined;
+    // Before validation: a Canary must stay deletable whatever its spec says.
+    if (object.metadata.deletionTimestamp) return this.finalize(key, object, status, message, log);
+    if (message !== undefined) {
       await this.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });
       return { phase: status.phase, error: new Error(message) };
     }
     const canary = resolveCanary(object, this.o.resolve);
-    if (object.metadata.deletionTimestamp) return this.finalize(key, canary, object, log);
-    await this.ensureFinalizer(key, canary, object);
+    await ensureFinalizer(this.o.cluster, key, canary, object);
     if (canary.suspend) {
       log.debug('suspended; skipping');
       return { phase: status.phase };
@@ -303,12 +304,7 @@ export class Reconciler {
     const before = object.status !== null && typeof object.status === 'object' ? object.status : {};
     await this.persistStatus(key, object, before, status);
     object.status = status;
-    const ref = { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' };
-    try {
-      await this.o.events.record(ref, { type: 'Warning', reason: EventReasons.StatusRepaired, message });
-    } catch (err) {
-      log.warn({ [LogKeys.err]: err }, 'could not record Event');
-    }
+    await this.recordOnly(key, object, { type: 'Warning', reason: EventReasons.StatusRepaired, message });
     return status;
   }
 
@@ -331,55 +327,58 @@ export class Reconciler {
         ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
       },
     );
-    const ref = { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' };
+    await this.recordOnly(key, object, { type: 'Warning', reason: problem.reason, message: problem.message });
+  }
+
+  /** A Kubernetes Event only (no webhooks: the spec naming them may be unreadable), best effort. */
+  private async recordOnly(key: ObjectKey, object: Canary, event: EventEffect): Promise<void> {
     try {
-      await this.o.events.record(ref, { type: 'Warning', reason: problem.reason, message: problem.message });
+      await this.o.events.record(
+        { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' },
+        event,
+      );
     } catch (err) {
       this.o.logger.warn({ [LogKeys.err]: err }, 'could not record Event');
     }
   }
 
-  private async ensureFinalizer(key: ObjectKey, canary: ResolvedCanary, object: Canary): Promise<void> {
-    const finalizers = object.metadata.finalizers ?? [];
-    const has = finalizers.includes(FINALIZER);
-    if (canary.revertOnDeletion === has) return;
-    const next = has ? finalizers.filter((f) => f !== FINALIZER) : [...finalizers, FINALIZER];
-    const written = await this.o.cluster.patch<Canary>(
-      key,
-      { metadata: { finalizers: next } },
-      {
-        ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
-      },
-    );
-    object.metadata.resourceVersion = written.metadata.resourceVersion;
-    object.metadata.finalizers = next;
-  }
-
-  /** `revertOnDeletion`: restore the target and the routes, then let the Canary go. */
+  /**
+   * `revertOnDeletion`: restores the target and the routes, then lets the Canary go. With an
+   * invalid spec it restores what it can and never blocks the deletion (`finalizer.ts`).
+   */
   private async finalize(
     key: ObjectKey,
-    canary: ResolvedCanary,
     object: Canary,
+    status: CanaryStatus,
+    invalid: string | undefined,
     log: Logger,
   ): Promise<TickResult> {
     const finalizers = object.metadata.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return { phase: object.status?.phase };
-    if (object.status?.phase !== 'Terminating') {
-      await this.persistStatus(key, object, object.status ?? {}, { ...object.status, phase: 'Terminating' });
+    if (!finalizers.includes(FINALIZER)) return { phase: status.phase };
+    if (status.phase !== 'Terminating') {
+      await this.persistStatus(key, object, status, { ...status, phase: 'Terminating' });
     }
-    await this.o.workloads.finalize(canary);
-    await this.o.routerFor(canary.provider).finalize(canary);
+    const { canary, lost } = await restoreForDeletion(this.o, object, invalid);
     await this.o.cluster.patch(key, { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } });
-    log.info('finalized: target and routes restored');
-    await this.record(
-      canary,
-      {
-        type: 'Normal',
-        reason: EventReasons.Finalized,
-        message: `Restored ${canary.names.target} and routes of ${canary.namespace}/${canary.name}`,
-      },
-      this.payload(canary, object.status ?? {}, ''),
-    );
+    const ref = `${key.namespace}/${key.name}`;
+    const event: EventEffect =
+      lost.length === 0
+        ? {
+            type: 'Normal',
+            reason: EventReasons.Finalized,
+            message: `Restored ${canary?.names.target ?? 'the target'} and routes of ${ref}`,
+          }
+        : {
+            type: 'Warning',
+            reason: EventReasons.FinalizedIncompletely,
+            message: `Let ${ref} be deleted although its spec is invalid (${invalid}); not restored: ${lost.join('; ')}`,
+          };
+    if (canary) {
+      await this.record(canary, event, this.payload(canary, status, '')); // logs it too
+    } else {
+      log.warn({ [LogKeys.reason]: event.reason }, event.message);
+      await this.recordOnly(key, object, event);
+    }
     return { phase: 'Terminated' };
   }
 
