@@ -1,6 +1,7 @@
 /** Kubernetes Events (`events.k8s.io/v1`) about a Canary, written through the cluster port. */
-import type { Cluster } from '../kube/cluster.js';
-import { API, type KubeEvent } from '../kube/resources.js';
+import { randomBytes } from 'node:crypto';
+import { AlreadyExistsError, NotFoundError, type Cluster } from '../kube/cluster.js';
+import { API, objectKey, type KubeEvent } from '../kube/resources.js';
 import { EventReasons } from './events.js';
 import type { EventEffect } from './types.js';
 
@@ -14,43 +15,122 @@ export interface KubeEventRecorderOptions {
   now: () => Date;
   /** This controller replica's name (pod name), for `reportingInstance`. */
   instance: string;
+  /** A repeat within this time of the last one joins its series (default 6 minutes, as client-go). */
+  seriesWindowMs?: number;
+  /** Series remembered for aggregation, least recently used dropped first (default 1,000). */
+  cacheSize?: number;
+  /** Random part of Event names (default 8 random hex digits), so replicas never collide. */
+  randomSuffix?: () => string;
 }
 
 /** The controller name Events carry in `reportingController`. */
 export const REPORTING_CONTROLLER = 'fledge.dev/controller';
 
-/** Writes each Event as a new object; the API server expires them (default one hour). */
-export class KubeEventRecorder implements EventRecorder {
-  private sequence = 0;
+/** client-go's recorder ends a series after six minutes without a repeat. */
+export const DEFAULT_SERIES_WINDOW_MS = 6 * 60_000;
+export const DEFAULT_EVENT_CACHE_SIZE = 1_000;
 
-  constructor(private readonly options: KubeEventRecorderOptions) {}
+/** The longest object name the API server accepts (a DNS subdomain). */
+const MAX_NAME_LENGTH = 253;
+
+interface Series {
+  name: string;
+  namespace: string;
+  count: number;
+  lastObservedMs: number;
+}
+
+/**
+ * Writes Events, aggregating repeats as client-go's `events.k8s.io/v1` recorder does: an Event
+ * with the same regarding object, type, reason and note as one recorded within the window patches
+ * that Event's `series` (`count`, `lastObservedTime`) instead of creating an object. The series
+ * are remembered in memory, bounded (LRU): after a restart, a cache eviction, or once the API
+ * server expired the Event (default one hour), the next repeat creates a new Event, which is the
+ * worst case. Names are `<canary>.<hex milliseconds><random hex>`, so two replicas recording in the
+ * same millisecond cannot collide.
+ */
+export class KubeEventRecorder implements EventRecorder {
+  private readonly series = new Map<string, Series>();
+  private readonly windowMs: number;
+  private readonly cacheSize: number;
+  private readonly randomSuffix: () => string;
+
+  constructor(private readonly options: KubeEventRecorderOptions) {
+    this.windowMs = options.seriesWindowMs ?? DEFAULT_SERIES_WINDOW_MS;
+    this.cacheSize = options.cacheSize ?? DEFAULT_EVENT_CACHE_SIZE;
+    if (!(this.windowMs >= 0)) throw new RangeError(`seriesWindowMs must be >= 0 (got ${this.windowMs})`);
+    if (!Number.isInteger(this.cacheSize) || this.cacheSize < 1)
+      throw new RangeError(`cacheSize must be an integer >= 1 (got ${this.cacheSize})`);
+    this.randomSuffix = options.randomSuffix ?? (() => randomBytes(4).toString('hex'));
+  }
 
   async record(canary: { namespace: string; name: string; uid: string }, event: EventEffect): Promise<void> {
     const now = this.options.now();
-    this.sequence += 1;
-    const object: KubeEvent = {
-      apiVersion: API.event.apiVersion,
-      kind: API.event.kind,
-      metadata: {
-        name: `${canary.name}.${now.getTime().toString(16)}${this.sequence.toString(16).padStart(4, '0')}`,
-        namespace: canary.namespace,
-      },
-      eventTime: toMicroTime(now),
-      reportingController: REPORTING_CONTROLLER,
-      reportingInstance: this.options.instance,
-      action: event.reason,
-      reason: event.reason,
-      note: event.message.slice(0, 1024),
-      type: event.type,
-      regarding: {
-        apiVersion: API.canary.apiVersion,
-        kind: API.canary.kind,
-        namespace: canary.namespace,
-        name: canary.name,
-        ...(canary.uid ? { uid: canary.uid } : {}),
-      },
-    };
-    await this.options.cluster.create(object);
+    const note = event.message.slice(0, 1024);
+    const key = JSON.stringify([canary.namespace, canary.name, canary.uid, event.type, event.reason, note]);
+    const known = this.series.get(key);
+    if (known && now.getTime() - known.lastObservedMs <= this.windowMs) {
+      const count = known.count + 1;
+      try {
+        await this.options.cluster.patch(objectKey(API.event, known.namespace, known.name), {
+          series: { count, lastObservedTime: toMicroTime(now) },
+        });
+        this.remember(key, { ...known, count, lastObservedMs: now.getTime() });
+        return;
+      } catch (err) {
+        // Expired by the API server (or deleted): this occurrence starts a new Event.
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    const name = await this.create(canary, event, note, now);
+    this.remember(key, { name, namespace: canary.namespace, count: 1, lastObservedMs: now.getTime() });
+  }
+
+  private async create(
+    canary: { namespace: string; name: string; uid: string },
+    event: EventEffect,
+    note: string,
+    now: Date,
+  ): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const suffix = `.${now.getTime().toString(16)}${this.randomSuffix()}`;
+      const name = `${canary.name.slice(0, MAX_NAME_LENGTH - suffix.length)}${suffix}`;
+      const object: KubeEvent = {
+        apiVersion: API.event.apiVersion,
+        kind: API.event.kind,
+        metadata: { name, namespace: canary.namespace },
+        eventTime: toMicroTime(now),
+        reportingController: REPORTING_CONTROLLER,
+        reportingInstance: this.options.instance,
+        action: event.reason,
+        reason: event.reason,
+        note,
+        type: event.type,
+        regarding: {
+          apiVersion: API.canary.apiVersion,
+          kind: API.canary.kind,
+          namespace: canary.namespace,
+          name: canary.name,
+          ...(canary.uid ? { uid: canary.uid } : {}),
+        },
+      };
+      try {
+        await this.options.cluster.create(object);
+        return name;
+      } catch (err) {
+        // Only a name drawn twice: one more draw makes a second collision all but impossible.
+        if (!(err instanceof AlreadyExistsError) || attempt > 0) throw err;
+      }
+    }
+  }
+
+  private remember(key: string, series: Series): void {
+    this.series.delete(key); // re-inserted last: Map order is the LRU order
+    this.series.set(key, series);
+    while (this.series.size > this.cacheSize) {
+      const oldest = this.series.keys().next().value as string;
+      this.series.delete(oldest);
+    }
   }
 }
 

@@ -121,6 +121,8 @@ export interface KubeEvent extends KubeObject {
   note: string;
   type: 'Normal' | 'Warning';
   regarding: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string };
+  /** Set once the Event repeats: how often, and when last (MicroTime). `count` is at least 2. */
+  series?: { count: number; lastObservedTime: string };
 }
 
 export const API = {

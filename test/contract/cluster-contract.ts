@@ -18,7 +18,7 @@ import {
   type OwnerReference,
   type WatchEvent,
 } from '../../src/kube/cluster.js';
-import { API, objectKey, type ConfigMap } from '../../src/kube/resources.js';
+import { API, objectKey, type ConfigMap, type KubeEvent } from '../../src/kube/resources.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A cluster to test and the namespace it may use; `cleanup` removes what the test left. */
@@ -369,6 +369,29 @@ export function describeClusterContract(
       expect((await cluster.get(key))?.metadata.finalizers).toEqual([finalizer]);
       await cluster.patch(key, { metadata: { finalizers: null } });
       await soon(async () => expect(await cluster.get(key)).toBeUndefined());
+    });
+
+    it('merge patches the series of an events.k8s.io/v1 Event, as repeats are aggregated', async () => {
+      const event: KubeEvent = {
+        ...API.event,
+        metadata: { name: `${run}-evt.17f`, namespace: ns, labels: { run } },
+        eventTime: '2026-03-01T12:00:00.000000Z',
+        reportingController: 'fledge.dev/controller',
+        reportingInstance: 'contract',
+        action: 'WaitingForApproval',
+        reason: 'WaitingForApproval',
+        note: 'Halt podinfo traffic increase: waiting for approval',
+        type: 'Normal',
+        regarding: { ...API.canary, namespace: ns, name: `${run}-c` },
+      };
+      await cluster.create(event);
+      const key = objectKey(API.event, ns, event.metadata.name);
+      const series = { count: 2, lastObservedTime: '2026-03-01T12:01:00.000000Z' };
+      const patched = await cluster.patch<KubeEvent>(key, { series });
+      expect(patched.series).toEqual(series);
+      const again = await cluster.patch<KubeEvent>(key, { series: { ...series, count: 3 } });
+      expect(again).toMatchObject({ note: event.note, eventTime: event.eventTime, series: { count: 3 } });
+      await soon(async () => expect((await cluster.get<KubeEvent>(key))?.series?.count).toBe(3));
     });
   });
 }
