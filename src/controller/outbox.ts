@@ -93,7 +93,7 @@ export function calculateEffects(input: {
       checksum,
       eventType: e.type,
       reason: e.reason,
-      message: e.message,
+      message: e.message.slice(0, 1024), // what an Event's note holds: no need to keep more
     })),
     ...decision.alerts.map((a): PendingEffect => ({
       id: nextId(),
