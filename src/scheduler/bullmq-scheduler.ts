@@ -32,7 +32,7 @@ import {
 import { LatenessRecorder } from './lateness-recorder.js';
 import { nextSlot, phaseOf } from './phase.js';
 import { RedisTickGuard } from './redis-tick-guard.js';
-import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
+import type { Scheduler, SchedulerHealth, SchedulerMetrics, TickHandler } from './scheduler.js';
 
 /** What a tick job carries: the canary id. */
 interface TickData {
@@ -174,6 +174,13 @@ export class BullMqScheduler implements Scheduler {
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  health(): SchedulerHealth {
+    if (this.stopping) return { healthy: false, reason: 'the BullMQ scheduler is stopping' };
+    if (this.worker && !this.worker.isRunning())
+      return { healthy: false, reason: `the BullMQ worker of queue ${this.o.queueName} has stopped` };
+    return { healthy: true };
   }
 
   async metrics(): Promise<SchedulerMetrics> {

@@ -14,7 +14,7 @@
  */
 import { LatenessRecorder } from './lateness-recorder.js';
 import { nextSlot, phaseOf } from './phase.js';
-import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
+import type { Scheduler, SchedulerHealth, SchedulerMetrics, TickHandler } from './scheduler.js';
 import { REAL_TIMERS, type Timers } from '../timers.js';
 
 export interface InProcessSchedulerOptions {
@@ -118,6 +118,12 @@ export class InProcessScheduler implements Scheduler {
     }
     this.ready.length = 0;
     await Promise.all([...this.inFlight]);
+  }
+
+  health(): SchedulerHealth {
+    return this.stopped
+      ? { healthy: false, reason: 'the in-process scheduler is stopped' }
+      : { healthy: true };
   }
 
   /** Counts from this process's timers: `waiting` are ticks armed to run at once. */

@@ -47,4 +47,17 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Queue counts and tick lateness; rejects when the backing store cannot answer. */
   metrics(): Promise<SchedulerMetrics>;
+  /**
+   * Whether ticks can still run in this process once started: false when the scheduler has stopped
+   * or its worker has ended. An unreachable backing store is not unhealthy: it reconnects by itself,
+   * and a restart would not bring it back sooner.
+   */
+  health(): SchedulerHealth;
+}
+
+/** See {@link Scheduler.health}. */
+export interface SchedulerHealth {
+  healthy: boolean;
+  /** Why not, when not. */
+  reason?: string;
 }
