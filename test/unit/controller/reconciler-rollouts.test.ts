@@ -61,11 +61,13 @@ describe('reconciler: deadlines and promotion', () => {
     const h = await heldAtTenPercent(10);
     h.simulator.setBehaviour(NS, 'podinfo', 'never-ready');
     await h.settle();
+    const blipAt = new Date(h.nowMs).toISOString();
     await h.tick('podinfo');
+    // Persisted with the status, so a restarted controller times the same deadline.
     expect(await status(h)).toMatchObject({
       phase: 'Progressing',
       canaryWeight: 10,
-      canaryUnreadySince: expect.any(String),
+      canaryUnreadySince: blipAt,
     });
     h.simulator.setBehaviour(NS, 'podinfo', undefined);
     await h.settle();
