@@ -16,6 +16,10 @@ export const EventReasons = {
   Promoting: 'Promoting',
   Promoted: 'Promoted',
   RollingBack: 'RollingBack',
+  /** The primary could not roll out the promoted revision: all traffic went to the canary. */
+  PromotionFailed: 'PromotionFailed',
+  /** The primary became ready again after a failed promotion. */
+  PrimaryRecovered: 'PrimaryRecovered',
   RoutesRestored: 'RoutesRestored',
   InvalidSpec: 'InvalidSpec',
   TargetNotFound: 'TargetNotFound',

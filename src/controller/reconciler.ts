@@ -196,7 +196,7 @@ export class Reconciler {
    * before it gets traffic, and loses its traffic before it is scaled down.
    */
   private async act(canary: ResolvedCanary, status: CanaryStatus, router: Router): Promise<void> {
-    const running = canaryShouldRun(status.phase);
+    const running = canaryShouldRun(status);
     if (running) await this.o.workloads.scaleCanaryUp(canary);
     if (status.phase === 'Promoting') await this.o.workloads.promote(canary, status.lastAppliedSpec);
     await router.setRoutes(canary, routesFor(canary, status));

@@ -14,7 +14,8 @@
  * - Promoting: {@link DeploymentController.promote} with the analysed revision (every tick of the
  *   phase: it writes only once), then traffic goes back to the primary once `observe` reports the
  *   primary ready at that revision (`primaryRevision`);
- * - Finalising, Succeeded, Failed: `scaleCanaryToZero` after the canary lost its traffic;
+ * - Finalising, Succeeded, Failed: `scaleCanaryToZero` after the canary lost its traffic (not after
+ *   a failed promotion, when the canary keeps all traffic until the primary is ready);
  * - Canary deleted with `revertOnDeletion`: {@link DeploymentController.finalize}.
  *
  * Every write is a create, a JSON merge patch of the fields Fledge owns, or (promotion) a replace

@@ -19,7 +19,8 @@ export interface WorkloadObservation {
   /**
    * The revision the primary was last promoted to (recorded on the primary by `promote`), or
    * undefined when unknown. Promotion is complete when it equals the analysed revision and the
-   * primary is ready.
+   * primary is ready. Computed like {@link revision} (same template and config checksums, at the
+   * time of the copy), so the two compare; the state machine records it as `lastPromotedSpec`.
    */
   primaryRevision: string | undefined;
   /** `configmap/NAME` or `secret/NAME` to checksum, for everything the target's pod spec references. */

@@ -290,7 +290,12 @@ export const CanaryStatusSchema = Type.Object({
   failedChecks: Type.Optional(Type.Integer()),
   iterations: Type.Optional(Type.Integer()),
   lastAppliedSpec: Type.Optional(Type.String({ description: 'Revision of the target being analysed.' })),
-  lastPromotedSpec: Type.Optional(Type.String({ description: 'Revision last promoted to the primary.' })),
+  lastPromotedSpec: Type.Optional(
+    Type.String({
+      description:
+        'Revision last promoted to the primary: the revision the primary Deployment was last given, read from it.',
+    }),
+  ),
   trackedConfigs: Type.Optional(StringMap('configmap/NAME or secret/NAME to checksum.')),
   lastTransitionTime: Type.Optional(Type.String()),
   conditions: Type.Optional(Type.Array(ConditionSchema)),
@@ -298,6 +303,27 @@ export const CanaryStatusSchema = Type.Object({
     Type.Array(CheckResultSchema, { description: 'Fledge: results of the last analysis.' }),
   ),
   observedGeneration: Type.Optional(Type.Integer()),
+  /**
+   * Fledge: when the primary was last seen going from ready to not ready (RFC 3339), absent while it
+   * is ready. The progress deadline is timed from here, so a pod that restarts late in a long
+   * rollout is given the whole deadline to come back, and the timer survives a controller restart.
+   */
+  primaryUnreadySince: Type.Optional(
+    Type.String({
+      description:
+        'Fledge: since when the primary has not been ready (absent while ready); the progress deadline is timed from here.',
+    }),
+  ),
+  /**
+   * Fledge: when the canary (target) stopped being ready, or was scaled up for an analysis (RFC
+   * 3339), absent while it is ready or not running. The progress deadline is timed from here.
+   */
+  canaryUnreadySince: Type.Optional(
+    Type.String({
+      description:
+        'Fledge: since when the canary has not been ready while it should run (absent while ready); the progress deadline is timed from here.',
+    }),
+  ),
 });
 
 export const CanarySchema = Struct({

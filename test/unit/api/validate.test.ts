@@ -134,6 +134,10 @@ describe('validateDocument: Flagger compatibility', () => {
     delete mirror.spec.analysis.stepWeight;
     Object.assign(mirror.spec.analysis, { iterations: 10, mirror: true, mirrorWeight: 100 });
     expect(errorsOf(mirror)).toEqual([]);
+    // Mirroring with the canary strategy: one mirrored interval before the first step.
+    const canaryMirror = flaggerCanary();
+    Object.assign(canaryMirror.spec.analysis, { mirror: true, mirrorWeight: 50 });
+    expect(errorsOf(canaryMirror)).toEqual([]);
   });
 
   it('names the field Flagger renamed', () => {
