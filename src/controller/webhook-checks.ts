@@ -48,7 +48,9 @@ export class WebhookChecks implements Checks, Notifications {
       return { open: answer.rollback, message: answer.message };
     }
     const result = await runGate(hooks, type, run);
-    return { open: result.open, message: result.message };
+    if (!result.refusedBy) return { open: result.open, message: result.message };
+    const by = result.refusedBy;
+    return { open: false, message: result.message, refusedBy: by.name, muted: by.muteAlert === true };
   }
 
   preRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]> {
@@ -58,12 +60,13 @@ export class WebhookChecks implements Checks, Notifications {
     });
   }
 
-  /** Rollout webhooks first, then the metrics, as Flagger orders them. */
+  /** Rollout webhooks first, then the metrics, as Flagger orders them; no metrics after a failed hook. */
   async analysis(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]> {
     const hooks = await runChecks(canary.analysis.webhooks, 'rollout', {
       caller: this.o.caller,
       subject: subject(canary, payload),
     });
+    if (hooks.some((h) => !h.passed)) return hooks;
     const metrics = await runMetricChecks(canary, {
       getTemplate: (namespace, name) => this.o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
       providerFor: this.o.providerFor,
