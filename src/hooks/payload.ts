@@ -39,6 +39,14 @@ export function canaryChecksum(source: ChecksumSource): string {
   });
 }
 
+/** The subject of a payload: the Canary's identity, with the phase and checksum the tick chose. */
+export function subjectOf(
+  canary: { name: string; namespace: string },
+  payload: Pick<WebhookPayload, 'phase' | 'checksum'>,
+): HookSubject {
+  return { name: canary.name, namespace: canary.namespace, phase: payload.phase, checksum: payload.checksum };
+}
+
 /** Kubernetes Event type, sent as `metadata.eventType` to `event` webhooks. */
 export type CanaryEventType = 'Normal' | 'Warning';
 
