@@ -82,13 +82,20 @@ describe('run-hooks', () => {
     });
 
     it('asks the hooks of one type one at a time, in declaration order', async () => {
-      server.on('/slow-a', { status: 200, delayMs: 150 });
-      server.on('/slow-b', { status: 200 });
+      const arrivedAt: Record<string, number> = {};
+      const slow = (path: string, delayMs: number) =>
+        server.on(path, () => {
+          arrivedAt[path] = Date.now();
+          return { status: 200, delayMs };
+        });
+      slow('/slow-a', 200);
+      slow('/slow-b', 0);
       const hooks = [hook('a', 'confirm-promotion', '/slow-a'), hook('b', 'confirm-promotion', '/slow-b')];
       const gate = await runGate(hooks, 'confirm-promotion', run);
       expect(gate.open).toBe(true);
-      // Concurrent calls would have reached /slow-b while /slow-a was still waiting to answer.
       expect(server.requests.map((r) => r.path)).toEqual(['/slow-a', '/slow-b']);
+      // Concurrent calls would have reached /slow-b while /slow-a was still waiting to answer.
+      expect(arrivedAt['/slow-b']! - arrivedAt['/slow-a']!).toBeGreaterThanOrEqual(190);
     });
 
     it('stops at the first refusal, names the refusing hook, and asks none after it', async () => {
