@@ -11,7 +11,8 @@
 import type { CanaryStatus, CheckResult, Phase } from '../api/schema/canary.js';
 import { EventReasons } from './events.js';
 import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
-import type { AlertEffect, DecideInput, Decision, EventEffect, GateAnswer } from './types.js';
+import { gateAlerts } from './gate-alerts.js';
+import type { AlertEffect, DecideInput, Decision, EventEffect } from './types.js';
 import { nextPromotionWeight, nextWeight, routesFor, sameRoutes } from './weights.js';
 import { withPromotedCondition } from './conditions.js';
 
@@ -163,7 +164,7 @@ function confirmRollout(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} advancement: waiting for rollout approval: ${gate.message}`,
       );
-      gateAlert(out, gate, 'advancement');
+      out.alerts.push(...gateAlerts(out.ref, gate, 'advancement'));
     }
     return;
   }
@@ -259,7 +260,7 @@ function progressing(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} promotion: waiting for approval: ${gate.message}`,
         );
-        gateAlert(out, gate, 'promotion');
+        out.alerts.push(...gateAlerts(out.ref, gate, 'promotion'));
       }
       return;
     }
@@ -273,7 +274,7 @@ function progressing(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
       );
-      gateAlert(out, gate, 'traffic increase');
+      out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
       return;
     }
     const weight = nextWeight(canary.analysis.steps, status.canaryWeight ?? 0);
@@ -300,7 +301,7 @@ function firstStep(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
         );
-        gateAlert(out, gate, 'traffic increase');
+        out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
         return;
       }
       const weight = nextWeight(canary.analysis.steps, 0);
@@ -386,17 +387,6 @@ function rollback(out: Outcome, reason: string, failed: CheckResult[] = []): voi
     failed.map((c) => ({ name: c.name, value: describeValue(c) })),
   );
   out.postRollout = 'Failed';
-}
-
-/**
- * Flagger's alert for a confirm-* gate that halts the rollout (severity warn, naming the webhook),
- * unless that webhook has `muteAlert`. Confirm-rollout and confirm-promotion alert on entering
- * Waiting/WaitingPromotion; confirm-traffic-increase on every tick it holds the step, as Flagger.
- */
-function gateAlert(out: Outcome, gate: GateAnswer, what: string): void {
-  if (gate.muted) return;
-  const by = gate.refusedBy ? ` by webhook "${gate.refusedBy}"` : '';
-  out.alert('warn', `Halt ${out.ref} ${what}: waiting for approval${by}`);
 }
 
 function describeValue(c: CheckResult): string {

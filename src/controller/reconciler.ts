@@ -16,7 +16,7 @@ import type { Canary, CanaryStatus } from '../api/schema/canary.js';
 import { formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
-import { canaryChecksum } from '../hooks/payload.js';
+import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
 import type { Router, Routes } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
@@ -128,7 +128,10 @@ export class Reconciler {
     }
 
     const routes = await router.getRoutes(canary);
-    const payload = this.payload(canary, workload);
+    const payload = this.payload(canary, {
+      lastAppliedSpec: workload.revision,
+      trackedConfigs: workload.trackedConfigs,
+    });
     const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
     const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
     const next = withReconciledCondition(decision.status, now, undefined);
@@ -309,19 +312,12 @@ export class Reconciler {
    * target's as observed: Flagger writes it to lastAppliedSpec before asking any hook, so the
    * hooks of a new revision already see its checksum. Each step sets its own `phase` (`hookPhase`).
    */
-  private payload(
-    canary: ResolvedCanary,
-    revision: { revision?: string; lastAppliedSpec?: string; trackedConfigs?: Record<string, string> },
-  ): WebhookPayload {
-    const status = canary.object.status ?? {};
+  private payload(canary: ResolvedCanary, revision: ChecksumSource): WebhookPayload {
     return {
       name: canary.name,
       namespace: canary.namespace,
-      phase: status.phase ?? 'Initializing',
-      checksum: canaryChecksum({
-        lastAppliedSpec: revision.revision ?? revision.lastAppliedSpec,
-        trackedConfigs: revision.trackedConfigs,
-      }),
+      phase: canary.object.status?.phase ?? 'Initializing',
+      checksum: canaryChecksum(revision),
       metadata: {},
     };
   }
