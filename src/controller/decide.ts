@@ -13,6 +13,7 @@ import { deadlineExceeded, startTimer, trackReadiness } from './deadlines.js';
 import { EventReasons } from './events.js';
 import { Outcome } from './outcome.js';
 import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
+import { gateAlerts } from './gate-alerts.js';
 import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
 import type { Decision, EventEffect, DecideInput } from './types.js';
 import { nextWeight, promotionFailed, routesFor, sameRoutes } from './weights.js';
@@ -144,7 +145,7 @@ function confirmRollout(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} advancement: waiting for rollout approval: ${gate.message}`,
       );
-      out.alert('info', `Waiting for approval to start the rollout.`);
+      out.alerts.push(...gateAlerts(out.ref, gate, 'advancement'));
     }
     return;
   }
@@ -242,7 +243,7 @@ function progressing(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} promotion: waiting for approval: ${gate.message}`,
         );
-        out.alert('info', 'Waiting for promotion approval.');
+        out.alerts.push(...gateAlerts(out.ref, gate, 'promotion'));
       }
       return;
     }
@@ -260,6 +261,7 @@ function progressing(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
       );
+      out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
       return;
     }
     const weight = nextWeight(canary.analysis.steps, status.canaryWeight ?? 0);
@@ -286,6 +288,7 @@ function firstStep(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
         );
+        out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
         return;
       }
       if (canary.analysis.mirror) {

@@ -12,22 +12,31 @@
 import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
-import type { Canary, CanaryStatus, CheckResult } from '../api/schema/canary.js';
+import type { Canary, CanaryStatus } from '../api/schema/canary.js';
 import { formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
+import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
-import type { Router } from '../routers/router.js';
+import type { Router, Routes } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
-import { planObservations } from './plan.js';
-import type { Checks, Notifications } from './ports.js';
+import { hookPhase, nextObservation, planObservations, type Gathered } from './plan.js';
+import type { Checks, GateType, Notifications } from './ports.js';
 import type { Decision, EventEffect, GateAnswers } from './types.js';
 import { canaryShouldRun, routesFor } from './weights.js';
+
+/** Where the answer of each gate goes. */
+const GATE_ANSWER: Record<GateType, keyof GateAnswers> = {
+  'confirm-rollout': 'confirmRollout',
+  rollback: 'rollback',
+  'confirm-traffic-increase': 'confirmTrafficIncrease',
+  'confirm-promotion': 'confirmPromotion',
+};
 
 /** Finalizer Fledge puts on Canaries with `revertOnDeletion`. */
 export const FINALIZER = 'fledge.dev/finalizer';
@@ -119,8 +128,11 @@ export class Reconciler {
     }
 
     const routes = await router.getRoutes(canary);
-    const payload = this.payload(canary, status, workload.revision);
-    const { gates, checks } = await this.gather(canary, status, workload, payload);
+    const payload = this.payload(canary, {
+      lastAppliedSpec: workload.revision,
+      trackedConfigs: workload.trackedConfigs,
+    });
+    const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
     const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
     const next = withReconciledCondition(decision.status, now, undefined);
 
@@ -132,32 +144,31 @@ export class Reconciler {
     return { phase: next.phase, canaryWeight: next.canaryWeight };
   }
 
-  /** Asks the gates and runs the checks the plan names, concurrently. */
+  /**
+   * Asks the gates and runs the checks the plan names, one at a time in the order
+   * `nextObservation` gives: a hook whose answer would not change the decision is not called
+   * (no metrics after a rollback request, no confirm-* gate after a failed check).
+   */
   private async gather(
     canary: ResolvedCanary,
     status: CanaryStatus,
     workload: WorkloadObservation,
+    routes: Routes,
     payload: WebhookPayload,
-  ): Promise<{ gates: GateAnswers; checks: CheckResult[] | undefined }> {
-    const plan = planObservations({ canary, status, workload });
+  ): Promise<Gathered> {
+    const plan = planObservations({ canary, status, workload, routes });
     const c = this.o.checks;
-    const [confirmRollout, rollback, confirmTrafficIncrease, confirmPromotion, checks] = await Promise.all([
-      plan.confirmRollout ? c.gate(canary, 'confirm-rollout', payload) : undefined,
-      plan.rollback ? c.gate(canary, 'rollback', payload) : undefined,
-      plan.confirmTrafficIncrease ? c.gate(canary, 'confirm-traffic-increase', payload) : undefined,
-      plan.confirmPromotion ? c.gate(canary, 'confirm-promotion', payload) : undefined,
-      plan.checks === 'pre-rollout'
-        ? c.preRollout(canary, payload)
-        : plan.checks === 'analysis'
-          ? c.analysis(canary, payload)
-          : undefined,
-    ]);
-    const gates: GateAnswers = {};
-    if (confirmRollout) gates.confirmRollout = confirmRollout;
-    if (rollback) gates.rollback = rollback;
-    if (confirmTrafficIncrease) gates.confirmTrafficIncrease = confirmTrafficIncrease;
-    if (confirmPromotion) gates.confirmPromotion = confirmPromotion;
-    return { gates, checks };
+    const got: Gathered = { gates: {} };
+    for (let step = nextObservation(plan, got); step; step = nextObservation(plan, got)) {
+      const asked = { ...payload, phase: hookPhase(step, status) };
+      if (step === 'checks') {
+        got.checks =
+          plan.checks === 'pre-rollout' ? await c.preRollout(canary, asked) : await c.analysis(canary, asked);
+      } else {
+        got.gates[GATE_ANSWER[step]] = await c.gate(canary, step, asked);
+      }
+    }
+    return got;
   }
 
   /** The commit point of a tick: see the module comment. */
@@ -291,17 +302,22 @@ export class Reconciler {
         reason: EventReasons.Finalized,
         message: `Restored ${canary.names.target} and routes of ${canary.namespace}/${canary.name}`,
       },
-      this.payload(canary, object.status ?? {}, ''),
+      this.payload(canary, object.status ?? {}),
     );
     return { phase: 'Terminated' };
   }
 
-  private payload(canary: ResolvedCanary, status: CanaryStatus, revision: string): WebhookPayload {
+  /**
+   * The payload of this tick's hooks. The checksum describes the revision the tick is about, the
+   * target's as observed: Flagger writes it to lastAppliedSpec before asking any hook, so the
+   * hooks of a new revision already see its checksum. Each step sets its own `phase` (`hookPhase`).
+   */
+  private payload(canary: ResolvedCanary, revision: ChecksumSource): WebhookPayload {
     return {
       name: canary.name,
       namespace: canary.namespace,
-      phase: status.phase ?? 'Initializing',
-      checksum: revision,
+      phase: canary.object.status?.phase ?? 'Initializing',
+      checksum: canaryChecksum(revision),
       metadata: {},
     };
   }

@@ -172,7 +172,12 @@ export const WebhookSchema = Struct(
     retries: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Retries after a failed call (default: 0).' }),
     ),
-    muteAlert: Type.Optional(Type.Boolean({ description: 'Do not alert when this webhook fails.' })),
+    muteAlert: Type.Optional(
+      Type.Boolean({
+        description:
+          'Send no alert when this confirm-rollout, confirm-traffic-increase or confirm-promotion webhook halts the rollout (other types never alert).',
+      }),
+    ),
   },
   { description: 'A webhook called at a given point of the rollout.' },
 );

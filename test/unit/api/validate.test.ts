@@ -103,6 +103,12 @@ describe('validateDocument: Flagger compatibility', () => {
         type: 'confirm-traffic-increase',
         url: 'http://flagger-loadtester.test/gate/check',
       },
+      {
+        name: 'manual step',
+        type: 'confirm-traffic-increase',
+        url: 'http://flagger-loadtester.test/gate/check',
+        muteAlert: true,
+      },
       { name: 'rollback', type: 'rollback', url: 'http://flagger-loadtester.test/rollback/check' },
       { name: 'events', type: 'event', url: 'http://event-recorder.monitoring/' },
       {
@@ -110,10 +116,25 @@ describe('validateDocument: Flagger compatibility', () => {
         type: 'post-rollout',
         url: 'https://ci.example.com/hook',
         retries: 3,
+        // A post-rollout hook never alerts, so muteAlert changes nothing there; Flagger accepts it
+        // on every type, and so does Fledge, so migrated manifests stay valid.
         muteAlert: true,
       },
     );
     expect(errorsOf(doc)).toEqual([]);
+  });
+
+  it('accepts only a boolean muteAlert, naming the field', () => {
+    const doc = flaggerCanary();
+    doc.spec.analysis.webhooks.push({
+      name: 'gate',
+      type: 'confirm-promotion',
+      url: 'http://flagger-loadtester.test/gate/check',
+      muteAlert: 'yes' as unknown as boolean,
+    });
+    const errors = errorsOf(doc);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^spec\.analysis\.webhooks\[\d+\]\.muteAlert: /);
   });
 
   it('accepts the Flagger A/B testing and mirroring tutorial analyses', () => {

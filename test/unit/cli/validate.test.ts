@@ -7,6 +7,7 @@ import {
   EXIT_INVALID,
   EXIT_USAGE,
   EXIT_VALID,
+  parseManifests,
   registerValidateCommand,
   splitFieldPath,
   validateFiles,
@@ -61,6 +62,22 @@ describe('fledge validate: examples', () => {
     expect(result.stdout.slice(0, -1)).toEqual([]);
     expect(result.stderr).toEqual([]);
     expect(result.code).toBe(EXIT_VALID);
+  });
+
+  it('sets muteAlert only on the webhook types that alert (the confirm-* gates)', () => {
+    const alerting = ['confirm-rollout', 'confirm-traffic-increase', 'confirm-promotion'];
+    const muted: string[] = [];
+    for (const file of files) {
+      const { manifests } = parseManifests(file, readFileSync(join(EXAMPLES, file), 'utf8'));
+      for (const { value } of manifests) {
+        const hooks = (
+          value as { spec?: { analysis?: { webhooks?: { type?: string; muteAlert?: boolean }[] } } }
+        ).spec?.analysis?.webhooks;
+        for (const hook of hooks ?? []) if (hook.muteAlert) muted.push(`${file}: ${hook.type ?? 'rollout'}`);
+      }
+    }
+    expect(muted.length).toBeGreaterThan(0);
+    for (const entry of muted) expect(alerting).toContain(entry.split(': ')[1]);
   });
 
   it('validates the whole directory and counts the non-Fledge documents it skipped', async () => {

@@ -8,6 +8,29 @@ import { API, objectKey } from '../../../src/kube/resources.js';
 import { primaryRevisionOf } from '../../../src/workloads/desired-objects.js';
 import { Harness, NS, canaryObject, deploymentObject } from './harness.js';
 
+const started: Harness[] = [];
+async function harness(): Promise<Harness> {
+  const h = await Harness.start();
+  started.push(h);
+  return h;
+}
+afterEach(async () => {
+  for (const h of started.splice(0)) await h.close();
+});
+
+/** The canary's metric (success rate >= 99%) passes with 0.1% errors and fails with 5%. */
+function healthy(h: Harness): void {
+  h.traffic.set(NS, 'podinfo', { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
+}
+function failing(h: Harness): void {
+  h.traffic.set(NS, 'podinfo', { errorRatePercent: 5 });
+}
+
+/** The post-rollout phases the receiver got, in order. */
+function postRollouts(h: Harness): string[] {
+  return h.receiver.bodiesTo('/post').map((b) => (b as { phase: string }).phase);
+}
+
 interface StoredRoute {
   route: { weight: number }[];
   mirror?: { host: string };
@@ -27,8 +50,21 @@ async function routeOf(h: Harness): Promise<string> {
   return http.mirror ? `${weights} mirror ${http.mirror.host} ${http.mirrorPercentage?.value}%` : weights;
 }
 
+/**
+ * Installs podinfo with a post-rollout hook (`/post`), a confirm-traffic-increase gate (`/traffic`,
+ * open until a test closes it) and every alert sent to the receiver; waits for Initialized.
+ */
 async function start(h: Harness, edit: (c: Canary) => void = () => undefined): Promise<void> {
-  const canary = canaryObject('podinfo');
+  healthy(h);
+  h.receiver.on('/post', { status: 200 });
+  h.receiver.on('/traffic', { status: 200 });
+  const canary = canaryObject('podinfo', {
+    webhooks: [
+      h.hook('notify', 'post-rollout', '/post'),
+      h.hook('gate', 'confirm-traffic-increase', '/traffic'),
+    ],
+    alerts: await h.alertsTo(),
+  });
   edit(canary);
   await h.cluster.create(deploymentObject('podinfo', 'podinfo:1'));
   await h.cluster.create(canary);
@@ -46,12 +82,12 @@ async function primaryImage(h: Harness): Promise<string | undefined> {
 
 /** A new revision at 10%, held there by a closed confirm-traffic-increase gate for `minutes`; deadline 150 s. */
 async function heldAtTenPercent(minutes: number): Promise<Harness> {
-  const h = new Harness();
+  const h = await harness();
   await start(h, (c) => (c.spec.progressDeadlineSeconds = 150));
   await h.setImage('podinfo', 'podinfo:2');
   await h.tickUntil('podinfo', ['Progressing']);
   await h.tick('podinfo'); // -> 10
-  h.checks.gates['confirm-traffic-increase'] = { open: false, message: 'halted' };
+  h.receiver.on('/traffic', { status: 403, body: 'halted' });
   for (let i = 0; i < minutes; i++) await h.tick('podinfo');
   return h;
 }
@@ -75,7 +111,7 @@ describe('reconciler: deadlines and promotion', () => {
     const after = await status(h);
     expect(after).toMatchObject({ phase: 'Progressing', canaryWeight: 10 });
     expect(after.canaryUnreadySince).toBeUndefined();
-    delete h.checks.gates['confirm-traffic-increase'];
+    h.receiver.on('/traffic', { status: 200 });
     await h.tickUntil('podinfo', ['Succeeded', 'Failed']);
     expect((await status(h)).phase).toBe('Succeeded');
   });
@@ -94,7 +130,7 @@ describe('reconciler: deadlines and promotion', () => {
   });
 
   it('keeps the canary serving when the primary cannot roll out the promoted copy, then finishes when it can', async () => {
-    const h = new Harness();
+    const h = await harness();
     await start(h);
     await h.setImage('podinfo', 'podinfo:2');
     await h.tickUntil('podinfo', ['Promoting']);
@@ -105,8 +141,8 @@ describe('reconciler: deadlines and promotion', () => {
     expect(await status(h)).toMatchObject({ phase: 'Failed', canaryWeight: 100 });
     expect(await routeOf(h)).toBe('0/100');
     expect((await h.deployment('podinfo'))?.spec.replicas).toBe(2);
-    expect(h.checks.alerts.at(-1)).toMatchObject({ severity: 'error' });
-    expect(h.checks.postRollouts).toEqual(['Failed']);
+    expect(h.alerts().at(-1)).toMatchObject({ severity: 'error' });
+    expect(postRollouts(h)).toEqual(['Failed']);
     expect((await h.events()).map((e) => e.reason)).toContain(EventReasons.PromotionFailed);
 
     await h.tick('podinfo'); // held: the canary keeps all traffic
@@ -118,30 +154,31 @@ describe('reconciler: deadlines and promotion', () => {
     await h.tickUntil('podinfo', ['Succeeded']);
     expect(h.weights.get('podinfo')?.slice(-2)).toEqual(['0/100', '100/0']);
     expect((await h.deployment('podinfo'))?.spec.replicas).toBe(0);
-    expect(h.checks.postRollouts).toEqual(['Failed', 'Succeeded']);
+    expect(postRollouts(h)).toEqual(['Failed', 'Succeeded']);
   });
 
   it('records the revision the primary runs, so that reverting after an interrupted promotion is promoted', async () => {
-    const h = new Harness();
+    const h = await harness();
     await start(h, (c) => (c.spec.analysis.threshold = 1));
     await h.setImage('podinfo', 'podinfo:2');
     await h.tickUntil('podinfo', ['Promoting']); // the primary now has podinfo:2
     await h.setImage('podinfo', 'podinfo:3');
     await h.tick('podinfo'); // analysis restarts for podinfo:3
-    h.checks.metricValue = 95;
+    failing(h);
     await h.tickUntil('podinfo', ['Failed']);
     expect(await primaryImage(h)).toBe('podinfo:2');
     const failed = await status(h);
     expect(failed.lastPromotedSpec).toBe(primaryRevisionOf(await h.deployment('podinfo-primary')));
 
-    h.checks.metricValue = 99.9;
+    healthy(h);
     await h.setImage('podinfo', 'podinfo:1'); // revert in Git to the last version that succeeded
     await h.tickUntil('podinfo', ['Succeeded']);
     expect(await primaryImage(h)).toBe('podinfo:1');
   });
 
   it('analyses a target changed while the primary was being initialised', async () => {
-    const h = new Harness();
+    const h = await harness();
+    healthy(h);
     h.simulator.setBehaviour(NS, 'podinfo-primary', 'never-ready');
     await h.cluster.create(deploymentObject('podinfo', 'podinfo:1'));
     await h.cluster.create(canaryObject('podinfo'));
@@ -160,7 +197,7 @@ describe('reconciler: deadlines and promotion', () => {
 
 describe('reconciler: blue/green and mirroring', () => {
   it('blue/green analyses one interval with all traffic on the canary and rolls back if it fails there', async () => {
-    const h = new Harness();
+    const h = await harness();
     await start(h, (c) => {
       delete c.spec.analysis.stepWeight;
       delete c.spec.analysis.maxWeight;
@@ -173,7 +210,7 @@ describe('reconciler: blue/green and mirroring', () => {
     await h.tick('podinfo'); // all traffic to the canary
     expect(await routeOf(h)).toBe('0/100');
     expect(await status(h)).toMatchObject({ phase: 'Progressing', canaryWeight: 100 });
-    h.checks.metricValue = 95;
+    failing(h);
     await h.tick('podinfo');
     expect(await status(h)).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
     expect(await routeOf(h)).toBe('100/0');
@@ -181,7 +218,7 @@ describe('reconciler: blue/green and mirroring', () => {
   });
 
   it('canary strategy with mirror: one mirrored interval at weight 0, then the steps', async () => {
-    const h = new Harness();
+    const h = await harness();
     await start(h, (c) => Object.assign(c.spec.analysis, { mirror: true, mirrorWeight: 50 }));
     await h.setImage('podinfo', 'podinfo:2');
     const seen: string[] = [];
