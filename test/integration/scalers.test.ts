@@ -6,6 +6,7 @@
  * target's replicas reaching the primary on promotion.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveCanary, type ResolvedCanary } from '../../src/api/defaults.js';
 import type { Canary, CanarySpec } from '../../src/api/schema/canary.js';
@@ -22,6 +23,7 @@ import {
 import { DeploymentController } from '../../src/workloads/deployment-controller.js';
 import { PAUSED_REPLICAS_ANNOTATION } from '../../src/workloads/scalers/scaled-object.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { parse } from 'yaml';
 
 const namespace = `fledge-scalers-${randomBytes(3).toString('hex')}`;
 let local: LocalCluster | undefined;
@@ -85,6 +87,14 @@ async function canary(name: string, autoscalerRef?: CanarySpec['autoscalerRef'])
     },
   });
   return resolveCanary(object, { defaultProvider: 'istio' });
+}
+
+/** `verb resource[.group]` of every request the tests' controllers made, for the RBAC check. */
+const used = new Set<string>();
+
+function stopAndRecord(cluster: ClientNodeCluster): void {
+  for (const key of Object.keys(cluster.requests)) if (!key.startsWith('discovery ')) used.add(key);
+  cluster.stop();
 }
 
 function writes(cluster: ClientNodeCluster): number {
@@ -184,7 +194,7 @@ describe('autoscalers on kube-apiserver', () => {
         expect(synced?.spec.minReplicas).toBe(2);
       });
     } finally {
-      cluster.stop();
+      stopAndRecord(cluster);
     }
   });
 
@@ -256,7 +266,7 @@ describe('autoscalers on kube-apiserver', () => {
         ).toBe(2);
       });
     } finally {
-      cluster.stop();
+      stopAndRecord(cluster);
     }
   });
 
@@ -290,7 +300,87 @@ describe('autoscalers on kube-apiserver', () => {
         expect((await stored<Deployment>(targetKey))?.spec.replicas).toBe(10);
       });
     } finally {
-      cluster.stop();
+      stopAndRecord(cluster);
+    }
+  });
+
+  it("the chart's ClusterRole allows every request these controllers made", async () => {
+    const text = readFileSync(new URL('../../charts/fledge/templates/rbac.yaml', import.meta.url), 'utf8');
+    // The ClusterRole's rules are plain YAML between `rules:` and the next document.
+    const rules = parse(
+      text.slice(text.indexOf('rules:'), text.indexOf('\n---', text.indexOf('rules:'))),
+    ).rules;
+    const role = `fledge-scalers-test-${randomBytes(3).toString('hex')}`;
+    await adminCluster().create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: role },
+      rules,
+    });
+    await adminCluster().create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: role },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: role }],
+    });
+    try {
+      // Reads come from informers: a list is also a watch.
+      const requests = [
+        ...new Set(
+          [...used].flatMap((key) => (key.startsWith('list ') ? [key, `watch ${key.slice(5)}`] : [key])),
+        ),
+      ];
+      expect(requests).toEqual(
+        expect.arrayContaining([
+          'create horizontalpodautoscalers.autoscaling',
+          'patch scaledobjects.keda.sh',
+          'watch scaledobjects.keda.sh',
+        ]),
+      );
+      const denied: string[] = [];
+      for (const request of requests) {
+        const [verb, label] = request.split(' ') as [string, string];
+        const [resourcePath, group = ''] = [label.split('.')[0]!, label.split('.').slice(1).join('.')];
+        const [resource, subresource] = resourcePath.split('/');
+        await eventually(async () => {
+          const review = await adminCluster().create<{ status?: { allowed?: boolean } } & KubeObject>({
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            metadata: { name: '' },
+            spec: {
+              user: role,
+              resourceAttributes: {
+                namespace,
+                verb,
+                group,
+                resource,
+                ...(subresource ? { subresource } : {}),
+              },
+            },
+          } as KubeObject);
+          // The binding takes a moment to reach the authorizer's cache: retry before calling it denied.
+          if (!review.status?.allowed) throw new Error(request);
+        }, 5_000).catch(() => denied.push(request));
+      }
+      expect(denied).toEqual([]);
+    } finally {
+      await adminCluster()
+        .delete({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          namespace: '',
+          name: role,
+        })
+        .catch(() => undefined);
+      await adminCluster()
+        .delete({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRole',
+          namespace: '',
+          name: role,
+        })
+        .catch(() => undefined);
     }
   });
 });
