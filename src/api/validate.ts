@@ -122,6 +122,39 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
+/** The API group each autoscaler kind lives in: `apiVersion`, when set, must be in it. */
+const AUTOSCALER_GROUPS: Record<string, string> = {
+  HorizontalPodAutoscaler: 'autoscaling',
+  ScaledObject: 'keda.sh',
+};
+
+/** `autoscalerRef` rules across its fields (its kind is checked by the schema). */
+function validateAutoscalerRef(ref: Canary['spec']['autoscalerRef']): FieldError[] {
+  if (!ref) return [];
+  const errors: FieldError[] = [];
+  const group = AUTOSCALER_GROUPS[ref.kind];
+  if (group && ref.apiVersion !== undefined && ref.apiVersion.split('/')[0] !== group) {
+    errors.push({
+      path: 'spec.autoscalerRef.apiVersion',
+      message: `${ref.apiVersion} does not serve ${ref.kind} (use ${group === 'autoscaling' ? 'autoscaling/v2' : 'keda.sh/v1alpha1'})`,
+    });
+  }
+  if (ref.primaryScalerQueries !== undefined && ref.kind !== 'ScaledObject') {
+    errors.push({
+      path: 'spec.autoscalerRef.primaryScalerQueries',
+      message: `only applies to a ScaledObject's triggers, not to a ${ref.kind}; remove it`,
+    });
+  }
+  const r = ref.primaryScalerReplicas;
+  if (r?.minReplicas !== undefined && r.maxReplicas !== undefined && r.minReplicas > r.maxReplicas) {
+    errors.push({
+      path: 'spec.autoscalerRef.primaryScalerReplicas.minReplicas',
+      message: `must not exceed maxReplicas (${r.minReplicas} > ${r.maxReplicas})`,
+    });
+  }
+  return errors;
+}
+
 /** Rules across fields of a Canary that its schema cannot express. */
 export function validateCanaryRules(canary: Canary): FieldError[] {
   const errors: FieldError[] = [];
@@ -145,6 +178,8 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
       'DaemonSet targets are not supported by this version of Fledge (supported: Deployment)',
     );
   }
+
+  errors.push(...validateAutoscalerRef(spec.autoscalerRef));
 
   if (a.stepWeight !== undefined && a.stepWeights !== undefined) {
     add('spec.analysis.stepWeights', 'set either stepWeight or stepWeights, not both');

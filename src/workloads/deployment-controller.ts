@@ -18,6 +18,12 @@
  *   a failed promotion, when the canary keeps all traffic until the primary is ready);
  * - Canary deleted with `revertOnDeletion`: {@link DeploymentController.finalize}.
  *
+ * With `spec.autoscalerRef`, the primary gets a copy of the target's autoscaler
+ * (`scalers/`): created by `reconcile`, brought to the target's by `promote`; the target's own
+ * autoscaler scales the canary and owns the target's replicas while it runs, so they are only
+ * written when scaling up from zero. Without one, the target's replicas are the user's count:
+ * kept while the canary runs and copied to the primary on promotion.
+ *
  * Every write is a create, a JSON merge patch of the fields Fledge owns, or (promotion) a replace
  * with the read resourceVersion as precondition, and is made only when something differs.
  */
@@ -47,6 +53,9 @@ import {
 } from './desired-objects.js';
 import { isControlledBy, withCanaryOwner } from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
+import { calculatePromotedReplicas, primaryReplicas } from './replicas.js';
+import type { ScalerReconciler } from './scalers/scaler.js';
+import { scalerFor } from './scalers/factory.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
 import {
   ConfigNotFoundError,
@@ -61,11 +70,6 @@ export interface DeploymentControllerOptions {
   cluster: Cluster;
   /** Clock for readiness deadlines; defaults to the wall clock. */
   now?: () => Date;
-}
-
-/** The primary's replicas, as the canary's scale-up target: at least one. */
-function primaryReplicas(primary: Deployment): number {
-  return Math.max(primary.spec.replicas ?? 1, 1);
 }
 
 /** Primary/canary Deployments and their services for one Deployment target. */
@@ -89,6 +93,7 @@ export class DeploymentController implements WorkloadController {
     for (const desired of calculateServices(canary, target, label, primary.spec.template)) {
       await this.reconcileService(canary, desired);
     }
+    await this.scaler(canary)?.reconcilePrimaryScaler(canary);
   }
 
   /**
@@ -140,7 +145,9 @@ export class DeploymentController implements WorkloadController {
 
   /**
    * Copies the target's pod template to the primary (relabelled, config references pointing at the
-   * refreshed `-primary` copies, the revision recorded), keeping the primary's replicas and selector.
+   * refreshed `-primary` copies, the revision recorded), keeping the primary's selector. The
+   * primary's replicas become the target's (when above zero) unless an autoscaler owns them; the
+   * primary's autoscaler is brought to the target's.
    * @throws ConflictError when `revision` is given and the target no longer is at that revision
    */
   async promote(canary: ResolvedCanary, revision?: string): Promise<void> {
@@ -159,36 +166,52 @@ export class DeploymentController implements WorkloadController {
     const copied = new Set(configs.tracked.map((c) => configKey(c.kind, c.name)));
     const template = calculatePrimaryTemplate(target, label, copied, current);
     // The stored selector is kept: it is immutable, and reconcile has checked it selects the primary.
+    const scaler = this.scaler(canary);
     const spec = {
-      ...calculatePrimarySpec(target, label, template, primary.spec.replicas ?? 1),
+      ...calculatePrimarySpec(target, label, template, calculatePromotedReplicas(target, primary, !!scaler)),
       selector: primary.spec.selector,
     };
-    if (calculateMergePatch(primary.spec, spec) === undefined) return;
-    // A replace, not a patch: keys the target no longer has must disappear from the primary too.
-    await this.cluster.replace<Deployment>({ ...primary, spec });
+    if (calculateMergePatch(primary.spec, spec) !== undefined) {
+      // A replace, not a patch: keys the target no longer has must disappear from the primary too.
+      await this.cluster.replace<Deployment>({ ...primary, spec });
+    }
+    await scaler?.promotePrimaryScaler(canary);
   }
 
-  /** Scales the target to the primary's replica count (at least 1). */
+  /**
+   * Scales the target up from zero: to its autoscaler's minimum, or without one to the primary's
+   * replicas (at least 1). A target already running is left alone: its replicas are the autoscaler's
+   * or the user's, and writing them every tick would fight both.
+   */
   async scaleCanaryUp(canary: ResolvedCanary): Promise<void> {
     const target = await this.getTarget(canary);
-    const primary = await this.getPrimary(canary, 'scale up the canary');
-    await this.scaleTarget(canary, target, primaryReplicas(primary));
+    const scaler = this.scaler(canary);
+    await scaler?.resumeTargetScaler(canary);
+    if ((target.spec.replicas ?? 1) > 0) return;
+    const replicas = scaler
+      ? await scaler.minReplicas(canary)
+      : primaryReplicas(await this.getPrimary(canary, 'scale up the canary'));
+    await this.scaleTarget(canary, target, replicas);
   }
 
-  /** Scales the target to zero. */
+  /** Pauses the target's autoscaler (KEDA), then scales the target to zero. */
   async scaleCanaryToZero(canary: ResolvedCanary): Promise<void> {
-    await this.scaleTarget(canary, await this.getTarget(canary), 0);
+    const target = await this.getTarget(canary);
+    await this.scaler(canary)?.pauseTargetScaler(canary);
+    await this.scaleTarget(canary, target, 0);
   }
 
   /**
    * `revertOnDeletion`: scales the target back to the primary's replicas and points the apex
    * service at the target's pods. The apex service loses its owner reference so that it outlives
-   * the Canary: the primary and the other services are garbage collected with the Canary, and
-   * clients of the apex keep being served. Missing objects are skipped, so deletion never blocks.
+   * the Canary: the primary, its autoscaler and the other services are garbage collected with the
+   * Canary, and clients of the apex keep being served. The target's autoscaler is resumed so that
+   * it scales the target again. Missing objects are skipped, so deletion never blocks.
    */
   async finalize(canary: ResolvedCanary): Promise<void> {
     const target = await this.cluster.get<Deployment>(this.targetKey(canary));
     if (!target) return;
+    await this.scaler(canary)?.resumeTargetScaler(canary);
     const primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
     const replicas = primary ? primaryReplicas(primary) : Math.max(target.spec.replicas ?? 1, 1);
     await this.scaleTarget(canary, target, replicas);
@@ -220,6 +243,10 @@ export class DeploymentController implements WorkloadController {
       },
       { resourceVersion: apex.metadata.resourceVersion },
     );
+  }
+
+  private scaler(canary: ResolvedCanary): ScalerReconciler | undefined {
+    return scalerFor(canary, this.cluster);
   }
 
   private targetKey(canary: ResolvedCanary): ObjectKey {

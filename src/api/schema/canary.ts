@@ -44,6 +44,10 @@ export const KNOWN_PROVIDERS = [
 /** Providers with a router in this version of Fledge. */
 export const IMPLEMENTED_PROVIDERS = ['istio'] as const;
 
+/** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
+export const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;
+export type AutoscalerKind = (typeof AUTOSCALER_KINDS)[number];
+
 export const WEBHOOK_TYPES = [
   'confirm-rollout',
   'pre-rollout',
@@ -247,17 +251,38 @@ export const CanarySpecSchema = Struct({
     Enum(['Deployment', 'DaemonSet'] as const, 'Kind of the target.'),
   ),
   autoscalerRef: Type.Optional(
-    Struct({
-      apiVersion: Type.Optional(Type.String()),
-      kind: Type.String(),
-      name: Type.String({ minLength: 1 }),
-      primaryScalerReplicas: Type.Optional(
-        Struct({
-          minReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
-          maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+    Struct(
+      {
+        apiVersion: Type.Optional(
+          Type.String({
+            description: 'autoscaling/v2 (HorizontalPodAutoscaler) or keda.sh/v1alpha1 (ScaledObject).',
+          }),
+        ),
+        kind: Enum(AUTOSCALER_KINDS, 'Kind of the autoscaler that scales the target.'),
+        name: Type.String({
+          minLength: 1,
+          description: 'Name of the autoscaler; the primary gets <name>-primary.',
         }),
-      ),
-    }),
+        primaryScalerQueries: Type.Optional(
+          StringMap(
+            "ScaledObject only: trigger name to the query its copy for the primary uses instead of the target's.",
+          ),
+        ),
+        primaryScalerReplicas: Type.Optional(
+          Struct(
+            {
+              minReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+              maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { description: "Replica bounds of the primary's autoscaler, instead of the target's." },
+          ),
+        ),
+      },
+      {
+        description:
+          'The autoscaler of the target: Fledge gives the primary a copy (<name>-primary) scaling it.',
+      },
+    ),
   ),
   ingressRef: Type.Optional(CrossVersionRef('NGINX Ingress.', Type.String())),
   routeRef: Type.Optional(CrossVersionRef('Route object of other routers.', Type.String())),

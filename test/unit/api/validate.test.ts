@@ -161,6 +161,39 @@ describe('validateDocument: Flagger compatibility', () => {
     expect(errorsOf(canaryMirror)).toEqual([]);
   });
 
+  it("accepts both autoscaler kinds with Flagger's fields, and names the field of a wrong one", () => {
+    const hpa = flaggerCanary();
+    hpa.spec.autoscalerRef.primaryScalerReplicas = { minReplicas: 2, maxReplicas: 5 };
+    expect(errorsOf(hpa)).toEqual([]);
+    const keda = flaggerCanary();
+    keda.spec.autoscalerRef = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      name: 'podinfo-so',
+      primaryScalerQueries: { 'prom-trigger': 'sum(rate(http_requests_total{app="podinfo-primary"}[30s]))' },
+      primaryScalerReplicas: { minReplicas: 0, maxReplicas: 5 },
+    };
+    expect(errorsOf(keda)).toEqual([]);
+
+    const bad = flaggerCanary();
+    bad.spec.autoscalerRef = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'HorizontalPodAutoscaler',
+      name: 'podinfo',
+      primaryScalerQueries: { q: 'up' },
+      primaryScalerReplicas: { minReplicas: 6, maxReplicas: 5 },
+    };
+    expect(errorsOf(bad)).toEqual([
+      'spec.autoscalerRef.apiVersion: keda.sh/v1alpha1 does not serve HorizontalPodAutoscaler (use autoscaling/v2)',
+      "spec.autoscalerRef.primaryScalerQueries: only applies to a ScaledObject's triggers, not to a HorizontalPodAutoscaler; remove it",
+      'spec.autoscalerRef.primaryScalerReplicas.minReplicas: must not exceed maxReplicas (6 > 5)',
+    ]);
+    bad.spec.autoscalerRef = { kind: 'VerticalPodAutoscaler', name: 'podinfo' };
+    expect(errorsOf(bad)).toEqual([
+      'spec.autoscalerRef.kind: must be one of: HorizontalPodAutoscaler, ScaledObject (got "VerticalPodAutoscaler")',
+    ]);
+  });
+
   it('names the field Flagger renamed', () => {
     const doc = flaggerCanary();
     doc.spec.canaryAnalysis = doc.spec.analysis;

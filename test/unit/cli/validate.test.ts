@@ -153,6 +153,20 @@ const INVALID_CASES: [file: string, line: number, col: number, path: string, mes
     'MetricTemplate test/latency-quantile uses {{ variables.quantile }}: set templateVariables.quantile',
   ],
   ['duplicate-canary.yaml', 22, 3, 'metadata.name', 'defined twice in this file (also at line 7)'],
+  [
+    'unknown-autoscaler-kind.yaml',
+    15,
+    5,
+    'spec.autoscalerRef.kind',
+    'must be one of: HorizontalPodAutoscaler, ScaledObject (got "VerticalPodAutoscaler")',
+  ],
+  [
+    'scaler-queries-on-hpa.yaml',
+    17,
+    5,
+    'spec.autoscalerRef.primaryScalerQueries',
+    "only applies to a ScaledObject's triggers, not to a HorizontalPodAutoscaler; remove it",
+  ],
 ];
 
 describe('fledge validate: invalid manifests', () => {
@@ -182,7 +196,7 @@ describe('fledge validate: invalid manifests', () => {
       ),
     );
     expect(result.stdout.at(-1)).toBe(
-      `${INVALID_CASES.length} problems in ${INVALID_CASES.length} of ${INVALID_CASES.length} files (15 Fledge documents checked, 0 other documents skipped)`,
+      `${INVALID_CASES.length} problems in ${INVALID_CASES.length} of ${INVALID_CASES.length} files (17 Fledge documents checked, 0 other documents skipped)`,
     );
   });
 
