@@ -44,9 +44,15 @@ import {
   withNodePorts,
   type DesiredService,
 } from './desired-objects.js';
-import { isControlledBy, withCanaryOwner } from '../kube/owner-references.js';
+import {
+  checkStandings,
+  checkTargetStanding,
+  standingOf,
+  withCanaryOwner,
+} from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
+import { checkDeployment, checkService } from './workload-shape.js';
 import {
   ConfigNotFoundError,
   InvalidTargetError,
@@ -78,16 +84,26 @@ export class DeploymentController implements WorkloadController {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Creates the primary (with config copies) and the services when missing; keeps them right. */
+  /**
+   * Creates the primary (with config copies) and the services when missing; keeps them right. The
+   * primary and the three services are read and their ownership checked before the first write:
+   * one that another Canary controls stops the tick with nothing written.
+   * @throws OwnershipConflictError naming the object and its controller
+   */
   async reconcile(canary: ResolvedCanary): Promise<void> {
     const target = await this.getTarget(canary);
     const label = selectorLabelOf(target);
-    let primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const stored = await this.readDeployment(this.primaryKey(canary));
+    const serviceNames = [canary.names.apex, canary.names.primaryService, canary.names.canaryService];
+    const services = await Promise.all(
+      serviceNames.map((name) => this.readService(objectKey(API.service, canary.namespace, name))),
+    );
+    checkStandings([stored, ...services], canary);
+    let primary = stored;
     if (!primary) primary = await this.createPrimary(canary, target, label);
     else await this.reconcilePrimaryMetadata(canary, primary, label);
-    for (const desired of calculateServices(canary, target, label, primary.spec.template)) {
-      await this.reconcileService(canary, desired);
-    }
+    const desired = calculateServices(canary, target, label, primary.spec.template);
+    for (const [i, service] of desired.entries()) await this.reconcileService(canary, service, services[i]);
   }
 
   /**
@@ -103,7 +119,7 @@ export class DeploymentController implements WorkloadController {
     const label = selectorLabelOf(target);
     const [configs, primary] = await Promise.all([
       readTargetConfigs(this.cluster, canary.namespace, target.spec.template.spec),
-      this.cluster.get<Deployment>(this.primaryKey(canary)),
+      this.readDeployment(this.primaryKey(canary)),
     ]);
     const trackedConfigs = trackedConfigsOf(configs.tracked);
     const now = this.now();
@@ -221,6 +237,18 @@ export class DeploymentController implements WorkloadController {
     );
   }
 
+  /** A Deployment, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readDeployment(key: ObjectKey): Promise<Deployment | undefined> {
+    const object = await this.cluster.get<Deployment>(key);
+    return object && checkDeployment(object);
+  }
+
+  /** A Service, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readService(key: ObjectKey): Promise<Service | undefined> {
+    const object = await this.cluster.get<Service>(key);
+    return object && checkService(object);
+  }
+
   private targetKey(canary: ResolvedCanary): ObjectKey {
     return objectKey(API.deployment, canary.namespace, canary.names.target);
   }
@@ -236,17 +264,19 @@ export class DeploymentController implements WorkloadController {
         `Canary ${canary.namespace}/${canary.name}: spec.targetRef.kind ${kind} is not handled by the Deployment controller`,
       );
     }
-    const target = await this.cluster.get<Deployment>(this.targetKey(canary));
+    const target = await this.readDeployment(this.targetKey(canary));
     if (!target) {
       throw new TargetNotFoundError(
         `${describeKey(this.targetKey(canary))} not found: spec.targetRef of Canary ${canary.namespace}/${canary.name} names a Deployment that does not exist`,
       );
     }
+    // Every operation on the target goes through here: none scales another canary's primary.
+    checkTargetStanding(target, canary);
     return target;
   }
 
   private async getPrimary(canary: ResolvedCanary, action: string): Promise<Deployment> {
-    const primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const primary = await this.readDeployment(this.primaryKey(canary));
     if (!primary)
       throw new NotFoundError(`cannot ${action}: ${describeKey(this.primaryKey(canary))} not found`);
     return primary;
@@ -308,12 +338,18 @@ export class DeploymentController implements WorkloadController {
 
   /**
    * Creates a service owned by the Canary, or brings an existing one's selector and ports in line.
-   * Labels and annotations are added only to services the Canary controls; a service the user made
-   * keeps its metadata and gets no owner reference, so deleting the Canary never deletes it.
+   * Labels and annotations are added only to services the Canary controls or adopts (from an earlier
+   * Canary of the same name, Fledge's or Flagger's: its owner reference is swapped in the same
+   * write, so the service, and its ClusterIP, outlive the old Canary). A service the user made keeps
+   * its metadata and gets no owner reference, so deleting the Canary never deletes it.
+   * @param stored the service as read before any write of this tick
    */
-  private async reconcileService(canary: ResolvedCanary, desired: DesiredService): Promise<void> {
+  private async reconcileService(
+    canary: ResolvedCanary,
+    desired: DesiredService,
+    stored: Service | undefined,
+  ): Promise<void> {
     const key = objectKey(API.service, canary.namespace, desired.name);
-    const stored = await this.cluster.get<Service>(key);
     if (!stored) {
       await this.cluster.create<Service>({
         ...API.service,
@@ -328,7 +364,8 @@ export class DeploymentController implements WorkloadController {
       });
       return;
     }
-    const owned = isControlledBy(stored, canary);
+    const standing = standingOf(stored, canary);
+    const owned = standing !== 'unowned';
     const pick = (have: Record<string, string> | undefined, wanted: Record<string, string>) =>
       Object.fromEntries(Object.keys(wanted).map((k) => [k, have?.[k]]));
     const before = {
@@ -337,11 +374,16 @@ export class DeploymentController implements WorkloadController {
       // Only the keys Fledge sets are compared: labels others add are left alone.
       ...(owned ? { labels: pick(stored.metadata.labels, desired.labels) } : {}),
       ...(owned ? { annotations: pick(stored.metadata.annotations, desired.annotations) } : {}),
+      owners: stored.metadata.ownerReferences ?? [],
     };
     const after = {
       selector: desired.selector,
       ports: withNodePorts(desired.ports, stored.spec.ports),
       ...(owned ? { labels: desired.labels, annotations: desired.annotations } : {}),
+      owners:
+        standing === 'adoptable'
+          ? withCanaryOwner(stored.metadata.ownerReferences, canary)
+          : (stored.metadata.ownerReferences ?? []),
     };
     const diff = calculateMergePatch(before, after) as Record<string, MergePatch | undefined> | undefined;
     if (!diff) return;
@@ -352,6 +394,7 @@ export class DeploymentController implements WorkloadController {
     const metadata = {
       ...(diff.labels ? { labels: diff.labels } : {}),
       ...(diff.annotations ? { annotations: diff.annotations } : {}),
+      ...(diff.owners ? { ownerReferences: after.owners } : {}),
     };
     await this.cluster.patch(
       key,

@@ -149,7 +149,7 @@ describe('IstioRouter.reconcile', () => {
     const before = writes(cluster);
 
     await expect(router.setRoutes(canaryFor(), { primary: 100, canary: 0, mirrored: false })).rejects.toThrow(
-      'VirtualService test/podinfo is controlled by Rollout podinfo',
+      'VirtualService test/podinfo is controlled by Rollout test/podinfo',
     );
     expect(writes(cluster)).toBe(before);
   });
