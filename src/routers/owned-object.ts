@@ -89,12 +89,37 @@ function mapPatch(
   return changed.length > 0 ? Object.fromEntries(changed) : undefined;
 }
 
+/**
+ * Where Flagger saved the spec of a user's VirtualService it took over (JSON of the spec alone). The
+ * object's current spec is then Flagger's routes, not the user's.
+ */
+export const FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION = 'flagger.kubernetes.io/original-configuration';
+
+/** Flagger's saved spec, when the annotation holds a JSON object; undefined otherwise. */
+function flaggerSavedSpec(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const spec: unknown = JSON.parse(text);
+    return typeof spec === 'object' && spec !== null && !Array.isArray(spec)
+      ? (spec as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function savedOriginalOf(object: SpecObject): SavedOriginal {
-  const { [KUBECTL_LAST_APPLIED]: _lastApplied, ...annotations } = object.metadata.annotations ?? {};
+  const {
+    [KUBECTL_LAST_APPLIED]: _lastApplied,
+    [FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION]: flaggerSaved,
+    ...annotations
+  } = object.metadata.annotations ?? {};
+  // Taken over from Flagger: the user's spec is the one Flagger saved (a migration keeps it).
+  const spec = flaggerSavedSpec(flaggerSaved) ?? object.spec ?? {};
   return {
     ...(object.metadata.labels ? { labels: object.metadata.labels } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-    spec: object.spec ?? {},
+    spec,
   };
 }
 
