@@ -2,11 +2,13 @@
  * Canaries that reach for each other's objects: a second Canary on the same Deployment, a Canary
  * whose target is another canary's `-primary`, and one whose `service.name` is another canary's
  * service. Each is refused with a Reconciled=False condition naming the owner, before it writes
- * anything; the first canary keeps rolling out undisturbed.
+ * anything; the first canary keeps rolling out undisturbed. And a mesh object of odd shape is named
+ * in the same condition.
  */
 import type { Canary } from '../../../src/api/schema/canary.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import type { KubeObject } from '../../../src/kube/cluster.js';
+import { MalformedObjectError } from '../../../src/kube/object-shape.js';
 import { OwnershipConflictError } from '../../../src/kube/owner-references.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import { Harness, NS, canaryObject, deploymentObject } from './harness.js';
@@ -101,5 +103,17 @@ describe('a Canary reaching for objects another Canary controls', () => {
     await h.settle();
     await h.tickUntil('second', ['Initialized']);
     expect(reconciled(await h.canary('second'))).toMatchObject({ status: 'True' });
+  });
+
+  it('names a hand-edited VirtualService of odd shape in the Reconciled condition', async () => {
+    const key = objectKey(API.virtualService, NS, 'podinfo');
+    await h.cluster.patch(key, { spec: { http: [null] } });
+    const result = await h.tick('podinfo');
+    expect(result.error).toBeInstanceOf(MalformedObjectError);
+    expect(reconciled(await h.canary('podinfo'))).toMatchObject({
+      status: 'False',
+      reason: EventReasons.MalformedObject,
+      message: 'VirtualService test/podinfo: spec.http[0] must be an object, got null',
+    });
   });
 });
