@@ -32,7 +32,13 @@ import {
 } from '../kube/cluster.js';
 import { API, objectKey, type Deployment, type Service } from '../kube/resources.js';
 import { configKey, type ConfigRef } from './config-refs.js';
-import { describeMissing, readTargetConfigs, syncPrimaryCopies, trackedConfigsOf } from './config-tracker.js';
+import {
+  adoptPrimaryCopies,
+  describeMissing,
+  readTargetConfigs,
+  syncPrimaryCopies,
+  trackedConfigsOf,
+} from './config-tracker.js';
 import {
   calculateNewPrimary,
   calculatePrimarySpec,
@@ -101,7 +107,10 @@ export class DeploymentController implements WorkloadController {
     checkStandings([stored, ...services], canary);
     let primary = stored;
     if (!primary) primary = await this.createPrimary(canary, target, label);
-    else await this.reconcilePrimaryMetadata(canary, primary, label);
+    else {
+      await this.reconcilePrimaryMetadata(canary, primary, label);
+      await adoptPrimaryCopies(this.cluster, canary, target.spec.template.spec);
+    }
     const desired = calculateServices(canary, target, label, primary.spec.template);
     for (const [i, service] of desired.entries()) await this.reconcileService(canary, service, services[i]);
   }

@@ -1,7 +1,7 @@
 /**
  * End-to-end: migrating from Flagger without an outage, exactly as README's "Migrating from
  * Flagger" describes it. The objects Flagger leaves for a promoted canary (owned by its Canary,
- * created through Flagger's CRD) carry traffic through the harness; Fledge's Canary of the same
+ * created through Flagger's CRD, with the `-primary` copy of a ConfigMap) carry traffic through the harness; Fledge's Canary of the same
  * name is applied and adopts them; Flagger's Canary is deleted and the garbage collector acts (a
  * probe ConfigMap Flagger's Canary still owns is collected); the apex Service keeps its uid and
  * ClusterIP, every object is still there owned by Fledge's Canary, and no request failed.
@@ -19,6 +19,7 @@ import {
   flaggerCanaryManifest,
   flaggerLeftovers,
   targetDeployment,
+  userConfigMap,
 } from '../support/flagger-leftovers.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
@@ -91,7 +92,9 @@ it("migrates from Flagger without an outage: Fledge adopts Flagger's objects, de
   const started = Date.now();
   await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   // As Flagger leaves a promoted canary: the target at zero, the rest owned by Flagger's Canary.
-  await kube.create(targetDeployment(namespace, APP, 'podinfo:1', 0));
+  const config = { GREETING: 'hello' };
+  await kube.create(userConfigMap(namespace, APP, config));
+  await kube.create(targetDeployment(namespace, APP, 'podinfo:1', 0, true));
   const flagger = await kube.create(flaggerCanaryManifest(namespace, APP, PORT));
   await kube.patchStatus(keyOf(flagger), { phase: 'Succeeded', canaryWeight: 0, failedChecks: 0 });
   const leftovers = flaggerLeftovers({
@@ -100,6 +103,7 @@ it("migrates from Flagger without an outage: Fledge adopts Flagger's objects, de
     flaggerUid: flagger.metadata.uid!,
     image: 'podinfo:1',
     port: PORT,
+    config,
   });
   // Still owned by Flagger's Canary after the migration: its disappearance shows the collector acted.
   const probe = { ...API.configMap, metadata: { ...leftovers[0]!.metadata, name: `${APP}-gc-probe` } };

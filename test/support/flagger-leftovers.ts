@@ -24,6 +24,17 @@ export interface FlaggerLeftoversOptions {
   port: number;
   /** Replicas of the primary (the target's replicas before Flagger scaled it to zero). */
   replicas?: number;
+  /** The data of ConfigMap `<name>-config` the target reads through envFrom: Flagger's `-primary` copy of it. */
+  config?: Record<string, string>;
+}
+
+/** The ConfigMap the target reads when `config` is given (the user's: no owner). */
+export function userConfigMap(namespace: string, name: string, data: Record<string, string>): KubeObject {
+  return { ...API.configMap, metadata: { name: `${name}-config`, namespace }, data } as KubeObject;
+}
+
+function envFrom(configMap: string | undefined): Record<string, unknown> {
+  return configMap ? { envFrom: [{ configMapRef: { name: configMap } }] } : {};
 }
 
 /** Flagger's Canary for a Deployment, as a user applies it. */
@@ -46,15 +57,17 @@ export function targetDeployment(
   name: string,
   image: string,
   replicas: number,
+  withConfig = false,
 ): Deployment {
   const labels = { app: name };
+  const container = { name, image, ...envFrom(withConfig ? `${name}-config` : undefined) };
   return {
     ...API.deployment,
     metadata: { name, namespace, labels },
     spec: {
       replicas,
       selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name, image }] } },
+      template: { metadata: { labels }, spec: { containers: [container] } },
     },
   };
 }
@@ -88,7 +101,12 @@ export function flaggerLeftovers(o: FlaggerLeftoversOptions): KubeObject[] {
           labels: primaryLabel,
           annotations: { 'flagger-id': '2f0c56c4-4c52-4b7e-9f4b-8d1f5c3a7e10' },
         },
-        spec: { containers: [{ name: o.name, image: o.image }] },
+        // Flagger points the primary at its `-primary` copies of the configs.
+        spec: {
+          containers: [
+            { name: o.name, image: o.image, ...envFrom(o.config ? `${o.name}-config-primary` : undefined) },
+          ],
+        },
       },
     },
   };
@@ -119,7 +137,11 @@ export function flaggerLeftovers(o: FlaggerLeftoversOptions): KubeObject[] {
       ],
     },
   } as KubeObject;
+  const copies = o.config
+    ? [{ ...API.configMap, metadata: meta(`${o.name}-config-primary`), data: o.config } as KubeObject]
+    : [];
   return [
+    ...copies,
     primary,
     service(`${o.name}-canary`, { app: o.name }),
     service(`${o.name}-primary`, primaryLabel),

@@ -12,13 +12,17 @@ import {
   flaggerCanaryManifest,
   flaggerLeftovers,
   targetDeployment,
+  userConfigMap,
 } from '../../support/flagger-leftovers.js';
 import { Harness, NS, canaryObject } from './harness.js';
 
 const APP = 'podinfo';
 
+const CONFIG = { GREETING: 'hello' };
+
 async function installFlaggerLeftovers(h: Harness, flaggerName = APP): Promise<KubeObject[]> {
-  await h.cluster.create(targetDeployment(NS, APP, 'podinfo:1', 0));
+  await h.cluster.create(userConfigMap(NS, APP, CONFIG));
+  await h.cluster.create(targetDeployment(NS, APP, 'podinfo:1', 0, true));
   const flagger = await h.cluster.create(flaggerCanaryManifest(NS, flaggerName, 9898));
   const leftovers = flaggerLeftovers({
     namespace: NS,
@@ -27,6 +31,7 @@ async function installFlaggerLeftovers(h: Harness, flaggerName = APP): Promise<K
     image: 'podinfo:1',
     port: 9898,
     replicas: 2,
+    config: CONFIG,
   });
   if (flaggerName !== APP) for (const o of leftovers) o.metadata.ownerReferences![0]!.name = flaggerName;
   for (const o of leftovers) await h.cluster.create(o);
@@ -61,6 +66,7 @@ describe("migrating from Flagger: Fledge's Canary adopts Flagger's objects in pl
       // Flagger's labels and annotations stay (the Flux marker included).
       expect(now.metadata.labels ?? {}).toEqual(expect.objectContaining(old.metadata.labels ?? {}));
       expect(now.metadata.annotations).toEqual(expect.objectContaining(old.metadata.annotations));
+      if (old.kind === 'ConfigMap') expect((now as { data?: unknown }).data).toEqual(CONFIG);
       if (old.kind === 'Service') {
         expect((now as Service).spec.selector).toEqual((old as Service).spec.selector);
       }
