@@ -45,19 +45,12 @@ import {
   calculatePrimaryTemplate,
   calculateRevision,
   calculateServices,
-  normalizePorts,
   primaryRevisionOf,
-  withNodePorts,
-  type DesiredService,
 } from './desired-objects.js';
-import {
-  checkStandings,
-  checkTargetStanding,
-  standingOf,
-  withCanaryOwner,
-} from '../kube/owner-references.js';
+import { checkStandings, checkTargetStanding, withCanaryOwner } from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
+import { reconcileService } from './service-reconciler.js';
 import { checkDeployment, checkService } from './workload-shape.js';
 import {
   ConfigNotFoundError,
@@ -112,7 +105,8 @@ export class DeploymentController implements WorkloadController {
       await adoptPrimaryCopies(this.cluster, canary, target.spec.template.spec);
     }
     const desired = calculateServices(canary, target, label, primary.spec.template);
-    for (const [i, service] of desired.entries()) await this.reconcileService(canary, service, services[i]);
+    for (const [i, service] of desired.entries())
+      await reconcileService(this.cluster, canary, service, services[i]);
   }
 
   /**
@@ -342,76 +336,6 @@ export class DeploymentController implements WorkloadController {
         },
       },
       { resourceVersion: primary.metadata.resourceVersion },
-    );
-  }
-
-  /**
-   * Creates a service owned by the Canary, or brings an existing one's selector and ports in line.
-   * Labels and annotations are added only to services the Canary controls or adopts (from an earlier
-   * Canary of the same name, Fledge's or Flagger's: its owner reference is swapped in the same
-   * write, so the service, and its ClusterIP, outlive the old Canary). A service the user made keeps
-   * its metadata and gets no owner reference, so deleting the Canary never deletes it.
-   * @param stored the service as read before any write of this tick
-   */
-  private async reconcileService(
-    canary: ResolvedCanary,
-    desired: DesiredService,
-    stored: Service | undefined,
-  ): Promise<void> {
-    const key = objectKey(API.service, canary.namespace, desired.name);
-    if (!stored) {
-      await this.cluster.create<Service>({
-        ...API.service,
-        metadata: {
-          name: desired.name,
-          namespace: canary.namespace,
-          labels: desired.labels,
-          ...(Object.keys(desired.annotations).length > 0 ? { annotations: desired.annotations } : {}),
-          ownerReferences: withCanaryOwner(undefined, canary),
-        },
-        spec: { type: 'ClusterIP', selector: desired.selector, ports: desired.ports },
-      });
-      return;
-    }
-    const standing = standingOf(stored, canary);
-    const owned = standing !== 'unowned';
-    const pick = (have: Record<string, string> | undefined, wanted: Record<string, string>) =>
-      Object.fromEntries(Object.keys(wanted).map((k) => [k, have?.[k]]));
-    const before = {
-      selector: stored.spec.selector ?? {},
-      ports: normalizePorts(stored.spec.ports),
-      // Only the keys Fledge sets are compared: labels others add are left alone.
-      ...(owned ? { labels: pick(stored.metadata.labels, desired.labels) } : {}),
-      ...(owned ? { annotations: pick(stored.metadata.annotations, desired.annotations) } : {}),
-      owners: stored.metadata.ownerReferences ?? [],
-    };
-    const after = {
-      selector: desired.selector,
-      ports: withNodePorts(desired.ports, stored.spec.ports),
-      ...(owned ? { labels: desired.labels, annotations: desired.annotations } : {}),
-      owners:
-        standing === 'adoptable'
-          ? withCanaryOwner(stored.metadata.ownerReferences, canary)
-          : (stored.metadata.ownerReferences ?? []),
-    };
-    const diff = calculateMergePatch(before, after) as Record<string, MergePatch | undefined> | undefined;
-    if (!diff) return;
-    const spec = {
-      ...(diff.selector ? { selector: diff.selector } : {}),
-      ...(diff.ports ? { ports: after.ports } : {}),
-    };
-    const metadata = {
-      ...(diff.labels ? { labels: diff.labels } : {}),
-      ...(diff.annotations ? { annotations: diff.annotations } : {}),
-      ...(diff.owners ? { ownerReferences: after.owners } : {}),
-    };
-    await this.cluster.patch(
-      key,
-      {
-        ...(Object.keys(spec).length > 0 ? { spec } : {}),
-        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-      },
-      { resourceVersion: stored.metadata.resourceVersion },
     );
   }
 
