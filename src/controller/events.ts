@@ -23,6 +23,10 @@ export const EventReasons = {
   RoutesRestored: 'RoutesRestored',
   InvalidSpec: 'InvalidSpec',
   TargetNotFound: 'TargetNotFound',
+  /** An object the Canary would write is controlled by another Canary or controller. */
+  OwnershipConflict: 'OwnershipConflict',
+  /** A workload or mesh object has a field of an unexpected shape (the message names it). */
+  MalformedObject: 'MalformedObject',
   ReconcileError: 'ReconcileError',
   Finalized: 'Finalized',
 } as const;

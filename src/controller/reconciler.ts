@@ -15,6 +15,8 @@ import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/
 import type { Canary, CanaryStatus } from '../api/schema/canary.js';
 import { formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
+import { MalformedObjectError } from '../kube/object-shape.js';
+import { OwnershipConflictError } from '../kube/owner-references.js';
 import { API } from '../kube/resources.js';
 import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
@@ -66,6 +68,14 @@ export interface TickResult {
   error?: Error;
 }
 
+/** The Reconciled condition's reason for an error that stops a tick before anything is decided. */
+function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof EventReasons] {
+  if (err instanceof TargetNotFoundError) return EventReasons.TargetNotFound;
+  if (err instanceof OwnershipConflictError) return EventReasons.OwnershipConflict;
+  if (err instanceof MalformedObjectError) return EventReasons.MalformedObject;
+  return EventReasons.ReconcileError;
+}
+
 /** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
 export class Reconciler {
   constructor(private readonly o: ReconcilerOptions) {}
@@ -113,6 +123,8 @@ export class Reconciler {
     let workload: WorkloadObservation;
     try {
       router = this.o.routerFor(canary.provider);
+      // Mesh objects are checked before any workload is written: a refused Canary changes nothing.
+      await router.checkOwnership(canary);
       await this.o.workloads.reconcile(canary);
       workload = await this.o.workloads.observe(canary);
       await router.reconcile(canary, {
@@ -121,8 +133,7 @@ export class Reconciler {
       });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      const reason =
-        err instanceof TargetNotFoundError ? EventReasons.TargetNotFound : EventReasons.ReconcileError;
+      const reason = problemReasonOf(err);
       await this.reportProblem(key, object, status, { reason, message: error.message });
       return { phase: status.phase, error };
     }

@@ -39,24 +39,29 @@ import {
 } from '../kube/cluster.js';
 import { API, objectKey, type Deployment, type Service } from '../kube/resources.js';
 import { configKey, type ConfigRef } from './config-refs.js';
-import { describeMissing, readTargetConfigs, syncPrimaryCopies, trackedConfigsOf } from './config-tracker.js';
+import {
+  adoptPrimaryCopies,
+  describeMissing,
+  readTargetConfigs,
+  syncPrimaryCopies,
+  trackedConfigsOf,
+} from './config-tracker.js';
 import {
   calculateNewPrimary,
   calculatePrimarySpec,
   calculatePrimaryTemplate,
   calculateRevision,
   calculateServices,
-  normalizePorts,
   primaryRevisionOf,
-  withNodePorts,
-  type DesiredService,
 } from './desired-objects.js';
-import { isControlledBy, withCanaryOwner } from '../kube/owner-references.js';
+import { checkStandings, checkTargetStanding, withCanaryOwner } from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
 import { calculatePromotedReplicas, primaryReplicas } from './replicas.js';
 import type { ScalerReconciler } from './scalers/scaler.js';
 import { scalerFor } from './scalers/factory.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
+import { reconcileService } from './service-reconciler.js';
+import { checkDeployment, checkService } from './workload-shape.js';
 import {
   ConfigNotFoundError,
   InvalidTargetError,
@@ -83,16 +88,30 @@ export class DeploymentController implements WorkloadController {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Creates the primary (with config copies) and the services when missing; keeps them right. */
+  /**
+   * Creates the primary (with config copies) and the services when missing; keeps them right. The
+   * primary and the three services are read and their ownership checked before the first write:
+   * one that another Canary controls stops the tick with nothing written.
+   * @throws OwnershipConflictError naming the object and its controller
+   */
   async reconcile(canary: ResolvedCanary): Promise<void> {
     const target = await this.getTarget(canary);
     const label = selectorLabelOf(target);
-    let primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const stored = await this.readDeployment(this.primaryKey(canary));
+    const serviceNames = [canary.names.apex, canary.names.primaryService, canary.names.canaryService];
+    const services = await Promise.all(
+      serviceNames.map((name) => this.readService(objectKey(API.service, canary.namespace, name))),
+    );
+    checkStandings([stored, ...services], canary);
+    let primary = stored;
     if (!primary) primary = await this.createPrimary(canary, target, label);
-    else await this.reconcilePrimaryMetadata(canary, primary, label);
-    for (const desired of calculateServices(canary, target, label, primary.spec.template)) {
-      await this.reconcileService(canary, desired);
+    else {
+      await this.reconcilePrimaryMetadata(canary, primary, label);
+      await adoptPrimaryCopies(this.cluster, canary, target.spec.template.spec);
     }
+    const desired = calculateServices(canary, target, label, primary.spec.template);
+    for (const [i, service] of desired.entries())
+      await reconcileService(this.cluster, canary, service, services[i]);
     await this.scaler(canary)?.reconcilePrimaryScaler(canary);
   }
 
@@ -109,7 +128,7 @@ export class DeploymentController implements WorkloadController {
     const label = selectorLabelOf(target);
     const [configs, primary] = await Promise.all([
       readTargetConfigs(this.cluster, canary.namespace, target.spec.template.spec),
-      this.cluster.get<Deployment>(this.primaryKey(canary)),
+      this.readDeployment(this.primaryKey(canary)),
     ]);
     const trackedConfigs = trackedConfigsOf(configs.tracked);
     const now = this.now();
@@ -249,6 +268,18 @@ export class DeploymentController implements WorkloadController {
     return scalerFor(canary, this.cluster);
   }
 
+  /** A Deployment, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readDeployment(key: ObjectKey): Promise<Deployment | undefined> {
+    const object = await this.cluster.get<Deployment>(key);
+    return object && checkDeployment(object);
+  }
+
+  /** A Service, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readService(key: ObjectKey): Promise<Service | undefined> {
+    const object = await this.cluster.get<Service>(key);
+    return object && checkService(object);
+  }
+
   private targetKey(canary: ResolvedCanary): ObjectKey {
     return objectKey(API.deployment, canary.namespace, canary.names.target);
   }
@@ -264,17 +295,19 @@ export class DeploymentController implements WorkloadController {
         `Canary ${canary.namespace}/${canary.name}: spec.targetRef.kind ${kind} is not handled by the Deployment controller`,
       );
     }
-    const target = await this.cluster.get<Deployment>(this.targetKey(canary));
+    const target = await this.readDeployment(this.targetKey(canary));
     if (!target) {
       throw new TargetNotFoundError(
         `${describeKey(this.targetKey(canary))} not found: spec.targetRef of Canary ${canary.namespace}/${canary.name} names a Deployment that does not exist`,
       );
     }
+    // Every operation on the target goes through here: none scales another canary's primary.
+    checkTargetStanding(target, canary);
     return target;
   }
 
   private async getPrimary(canary: ResolvedCanary, action: string): Promise<Deployment> {
-    const primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const primary = await this.readDeployment(this.primaryKey(canary));
     if (!primary)
       throw new NotFoundError(`cannot ${action}: ${describeKey(this.primaryKey(canary))} not found`);
     return primary;
@@ -331,63 +364,6 @@ export class DeploymentController implements WorkloadController {
         },
       },
       { resourceVersion: primary.metadata.resourceVersion },
-    );
-  }
-
-  /**
-   * Creates a service owned by the Canary, or brings an existing one's selector and ports in line.
-   * Labels and annotations are added only to services the Canary controls; a service the user made
-   * keeps its metadata and gets no owner reference, so deleting the Canary never deletes it.
-   */
-  private async reconcileService(canary: ResolvedCanary, desired: DesiredService): Promise<void> {
-    const key = objectKey(API.service, canary.namespace, desired.name);
-    const stored = await this.cluster.get<Service>(key);
-    if (!stored) {
-      await this.cluster.create<Service>({
-        ...API.service,
-        metadata: {
-          name: desired.name,
-          namespace: canary.namespace,
-          labels: desired.labels,
-          ...(Object.keys(desired.annotations).length > 0 ? { annotations: desired.annotations } : {}),
-          ownerReferences: withCanaryOwner(undefined, canary),
-        },
-        spec: { type: 'ClusterIP', selector: desired.selector, ports: desired.ports },
-      });
-      return;
-    }
-    const owned = isControlledBy(stored, canary);
-    const pick = (have: Record<string, string> | undefined, wanted: Record<string, string>) =>
-      Object.fromEntries(Object.keys(wanted).map((k) => [k, have?.[k]]));
-    const before = {
-      selector: stored.spec.selector ?? {},
-      ports: normalizePorts(stored.spec.ports),
-      // Only the keys Fledge sets are compared: labels others add are left alone.
-      ...(owned ? { labels: pick(stored.metadata.labels, desired.labels) } : {}),
-      ...(owned ? { annotations: pick(stored.metadata.annotations, desired.annotations) } : {}),
-    };
-    const after = {
-      selector: desired.selector,
-      ports: withNodePorts(desired.ports, stored.spec.ports),
-      ...(owned ? { labels: desired.labels, annotations: desired.annotations } : {}),
-    };
-    const diff = calculateMergePatch(before, after) as Record<string, MergePatch | undefined> | undefined;
-    if (!diff) return;
-    const spec = {
-      ...(diff.selector ? { selector: diff.selector } : {}),
-      ...(diff.ports ? { ports: after.ports } : {}),
-    };
-    const metadata = {
-      ...(diff.labels ? { labels: diff.labels } : {}),
-      ...(diff.annotations ? { annotations: diff.annotations } : {}),
-    };
-    await this.cluster.patch(
-      key,
-      {
-        ...(Object.keys(spec).length > 0 ? { spec } : {}),
-        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-      },
-      { resourceVersion: stored.metadata.resourceVersion },
     );
   }
 
