@@ -20,7 +20,7 @@ const DNS1035_RE = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /**
  * Why Kubernetes would refuse `name` under `rule`, or undefined when it accepts it:
  * `subdomain` for most objects (Deployments, ConfigMaps, custom resources), `label` for namespaces,
- * `service` (DNS-1035 label) for Services.
+ * `service` (DNS-1035 label) for the Services Fledge generates: the strictest rule across versions.
  */
 export function nameProblem(name: string, rule: NameRule): string | undefined {
   const max = rule === 'subdomain' ? SUBDOMAIN_MAX : LABEL_MAX;
@@ -38,14 +38,18 @@ export function nameProblem(name: string, rule: NameRule): string | undefined {
     case 'service':
       return DNS1035_RE.test(name)
         ? undefined
-        : 'must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (DNS-1035 label)';
+        : 'must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (DNS-1035 label, as Kubernetes before the relaxed Service names requires)';
   }
 }
 
-/** The rule the API server applies to the name of an object of `kind` (core group kinds only differ). */
+/**
+ * The rule the API server applies to the name of an object of `kind` (core group kinds only
+ * differ). Recent Kubernetes (the local control plane the tests run is v1.36) takes a Service name
+ * as a DNS-1123 label, which may start with a digit; `fledge validate` keeps the stricter DNS-1035
+ * rule of older versions for the Services it generates, so a manifest it passes works on both.
+ */
 export function nameRuleOf(apiVersion: string, kind: string): NameRule {
-  if (apiVersion === 'v1' && kind === 'Service') return 'service';
-  if (apiVersion === 'v1' && kind === 'Namespace') return 'label';
+  if (apiVersion === 'v1' && (kind === 'Service' || kind === 'Namespace')) return 'label';
   return 'subdomain';
 }
 

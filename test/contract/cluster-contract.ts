@@ -153,7 +153,7 @@ export function describeClusterContract(
       expect(created.metadata.generation).toBe(1);
     });
 
-    it("refuses names Kubernetes refuses with InvalidError: a Service's DNS-1035 label, 253 characters", async () => {
+    it('refuses names Kubernetes refuses with InvalidError: a Service of 64 characters, 253 characters', async () => {
       const service = (name: string) => ({
         ...API.service,
         metadata: { name, namespace: ns, labels: { run } },
@@ -161,7 +161,6 @@ export function describeClusterContract(
       });
       // 64 characters: a valid ConfigMap or Deployment name, but not a Service name.
       await expectRejects(cluster.create(service(`${run}-${'p'.repeat(63 - run.length)}`)), InvalidError);
-      await expectRejects(cluster.create(service(`1${run}`)), InvalidError);
       await expectRejects(cluster.create(configMap('Upper')), InvalidError);
       await expectRejects(cluster.create(configMap('x'.repeat(250))), InvalidError);
       await cluster.create(configMap('x'.repeat(63 - run.length)));

@@ -160,7 +160,7 @@ describe('names Kubernetes refuses', () => {
     doc.spec.service.portName = 'HTTP';
     expect(errorsOf(doc)).toEqual([
       'metadata.name: must be lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (DNS-1123 subdomain)',
-      'spec.targetRef.name: the apex Service name "1podinfo" must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (DNS-1035 label)',
+      'spec.targetRef.name: the apex Service name "1podinfo" must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (DNS-1035 label, as Kubernetes before the relaxed Service names requires)',
       'spec.service.portName: the Service port name must be lowercase letters, digits and "-", starting and ending with a letter or digit (DNS-1123 label)',
     ]);
   });
