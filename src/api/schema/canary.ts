@@ -13,9 +13,11 @@ import {
   ObjectMetaSchema,
   Opaque,
   Percent,
+  PrometheusDuration,
   StringMap,
   Struct,
 } from './common.js';
+import { MAX_PROGRESS_DEADLINE_SECONDS } from '../bounds.js';
 
 /** Mesh and ingress providers Flagger knows. Fledge implements those in `IMPLEMENTED_PROVIDERS`. */
 export const KNOWN_PROVIDERS = [
@@ -142,7 +144,7 @@ export const MetricSchema = Struct(
       minLength: 1,
       description: 'Metric name, or a builtin: request-success-rate, request-duration.',
     }),
-    interval: Type.Optional(Duration('Range of the query (default: 1m).')),
+    interval: Type.Optional(PrometheusDuration('Range of the query (default: 1m), at most 24h.')),
     threshold: Type.Optional(Type.Number({ description: 'Deprecated: use thresholdRange.max.' })),
     thresholdRange: Type.Optional(
       Struct(
@@ -171,7 +173,7 @@ export const WebhookSchema = Struct(
     name: Type.String({ minLength: 1 }),
     type: Type.Optional(Enum(WEBHOOK_TYPES, 'When the webhook is called (default: rollout).')),
     url: Type.String({ minLength: 1, description: 'HTTP(S) address the payload is POSTed to.' }),
-    timeout: Type.Optional(Duration('Request timeout (default: 10s).')),
+    timeout: Type.Optional(Duration('Request timeout (default: 10s, 100ms to 1h).')),
     metadata: Type.Optional(StringMap('Sent as payload.metadata.')),
     retries: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Retries after a failed call (default: 0).' }),
@@ -194,7 +196,9 @@ export const AlertSchema = Struct({
 
 export const AnalysisSchema = Struct(
   {
-    interval: Type.Optional(Duration('Time between two ticks of the analysis (default: 60s).')),
+    interval: Type.Optional(
+      Duration('Time between two ticks of the analysis (default: 60s, at least 10s, at most 24h).'),
+    ),
     threshold: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Failed checks before rolling back (default: 1).' }),
     ),
@@ -292,7 +296,8 @@ export const CanarySpecSchema = Struct({
   progressDeadlineSeconds: Type.Optional(
     Type.Integer({
       minimum: 1,
-      description: 'Seconds to wait for a rollout before rolling back (default: 600).',
+      maximum: MAX_PROGRESS_DEADLINE_SECONDS,
+      description: 'Seconds to wait for a rollout before rolling back (default: 600, at most 86400).',
     }),
   ),
   skipAnalysis: Type.Optional(Type.Boolean({ description: 'Promote without analysis.' })),

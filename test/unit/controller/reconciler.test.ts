@@ -194,6 +194,25 @@ describe('reconciler on the in-memory cluster', () => {
     expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
   });
 
+  it('refuses a field it does not act on, and an interval past its bound, naming each in the condition', async () => {
+    const h = await harness();
+    const bad = canaryObject('podinfo', { interval: '300h' });
+    (bad.spec.analysis as Record<string, unknown>).sessionAffinity = { cookieName: 'c' };
+    await h.cluster.create(bad);
+    await h.tick('podinfo');
+    const condition = (await h.canary('podinfo')).status?.conditions?.[0];
+    expect(condition).toMatchObject({
+      type: 'Reconciled',
+      status: 'False',
+      reason: EventReasons.InvalidSpec,
+    });
+    expect(condition?.message).toContain('spec.analysis.interval: must be at most 24h (got "300h")');
+    expect(condition?.message).toContain(
+      'spec.analysis.sessionAffinity: is not supported by this version of Fledge',
+    );
+    expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
+  });
+
   it('loses a status race without touching routes, then decides again on fresh state', async () => {
     const h = await harness();
     await h.install('podinfo', 'podinfo:1');
