@@ -19,6 +19,7 @@ import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import { DEFAULT_TICK_BUDGET_MS } from '../scheduler/tick-budget.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { createCore, secretReader } from './wiring.js';
 
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   events: EventMode;
   /** Namespace of the leader-election Lease (in-process scheduler only). */
   leaderElectionNamespace: string;
+  /** Budget of one tick (outbound calls stopped past it). */
+  tickBudgetMs?: number | undefined;
 }
 
 /** Configuration that makes the controller unable to start. */
@@ -106,6 +109,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         durationMs,
       ),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
+    ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   let ready = false;
   const server = createHttpServer({
@@ -227,32 +231,50 @@ export function registerControllerCommand(program: Command): Command {
         .default('all'),
     )
     .option(
+      '--tick-budget <duration>',
+      "time one tick may take; past it the tick's metric queries, webhooks and alerts are stopped",
+      duration,
+      DEFAULT_TICK_BUDGET_MS,
+    )
+    .option(
       '--leader-election-namespace <namespace>',
       'namespace of the Lease that picks the one ticking replica when there is no Redis',
       process.env.POD_NAMESPACE ?? 'default',
     )
-    .action(async (raw: Omit<ControllerOptions, 'instance' | 'minIntervalMs'> & { minInterval: number }) => {
-      const logger = createLogger({ level: raw.logLevel });
-      let controller: RunningController;
-      try {
-        controller = await startController(
-          { ...raw, minIntervalMs: raw.minInterval, instance: process.env.POD_NAME ?? hostname() },
-          logger,
-        );
-      } catch (err) {
-        logger.fatal({ err }, 'controller could not start');
-        process.stderr.write(`fledge controller: ${(err as Error).message}\n`);
-        process.exitCode = err instanceof ControllerConfigError ? 2 : 1;
-        return;
-      }
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          logger.info({ signal }, 'signal received');
-          void controller.stop();
-        });
-      }
-      const { lostLeadership } = await controller.stopped;
-      // Exit so the Pod restarts and campaigns again from a clean state, as client-go controllers do.
-      if (lostLeadership) process.exitCode = 1;
-    });
+    .action(
+      async (
+        raw: Omit<ControllerOptions, 'instance' | 'minIntervalMs' | 'tickBudgetMs'> & {
+          minInterval: number;
+          tickBudget: number;
+        },
+      ) => {
+        const logger = createLogger({ level: raw.logLevel });
+        let controller: RunningController;
+        try {
+          controller = await startController(
+            {
+              ...raw,
+              minIntervalMs: raw.minInterval,
+              tickBudgetMs: raw.tickBudget,
+              instance: process.env.POD_NAME ?? hostname(),
+            },
+            logger,
+          );
+        } catch (err) {
+          logger.fatal({ err }, 'controller could not start');
+          process.stderr.write(`fledge controller: ${(err as Error).message}\n`);
+          process.exitCode = err instanceof ControllerConfigError ? 2 : 1;
+          return;
+        }
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+          process.once(signal, () => {
+            logger.info({ signal }, 'signal received');
+            void controller.stop();
+          });
+        }
+        const { lostLeadership } = await controller.stopped;
+        // Exit so the Pod restarts and campaigns again from a clean state, as client-go controllers do.
+        if (lostLeadership) process.exitCode = 1;
+      },
+    );
 }
