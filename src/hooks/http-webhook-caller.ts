@@ -20,6 +20,7 @@ import {
   currentCallBudget,
   DEFAULT_MAX_RESPONSE_BYTES,
   OutboundCallError,
+  type CallBudget,
   type SendFn,
 } from '../http/outbound.js';
 import { credentialsOf, safeUrl, scrub } from '../http/scrub.js';
@@ -99,50 +100,34 @@ export class HttpWebhookCaller implements WebhookCaller {
     const secrets = credentialsOf({ url: hook.url, headers });
     const body = JSON.stringify(payload);
     const attempts = 1 + Math.max(0, Math.floor(hook.retries));
-    const deadlineAt = this.now() + hook.timeoutMs * attempts;
+    const callMs = hook.timeoutMs * attempts;
+    const deadlineAt = this.now() + callMs;
     const budget = currentCallBudget();
-    let last: Attempt = { ok: false, detail: 'not called', retryable: false };
-    let n = 1;
+    const attempt = () =>
+      this.attempt(hook, target, headers, body, what, Math.min(hook.timeoutMs, deadlineAt - this.now()));
+    let last = await attempt();
+    let made = 1;
     let stopped = '';
-    for (; n <= attempts; n++) {
-      if (n > 1) {
-        const waitMs = this.waitBefore(n, last);
-        if (budget?.signal.aborted) {
-          stopped = `; retry not attempted: ${budgetMessage(budget)}`;
-          break;
-        }
-        if (this.now() + waitMs >= deadlineAt) {
-          stopped = `; retry not attempted: a wait of ${formatDuration(waitMs)} would end past the call's deadline of ${formatDuration(hook.timeoutMs * attempts)}`;
-          break;
-        }
-        await this.sleep(waitMs, budget?.signal);
-        if (budget?.signal.aborted) {
-          stopped = `; retry not attempted: ${budgetMessage(budget)}`;
-          break;
-        }
-      }
-      last = await this.attempt(
-        hook,
-        target,
-        headers,
-        body,
-        what,
-        Math.min(hook.timeoutMs, deadlineAt - this.now()),
-      );
-      if (last.ok) {
-        const after = n > 1 ? ` (attempt ${n} of ${attempts})` : '';
-        return {
-          ok: true,
-          statusCode: last.statusCode,
-          message: scrub(`${what}: ${last.detail}${after}`, secrets),
-        };
-      }
-      if (!last.retryable) {
-        n += 1;
+    while (!last.ok && last.retryable && made < attempts) {
+      const waitMs = this.waitBefore(made, last);
+      const refused = this.noRetry(waitMs, deadlineAt, callMs, budget);
+      if (!refused) await this.sleep(waitMs, budget?.signal);
+      const reason = refused ?? (budget?.signal.aborted ? budgetMessage(budget) : undefined);
+      if (reason) {
+        stopped = `; retry not attempted: ${reason}`;
         break;
       }
+      last = await attempt();
+      made += 1;
     }
-    const made = n - 1;
+    if (last.ok) {
+      const after = made > 1 ? ` (attempt ${made} of ${attempts})` : '';
+      return {
+        ok: true,
+        statusCode: last.statusCode,
+        message: scrub(`${what}: ${last.detail}${after}`, secrets),
+      };
+    }
     const tries = made > 1 ? ` after ${made} attempts` : '';
     const outcome: WebhookOutcome = {
       ok: false,
@@ -152,11 +137,28 @@ export class HttpWebhookCaller implements WebhookCaller {
     return outcome;
   }
 
-  /** Doubling from the configured backoff, or the answer's `Retry-After`; capped either way. */
-  private waitBefore(n: number, last: Attempt): number {
+  /**
+   * The wait before the retry that follows attempt number `made`: doubling from the configured
+   * backoff, or the answer's `Retry-After`; capped either way.
+   */
+  private waitBefore(made: number, last: Attempt): number {
     const asked = last.ok ? undefined : last.retryAfterMs;
-    const backoff = this.retryBackoffMs * 2 ** (n - 2);
+    const backoff = this.retryBackoffMs * 2 ** (made - 1);
     return Math.min(asked ?? backoff, MAX_RETRY_WAIT_MS);
+  }
+
+  /** Why a retry after a wait of `waitMs` must not be made, if it must not. */
+  private noRetry(
+    waitMs: number,
+    deadlineAt: number,
+    callMs: number,
+    budget: CallBudget | undefined,
+  ): string | undefined {
+    if (budget?.signal.aborted) return budgetMessage(budget);
+    if (this.now() + waitMs >= deadlineAt) {
+      return `a wait of ${formatDuration(waitMs)} would end past the call's deadline of ${formatDuration(callMs)}`;
+    }
+    return undefined;
   }
 
   private async attempt(
