@@ -66,6 +66,9 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );
   }
+  if (o.tickBudgetMs !== undefined && !(o.tickBudgetMs > 0)) {
+    throw new ControllerConfigError(`--tick-budget: must be a positive duration, got ${o.tickBudgetMs}ms`);
+  }
   const listen = parseListenAddress(o.listenAddress);
   const cluster = new ClientNodeCluster({
     kubeConfig: loadKubeConfig(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
