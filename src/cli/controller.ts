@@ -17,6 +17,7 @@ import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { preflightWithRetry } from '../controller/preflight.js';
+import { DEFAULT_TICK_BUDGET_MS } from '../scheduler/tick-budget.js';
 import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -45,6 +46,8 @@ export interface ControllerOptions {
   startupTimeoutMs: number;
   /** A cache whose list/watch has failed this long fails `/healthz` (so the Pod restarts). */
   unhealthyAfterMs: number;
+  /** Budget of one tick (outbound calls stopped past it). */
+  tickBudgetMs?: number | undefined;
   /** Aborts start-up (SIGTERM while still starting). */
   signal?: AbortSignal;
 }
@@ -71,6 +74,9 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     throw new ControllerConfigError(
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );
+  }
+  if (o.tickBudgetMs !== undefined && !(o.tickBudgetMs > 0)) {
+    throw new ControllerConfigError(`--tick-budget: must be a positive duration, got ${o.tickBudgetMs}ms`);
   }
   const listen = parseListenAddress(o.listenAddress);
   const cluster = new ClientNodeCluster({
@@ -115,6 +121,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         durationMs,
       ),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
+    ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   let ready = false;
   let startedTicking = false;
@@ -275,6 +282,12 @@ export function registerControllerCommand(program: Command): Command {
         .default('all'),
     )
     .option(
+      '--tick-budget <duration>',
+      "time one tick may take; past it the tick's metric queries, webhooks and alerts are stopped",
+      duration,
+      DEFAULT_TICK_BUDGET_MS,
+    )
+    .option(
       '--startup-timeout <duration>',
       'how long start-up retries an unreachable API server, a missing CRD or missing permissions before exiting',
       duration,
@@ -295,9 +308,10 @@ export function registerControllerCommand(program: Command): Command {
       async (
         raw: Omit<
           ControllerOptions,
-          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs'
+          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs' | 'tickBudgetMs'
         > & {
           minInterval: number;
+          tickBudget: number;
           startupTimeout: number;
           unhealthyAfter: number;
         },
@@ -319,6 +333,7 @@ export function registerControllerCommand(program: Command): Command {
               minIntervalMs: raw.minInterval,
               startupTimeoutMs: raw.startupTimeout,
               unhealthyAfterMs: raw.unhealthyAfter,
+              tickBudgetMs: raw.tickBudget,
               instance: process.env.POD_NAME ?? hostname(),
               signal: starting.signal,
             },

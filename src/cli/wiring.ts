@@ -33,6 +33,8 @@ export interface CoreOptions {
   events?: EventMode;
   onTick?: TickObserver;
   onDelete?: (namespace: string, name: string) => void;
+  /** Budget of one tick, see `scheduler/tick-budget.ts`. */
+  tickBudgetMs?: number;
 }
 
 export interface Core {
@@ -80,6 +82,7 @@ export function createCore(o: CoreOptions): Core {
     ...(o.resolve.minIntervalMs !== undefined ? { minIntervalMs: o.resolve.minIntervalMs } : {}),
     ...(o.onTick ? { onTick: o.onTick } : {}),
     ...(o.onDelete ? { onDelete: o.onDelete } : {}),
+    ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   return { reconciler, watcher };
 }
