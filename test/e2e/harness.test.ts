@@ -352,6 +352,28 @@ describe('mesh over an in-memory cluster', () => {
     expect(les).toEqual([...ISTIO_DURATION_BUCKETS_MS.map(String), '+Inf']);
   });
 
+  it('reports the duration the version server measured, not the stalls of the test process', async () => {
+    await createVirtualService(cluster, [hostRoute(0, 100)]);
+    await servers[1]!.setFaults({ delay: { percentage: 100, fixedDelayMs: 200 } });
+    const m = startMesh();
+    await eventually(() => m.loadStats().inFlight >= 5, 'requests in flight');
+    // Blocks this event loop for 800 ms: the requests in flight are answered meanwhile, and this
+    // process reads the answers only afterwards.
+    const stallUntil = performance.now() + 800;
+    while (performance.now() < stallUntil);
+    await eventually(() => m.count('other', CANARY) >= 20, 'answers after the stall');
+    expect(m.traffic()['other']!.byWorkload[CANARY]!.latencyMsMax).toBeGreaterThan(700);
+    const text = await metrics.metrics();
+    const canary = { destination_workload: CANARY };
+    const answered = sampleValue(text, 'istio_request_duration_milliseconds_count', canary);
+    expect(answered).toBeGreaterThanOrEqual(20);
+    // Every answer took the 200 ms delay and a little more at the server: none above 500.
+    expect(sampleValue(text, 'istio_request_duration_milliseconds_bucket', { ...canary, le: '100' })).toBe(0);
+    expect(sampleValue(text, 'istio_request_duration_milliseconds_bucket', { ...canary, le: '500' })).toBe(
+      answered,
+    );
+  });
+
   it('refuses bad options, naming the field', () => {
     const base = (): MeshOptions => ({
       cluster,
