@@ -1,6 +1,6 @@
 /**
  * The metrics-provider port: runs one query and returns one number. The Prometheus
- * implementation lives in `providers/prometheus.ts` (the only file importing `prometheus-query`);
+ * implementation lives in `providers/prometheus.ts` (the only file doing Prometheus I/O);
  * the sandbox uses `providers/simulated.ts`.
  */
 

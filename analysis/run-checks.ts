@@ -4,7 +4,7 @@
  * reason is a failed check carrying the reason, never an exception and never a pass.
  */
 import type { ResolvedCanary, ResolvedMetric } from '../src/api/defaults.js';
-import { parseDurationMs } from '../src/api/duration.js';
+import { parsePrometheusDurationMs } from '../src/api/duration.js';
 import type { CheckResult } from '../src/api/schema/canary.js';
 import type { MetricTemplate } from '../src/api/schema/metric-template.js';
 import { builtinQuery, isBuiltinMetric } from './builtin-queries.js';
@@ -73,6 +73,8 @@ function contextFor(canary: ResolvedCanary, metric: ResolvedMetric): TemplateCon
     namespace: canary.namespace,
     target: canary.names.target,
     service: canary.names.apex,
+    ingress: canary.spec.ingressRef?.name ?? canary.names.target,
+    route: canary.spec.routeRef?.name ?? canary.names.target,
     interval: metric.interval,
     variables: metric.templateVariables,
   };
@@ -116,22 +118,32 @@ async function planTemplateMetric(
   };
 }
 
-/** Resolves one metric: templateRef first, then the builtin catalogue, then a legacy inline query. */
+/**
+ * Which query of a metric a check runs. A builtin name with its own `query` or `templateRef` runs
+ * both, as Flagger does (its builtin checks match on the name alone): two checks, both must pass.
+ */
+type CheckSource = 'builtin' | 'own';
+
+/** The checks of one metric: one, or two for a builtin name that also has its own query. */
+export function checkSourcesOf(metric: ResolvedMetric): CheckSource[] {
+  if (!isBuiltinMetric(metric.name)) return ['own'];
+  return metric.query || metric.templateRef ? ['builtin', 'own'] : ['builtin'];
+}
+
+/** Resolves one check of a metric: the builtin query, or its templateRef, else its inline query. */
 async function planMetric(
   canary: ResolvedCanary,
   metric: ResolvedMetric,
+  source: CheckSource,
   deps: MetricCheckDeps,
 ): Promise<PlannedQuery> {
   let intervalMs: number;
   try {
-    intervalMs = parseDurationMs(metric.interval);
+    intervalMs = parsePrometheusDurationMs(metric.interval);
   } catch (error) {
     throw new MetricPlanError(`interval "${metric.interval}" is invalid: ${messageOf(error)}`);
   }
-  if (metric.templateRef) {
-    return planTemplateMetric(canary, metric, metric.templateRef, deps, intervalMs);
-  }
-  if (isBuiltinMetric(metric.name)) {
+  if (source === 'builtin' && isBuiltinMetric(metric.name)) {
     const text = builtinQuery(canary.provider, metric.name, {
       namespace: canary.namespace,
       target: canary.names.target,
@@ -139,6 +151,9 @@ async function planMetric(
     });
     const provider = metricsServerRef(canary, `builtin metric ${metric.name}`);
     return { text, provider, providerNamespace: canary.namespace, intervalMs };
+  }
+  if (metric.templateRef) {
+    return planTemplateMetric(canary, metric, metric.templateRef, deps, intervalMs);
   }
   if (metric.query) {
     const source = `Canary ${canary.namespace}/${canary.name} metric "${metric.name}" query`;
@@ -195,11 +210,12 @@ export function judgeMetric(metric: ResolvedMetric, value: number | undefined, q
 async function checkMetric(
   canary: ResolvedCanary,
   metric: ResolvedMetric,
+  source: CheckSource,
   deps: MetricCheckDeps,
 ): Promise<CheckResult> {
   let plan: PlannedQuery;
   try {
-    plan = await planMetric(canary, metric, deps);
+    plan = await planMetric(canary, metric, source, deps);
   } catch (error) {
     return failed(metric, messageOf(error), error instanceof MetricPlanError ? error.query : undefined);
   }
@@ -220,16 +236,20 @@ async function checkMetric(
 }
 
 /**
- * Runs every metric of `canary.analysis.metrics` and returns one result per metric, in spec
+ * Runs every metric of `canary.analysis.metrics` and returns one result per check (two for a
+ * builtin name with its own query, see {@link checkSourcesOf}), in spec
  * order. Never rejects on account of a metric: a missing MetricTemplate, an unknown template
  * variable, a missing metrics server or a failed query each give a failed check whose message says
  * why. (A `deps.concurrency` that is not a positive integer is a wiring bug and does reject.)
  */
 export async function runMetricChecks(canary: ResolvedCanary, deps: MetricCheckDeps): Promise<CheckResult[]> {
   const concurrency = deps.concurrency ?? DEFAULT_METRIC_CONCURRENCY;
-  return mapLimited(canary.analysis.metrics, concurrency, async (metric) => {
+  const checks = canary.analysis.metrics.flatMap((metric) =>
+    checkSourcesOf(metric).map((source) => ({ metric, source })),
+  );
+  return mapLimited(checks, concurrency, async ({ metric, source }) => {
     try {
-      return await checkMetric(canary, metric, deps);
+      return await checkMetric(canary, metric, source, deps);
     } catch (error) {
       // checkMetric turns every expected failure into a result; this guards the loop against the rest.
       return failed(metric, `unexpected error: ${messageOf(error)}`);

@@ -14,6 +14,10 @@ export interface TemplateContext {
   target: string;
   /** The apex service. */
   service: string;
+  /** `spec.ingressRef.name`, else the target's name (Flagger's `{{ ingress }}`). */
+  ingress: string;
+  /** `spec.routeRef.name`, else the target's name (Flagger's `{{ route }}`). */
+  route: string;
   /** The metric's interval as written in the Canary (e.g. `1m`). */
   interval: string;
   /** The metric's `templateVariables`, read as `{{ variables.KEY }}`. */
@@ -21,7 +25,15 @@ export interface TemplateContext {
 }
 
 /** The variables every template can use, besides `variables.KEY`. */
-export const TEMPLATE_VARIABLES = ['name', 'namespace', 'target', 'service', 'interval'] as const;
+export const TEMPLATE_VARIABLES = [
+  'name',
+  'namespace',
+  'target',
+  'service',
+  'ingress',
+  'route',
+  'interval',
+] as const;
 
 /** A template that cannot be rendered: an unknown variable or an unterminated `{{`. */
 export class TemplateRenderError extends Error {

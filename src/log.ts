@@ -1,9 +1,16 @@
 /** The root logger: JSON lines (pino), with secrets redacted wherever they appear in a log object. */
 import { pino, type Logger, type DestinationStream } from 'pino';
 
-/** Paths whose values never reach a log line. */
+/**
+ * Paths whose values never reach a log line. A second line of defence: messages are scrubbed where
+ * they are made (`src/http/scrub.ts`), since a credential quoted inside a message has no path.
+ */
 export const REDACTED_PATHS = [
   '*.token',
+  '*.bearerToken',
+  '*.auth',
+  '*.headers.cookie',
+  '*.headers.Cookie',
   '*.password',
   '*.authorization',
   '*.Authorization',

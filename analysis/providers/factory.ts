@@ -51,13 +51,16 @@ export function createMetricProviderFactory(
       );
     }
     let auth: PrometheusAuth | undefined;
+    let secrets: string[] = [];
     if (spec.secretRef) {
       const where = `Secret ${namespace}/${spec.secretRef.name}`;
       const data = await options.readSecret(namespace, spec.secretRef.name);
       if (!data) throw new MetricProviderConfigError(`${where} not found`);
       auth = prometheusAuthFrom(data, where);
+      // Every value read is scrubbed from the provider's messages, not only the keys it uses.
+      secrets = Object.values(data);
     }
-    const key = JSON.stringify([spec.address, auth, spec.headers, spec.insecureSkipVerify]);
+    const key = JSON.stringify([spec.address, auth, spec.headers, spec.insecureSkipVerify, secrets]);
     let provider = cache.get(key);
     if (!provider) {
       provider = new PrometheusProvider({
@@ -66,6 +69,7 @@ export function createMetricProviderFactory(
         headers: spec.headers,
         insecureSkipVerify: spec.insecureSkipVerify,
         timeoutMs: options.timeoutMs,
+        secrets,
       });
       cache.set(key, provider);
     }

@@ -1,13 +1,37 @@
 /**
  * The Prometheus metrics provider: one instant query per check over the HTTP API. The only file
- * that imports `prometheus-query`.
+ * that does Prometheus I/O.
+ *
+ * A small client over {@link boundedFetch} rather than `prometheus-query`: that driver (axios
+ * underneath) could be given a signal and a size cap, but it parses the answer itself, with
+ * `parseFloat` and without checking its shape (`"100abc"` was 100, `"0x64"` 0, a `status` other
+ * than `success` passed), and hands back numbers, not the strings a strict reading needs.
  */
 import { Agent as HttpsAgent } from 'node:https';
-import { PrometheusDriver, type PrometheusConnectionOptions, type QueryResult } from 'prometheus-query';
+import { formatDuration } from '../../src/api/duration.js';
+import {
+  boundedFetch,
+  OutboundCallError,
+  type OutboundResponse,
+  type SendFn,
+} from '../../src/http/outbound.js';
+import { credentialsOf, safeUrl, scrub } from '../../src/http/scrub.js';
 import { MetricQueryError, type MetricQuery, type MetricsProvider } from '../provider.js';
+import {
+  excerpt,
+  parseInstantAnswer,
+  PrometheusAnswerError,
+  prometheusError,
+} from './prometheus-response.js';
 
-/** Default time allowed for one query, request and evaluation included. */
+/** Default time allowed for one query, request, evaluation and the whole answer included. */
 export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 5_000;
+
+/**
+ * Bytes of one answer read at most. An instant query for one check answers one sample (about
+ * 200 bytes with its labels); a larger answer is a query returning many series, failed anyway.
+ */
+export const MAX_PROMETHEUS_RESPONSE_BYTES = 1024 * 1024;
 
 /** Credentials, read from the Secret named by the MetricTemplate's `secretRef` by the caller. */
 export type PrometheusAuth = { bearerToken: string } | { username: string; password: string };
@@ -24,31 +48,18 @@ export interface PrometheusProviderOptions {
   timeoutMs?: number | undefined;
   /** Accept any TLS certificate (self-signed servers). */
   insecureSkipVerify?: boolean | undefined;
+  /**
+   * Every value of the Secret the credentials came from: scrubbed from every message, whatever
+   * the server quotes back.
+   */
+  secrets?: readonly string[] | undefined;
+  /** Sends the request (default {@link boundedFetch}); tests wrap it. */
+  send?: SendFn | undefined;
 }
 
 /** Options that cannot work: no or malformed address, half-filled credentials, bad timeout. */
 export class PrometheusConfigError extends Error {
   override name = 'PrometheusConfigError';
-}
-
-// The HTTP client's types, reached through the driver's options rather than a direct dependency.
-type Interceptors = Required<Pick<PrometheusConnectionOptions, 'requestInterceptor' | 'responseInterceptor'>>;
-type RequestConfig = Parameters<Interceptors['requestInterceptor']['onFulfilled']>[0];
-type HttpResponse = Parameters<Interceptors['responseInterceptor']['onFulfilled']>[0];
-
-/** The part of the HTTP client's error this file reads. */
-interface HttpError {
-  response?: { status: number; statusText?: string; data: unknown } | undefined;
-}
-
-/** The shape `prometheus-query` rejects with (a plain object, not an Error). */
-interface DriverFailure {
-  errorType?: string;
-  error?: string;
-  httpStatus?: number;
-  code?: string;
-  /** What the driver caught, when it re-wrapped one of its own failures as a network error. */
-  original?: unknown;
 }
 
 function validateAddress(address: unknown): string {
@@ -60,12 +71,12 @@ function validateAddress(address: unknown): string {
     url = new URL(address.trim());
   } catch {
     throw new PrometheusConfigError(
-      `Prometheus provider: address "${address}" is not a URL (expected http(s)://host:port)`,
+      `Prometheus provider: address "${scrub(address)}" is not a URL (expected http(s)://host:port)`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new PrometheusConfigError(
-      `Prometheus provider: address "${address}" must use http or https, not ${url.protocol.replace(/:$/, '')}`,
+      `Prometheus provider: address "${scrub(address)}" must use http or https, not ${url.protocol.replace(/:$/, '')}`,
     );
   }
   return address.trim().replace(/\/+$/, '');
@@ -87,67 +98,18 @@ function validateAuth(auth: PrometheusAuth | undefined): PrometheusAuth | undefi
   return auth;
 }
 
-function isDriverFailure(value: unknown): value is DriverFailure {
-  return typeof value === 'object' && value !== null && 'errorType' in value;
-}
-
-/**
- * Prometheus writes +Inf as "+Inf", which `parseFloat` (used by the driver) reads as NaN. A p99
- * beyond the largest bucket must fail a `max` bound, not count as "no data", so the sample strings
- * are rewritten to the spelling `parseFloat` understands before the driver parses them.
- */
-function fixInfinities(result: unknown): void {
-  const fixSample = (sample: unknown): void => {
-    if (!Array.isArray(sample)) return;
-    if (sample[1] === '+Inf') sample[1] = 'Infinity';
-    else if (sample[1] === '-Inf') sample[1] = '-Infinity';
-  };
-  if (!Array.isArray(result)) return;
-  if (result.length === 2 && !Array.isArray(result[0]) && typeof result[0] !== 'object') {
-    fixSample(result); // scalar: [time, "value"]
-    return;
-  }
-  for (const series of result) {
-    if (typeof series === 'object' && series !== null && 'value' in series) {
-      fixSample((series as { value: unknown }).value);
-    }
-  }
-}
-
-function onResponse(response: HttpResponse): HttpResponse {
-  const body: unknown = response.data;
-  if (typeof body === 'object' && body !== null && 'data' in body) {
-    const data = (body as { data: unknown }).data;
-    if (typeof data === 'object' && data !== null && 'result' in data) {
-      fixInfinities((data as { result: unknown }).result);
-    }
-  }
-  return response;
-}
-
-/**
- * A proxy in front of Prometheus (or a wrong address) answers errors with a body that is not the
- * Prometheus JSON envelope; the driver would then drop the HTTP status. Wrap such bodies in the
- * envelope so the status reaches the error message.
- */
-function onResponseError(error: unknown): Promise<never> {
-  const response = (error as HttpError | undefined)?.response;
-  if (response) {
-    const body: unknown = response.data;
-    if (typeof body !== 'object' || body === null || !('status' in body)) {
-      const text = typeof body === 'string' ? body.trim().slice(0, 200) : '';
-      response.data = { status: 'error', errorType: 'http', error: text || response.statusText || 'no body' };
-    }
-  }
-  return Promise.reject(error);
-}
-
 /** Runs queries against one Prometheus server. */
 export class PrometheusProvider implements MetricsProvider {
-  /** The address queries go to, without a trailing slash. */
+  /** The address queries go to, without a trailing slash (it may hold credentials: never shown). */
   readonly address: string;
-  private readonly driver: PrometheusDriver;
+  /** The address as messages show it: no user info, no query. */
+  readonly shownAddress: string;
+  private readonly endpoint: URL;
+  private readonly headers: Record<string, string>;
+  private readonly secrets: string[];
   private readonly timeoutMs: number;
+  private readonly agent: HttpsAgent | undefined;
+  private readonly send: SendFn;
 
   constructor(options: PrometheusProviderOptions) {
     this.address = validateAddress(options.address);
@@ -158,111 +120,131 @@ export class PrometheusProvider implements MetricsProvider {
         `Prometheus provider: timeoutMs must be a positive number, got ${options.timeoutMs}`,
       );
     }
-    const headers: Record<string, string> = { ...(options.headers ?? {}) };
-    if (auth && 'bearerToken' in auth) headers['Authorization'] = `Bearer ${auth.bearerToken}`;
-    // Basic auth is set here rather than through the driver, which drops it when the password is empty.
-    if (auth && 'username' in auth) {
-      headers['Authorization'] =
-        `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    const base = new URL(this.address);
+    this.shownAddress = safeUrl(base).replace(/\/$/, '');
+    this.headers = { Accept: 'application/json', ...(options.headers ?? {}) };
+    if (auth && 'bearerToken' in auth) this.headers['Authorization'] = `Bearer ${auth.bearerToken}`;
+    if (auth && 'username' in auth) this.headers['Authorization'] = basic(auth.username, auth.password);
+    // User info in the address is basic auth, as Go's HTTP client (Flagger's) reads it.
+    if (!auth && (base.username || base.password)) {
+      this.headers['Authorization'] = basic(
+        decodeURIComponent(base.username),
+        decodeURIComponent(base.password),
+      );
     }
-    const httpsAgent = options.insecureSkipVerify ? new HttpsAgent({ rejectUnauthorized: false }) : undefined;
-    const connection: PrometheusConnectionOptions = {
-      endpoint: this.address,
-      headers,
-      timeout: this.timeoutMs,
-      requestInterceptor: {
-        onFulfilled: (config: RequestConfig) => {
-          if (httpsAgent) config.httpsAgent = httpsAgent;
-          return config;
-        },
-      },
-      responseInterceptor: { onFulfilled: onResponse, onRejected: onResponseError },
-    };
-    this.driver = new PrometheusDriver(connection);
+    this.secrets = credentialsOf({ url: base, headers: this.headers, secrets: options.secrets });
+    this.endpoint = new URL(base.href);
+    this.endpoint.username = '';
+    this.endpoint.password = '';
+    this.endpoint.pathname = `${this.endpoint.pathname.replace(/\/+$/, '')}/api/v1/query`;
+    this.agent = options.insecureSkipVerify ? new HttpsAgent({ rejectUnauthorized: false }) : undefined;
+    this.send = options.send ?? boundedFetch;
   }
 
   /**
    * Runs `query.text` as an instant query. Resolves to its single value, or `undefined` for an
-   * empty result or NaN. Rejects with {@link MetricQueryError} when Prometheus is unreachable,
-   * answers an error, or returns more than one series.
+   * empty result or NaN. Rejects with {@link MetricQueryError} when Prometheus is unreachable, is
+   * too slow (the timeout covers the whole answer), answers too much, answers an error, answers
+   * anything but the documented shape, or returns more than one series.
    */
   async query(query: MetricQuery): Promise<number | undefined> {
-    let result: QueryResult;
+    const url = new URL(this.endpoint.href);
+    url.searchParams.set('query', query.text);
+    url.searchParams.set('time', (Date.now() / 1_000).toFixed(3));
+    url.searchParams.set('timeout', `${Math.max(1, Math.floor(this.timeoutMs / 1_000))}s`);
+    let response: OutboundResponse;
     try {
-      const evaluationTimeout = `${Math.max(1, Math.floor(this.timeoutMs / 1_000))}s`;
-      result = await this.driver.instantQuery(query.text, new Date(), evaluationTimeout);
+      response = await this.send({
+        url,
+        method: 'GET',
+        headers: this.headers,
+        deadlineMs: this.timeoutMs,
+        maxBytes: MAX_PROMETHEUS_RESPONSE_BYTES,
+        what: `Prometheus query for ${query.metric}`,
+        agent: this.agent,
+      });
     } catch (error) {
-      throw this.failure(error, query);
-    }
-    return this.singleValue(result, query);
-  }
-
-  private singleValue(result: QueryResult, query: MetricQuery): number | undefined {
-    let value: number;
-    switch (result.resultType) {
-      case 'scalar': {
-        const sample = result.result as unknown as [number, string];
-        value = parseFloat(sample[1]);
-        break;
-      }
-      case 'vector': {
-        const series = result.result as { value: { value: number } }[];
-        if (series.length === 0) return undefined;
-        if (series.length > 1) {
-          throw new MetricQueryError(
-            `query for ${query.metric} returned ${series.length} series, expected one (aggregate it, e.g. with sum()): ${query.text}`,
-          );
-        }
-        value = (series[0] as { value: { value: number } }).value.value;
-        break;
-      }
-      default:
-        throw new MetricQueryError(
-          `query for ${query.metric} returned a ${result.resultType} result, expected a single number (instant vector or scalar): ${query.text}`,
-        );
-    }
-    return Number.isNaN(value) ? undefined : value;
-  }
-
-  private failure(error: unknown, query: MetricQuery): MetricQueryError {
-    const where = `Prometheus at ${this.address}`;
-    // The driver catches its own "not a Prometheus answer" failure and re-throws it as a network error.
-    if (isDriverFailure(error) && isDriverFailure(error.original)) error = error.original;
-    if (isDriverFailure(error)) {
-      // The driver's failure object holds the HTTP request, Authorization header included: keep
-      // only the fields that explain the failure, so logging the cause cannot leak credentials.
-      const { errorType, error: reason, httpStatus, code } = error;
-      const cause = { errorType, error: reason, httpStatus, code };
-      if (error.httpStatus !== undefined) {
-        return new MetricQueryError(
-          `${where} returned ${error.httpStatus} for ${query.metric}: ${error.error ?? 'no message'} (query: ${query.text})`,
-          { cause },
-        );
-      }
-      if (error.errorType === 'timeout_error') {
-        return new MetricQueryError(
-          `${where} is unreachable: no answer within ${this.timeoutMs}ms for ${query.metric} (query: ${query.text})`,
-          { cause },
-        );
-      }
-      if (error.errorType === 'client_error') {
-        return new MetricQueryError(
-          `${where} returned a response that is not the Prometheus API's for ${query.metric} (check the address) (query: ${query.text})`,
-          { cause },
-        );
-      }
-      const prefix = code ? `${code}: ` : '';
-      return new MetricQueryError(
-        `${where} is unreachable for ${query.metric}: ${prefix}${error.error ?? 'network error'} (query: ${query.text})`,
-        { cause },
+      const reason =
+        error instanceof OutboundCallError && error.failure === 'deadline'
+          ? `no complete answer within ${formatDuration(this.timeoutMs)}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      const unreachable = error instanceof OutboundCallError && error.failure === 'network';
+      throw this.error(
+        unreachable
+          ? `is unreachable for ${query.metric}: ${reason}`
+          : `query for ${query.metric} failed: ${reason}`,
+        query,
+        { failure: error instanceof OutboundCallError ? error.failure : 'unexpected' },
       );
     }
-    const message = error instanceof Error ? error.message : String(error);
+    return this.read(response, query);
+  }
+
+  private read(response: OutboundResponse, query: MetricQuery): number | undefined {
+    const text = response.body.toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const ok = response.status >= 200 && response.status <= 299;
+    const failed = prometheusError(body);
+    if (!ok || failed) {
+      const status = ok ? `an error (HTTP ${response.status})` : `${response.status}`;
+      const why = failed ? failed.error : excerpt(text);
+      throw this.error(`returned ${status} for ${query.metric}: ${why}`, query, {
+        httpStatus: response.status,
+        errorType: failed?.errorType ?? 'http',
+      });
+    }
+    if (body === undefined) {
+      throw this.error(
+        `returned a response that is not the Prometheus API's for ${query.metric} (check the address): ${excerpt(text)}`,
+        query,
+      );
+    }
+    let result: ReturnType<typeof parseInstantAnswer>;
+    try {
+      result = parseInstantAnswer(body);
+    } catch (error) {
+      if (!(error instanceof PrometheusAnswerError)) throw error;
+      throw this.error(`returned an answer Fledge cannot read for ${query.metric}: ${error.message}`, query);
+    }
+    switch (result.kind) {
+      case 'value':
+        return result.value;
+      case 'empty':
+        return undefined;
+      case 'series':
+        throw new MetricQueryError(
+          scrub(
+            `query for ${query.metric} returned ${result.count} series, expected one (aggregate it, e.g. with sum()): ${query.text}`,
+            this.secrets,
+          ),
+        );
+      case 'other':
+        throw new MetricQueryError(
+          scrub(
+            `query for ${query.metric} returned a ${result.resultType} result, expected a single number (instant vector or scalar): ${query.text}`,
+            this.secrets,
+          ),
+        );
+    }
+  }
+
+  /** A failure naming the server and the query, with every credential of the call scrubbed. */
+  private error(what: string, query: MetricQuery, cause?: Record<string, unknown>): MetricQueryError {
+    // The cause is a plain summary, never the request: a logged cause cannot carry a header.
     return new MetricQueryError(
-      `${where} query for ${query.metric} failed: ${message} (query: ${query.text})`,
-      {
-        cause: error,
-      },
+      scrub(`Prometheus at ${this.shownAddress} ${what} (query: ${query.text})`, this.secrets),
+      cause ? { cause } : undefined,
     );
   }
+}
+
+function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }

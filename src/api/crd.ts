@@ -74,7 +74,7 @@ export function crdFor(info: KindInfo): Json {
         listKind: `${info.kind}List`,
         plural: info.plural,
         singular: info.singular,
-        shortNames: info.shortNames,
+        ...(info.shortNames.length > 0 ? { shortNames: info.shortNames } : {}),
         categories: ['fledge'],
       },
       scope: 'Namespaced',

@@ -129,12 +129,13 @@ export function calculateSteps(spec: CanarySpec): number[] {
 
 /**
  * Flagger's legacy `threshold` is a lower bound for the success rate and an upper bound for
- * everything else; `thresholdRange` wins when both are set.
+ * everything else; `thresholdRange` wins when both are set. Without either, Flagger compares with
+ * a threshold of 0 (its zero value): a success rate always passes, any other metric fails above 0.
  */
 function resolveThresholdRange(m: CanaryMetric): { min?: number; max?: number } {
   if (m.thresholdRange) return m.thresholdRange;
-  if (m.threshold === undefined) return {};
-  return m.name === 'request-success-rate' ? { min: m.threshold } : { max: m.threshold };
+  const threshold = m.threshold ?? 0;
+  return m.name === 'request-success-rate' ? { min: threshold } : { max: threshold };
 }
 
 function resolveMetric(m: CanaryMetric): ResolvedMetric {

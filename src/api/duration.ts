@@ -67,3 +67,36 @@ export function formatDuration(ms: number): string {
   seconds -= minutes * 60;
   return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds ? `${seconds}s` : ''}`;
 }
+
+const PROMETHEUS_UNIT_MS: Record<string, number> = {
+  y: 365 * 86_400_000,
+  w: 7 * 86_400_000,
+  d: 86_400_000,
+  h: 3_600_000,
+  m: 60_000,
+  s: 1_000,
+  ms: 1,
+};
+
+/** Prometheus' duration grammar: integers with units, largest first, each at most once (`1h30m`). */
+const PROMETHEUS_DURATION =
+  /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/**
+ * Parses a Prometheus duration (what a range selector `[5m]` takes: `30s`, `1h30m`, `1d`) into
+ * milliseconds. Throws {@link DurationError} for what Prometheus would refuse, such as `1.5m`,
+ * `0.5h` or `+30s`, which Go would accept.
+ */
+export function parsePrometheusDurationMs(text: string): number {
+  const m = text === '' ? null : PROMETHEUS_DURATION.exec(text);
+  if (!m) {
+    throw new DurationError(
+      `invalid Prometheus duration "${text}": whole numbers with units y, w, d, h, m, s, ms, largest first (e.g. 30s, 1m, 1h30m)`,
+    );
+  }
+  const units = ['y', 'w', 'd', 'h', 'm', 's', 'ms'];
+  return units.reduce(
+    (total, unit, i) => total + Number(m[i + 1] ?? 0) * (PROMETHEUS_UNIT_MS[unit] as number),
+    0,
+  );
+}

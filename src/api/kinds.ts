@@ -21,7 +21,9 @@ export const KINDS: readonly KindInfo[] = [
     kind: 'Canary',
     plural: 'canaries',
     singular: 'canary',
-    shortNames: ['canary'],
+    // No short name `canary`: Flagger's CRD has it as its singular, and with both installed
+    // `kubectl get canary` would silently mean Fledge's.
+    shortNames: [],
     schema: CanarySchema,
     hasStatus: true,
     printerColumns: [

@@ -5,22 +5,24 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { MESSAGE_HINT, API_VERSION } from './schema/common.js';
-import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
-import { IMPLEMENTED_METRIC_PROVIDERS, type MetricTemplate } from './schema/metric-template.js';
+import type { Canary } from './schema/canary.js';
+import type { MetricTemplate } from './schema/metric-template.js';
+import type { AlertProvider } from './schema/alert-provider.js';
 import { KINDS, kindInfo } from './kinds.js';
-import { parseDurationMs } from './duration.js';
-import { BUILTIN_METRIC_NAMES } from './builtin-metrics.js';
+import { canaryWarnings, validateCanaryRules } from './canary-rules.js';
+import { valueErrors, validateAlertProviderRules, validateMetricTemplateRules } from './document-rules.js';
+import { metadataNameErrors } from './names.js';
+import { formatFieldError, quote, type FieldError } from './field-error.js';
 
-/** One problem with one field. */
-export interface FieldError {
-  /** Path such as `spec.analysis.stepWeights[2]`; empty for the document itself. */
-  path: string;
-  message: string;
-}
+export { formatFieldError, type FieldError } from './field-error.js';
+export { validateCanaryRules } from './canary-rules.js';
+export { validateMetricTemplateRules } from './document-rules.js';
 
-/** Renders a FieldError as `path: message`. */
-export function formatFieldError(e: FieldError): string {
-  return e.path ? `${e.path}: ${e.message}` : e.message;
+/** What checking one document found: errors stop the controller; warnings do not. */
+export interface DocumentCheck {
+  errors: FieldError[];
+  /** Accepted, with a meaning (Flagger's) that is rarely what was meant. */
+  warnings: FieldError[];
 }
 
 // `verbose` hands each error its schema node and data, for the message hints and "got" values.
@@ -75,7 +77,7 @@ function unknownFieldMessage(field: string, parentSchema: unknown): string {
 }
 
 function got(data: unknown): string {
-  return ` (got ${JSON.stringify(data) ?? String(data)})`;
+  return ` (got ${quote(data)})`;
 }
 
 function schemaError(e: ErrorObject): FieldError {
@@ -122,151 +124,30 @@ function dedupe(errors: FieldError[]): FieldError[] {
   });
 }
 
-/** Rules across fields of a Canary that its schema cannot express. */
-export function validateCanaryRules(canary: Canary): FieldError[] {
-  const errors: FieldError[] = [];
-  const spec = canary.spec;
-  const a = spec.analysis;
-  const add = (path: string, message: string) => errors.push({ path, message });
-
-  if (spec.provider !== undefined) {
-    if (!(KNOWN_PROVIDERS as readonly string[]).includes(spec.provider)) {
-      add('spec.provider', `unknown provider "${spec.provider}" (known: ${KNOWN_PROVIDERS.join(', ')})`);
-    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(spec.provider)) {
-      add(
-        'spec.provider',
-        `provider "${spec.provider}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
-      );
-    }
-  }
-  if (spec.targetRef.kind === 'DaemonSet') {
-    add(
-      'spec.targetRef.kind',
-      'DaemonSet targets are not supported by this version of Fledge (supported: Deployment)',
-    );
-  }
-
-  if (a.stepWeight !== undefined && a.stepWeights !== undefined) {
-    add('spec.analysis.stepWeights', 'set either stepWeight or stepWeights, not both');
-  }
-  if (a.stepWeights && a.maxWeight !== undefined) {
-    add(
-      'spec.analysis.maxWeight',
-      'is ignored when stepWeights is set (the last step is the max weight); remove it',
-    );
-  }
-  a.stepWeights?.forEach((w, i) => {
-    const prev = a.stepWeights?.[i - 1];
-    if (prev !== undefined && w <= prev) {
-      add(`spec.analysis.stepWeights[${i}]`, `must be greater than the previous step (${w} <= ${prev})`);
-    }
-  });
-  if (a.stepWeight !== undefined && a.maxWeight !== undefined && a.stepWeight > a.maxWeight) {
-    add('spec.analysis.stepWeight', `must not exceed maxWeight (${a.stepWeight} > ${a.maxWeight})`);
-  }
-  if (a.match && a.match.length > 0 && a.iterations === undefined) {
-    add(
-      'spec.analysis.iterations',
-      'is required with analysis.match (A/B testing runs a number of iterations)',
-    );
-  }
-  const isCanaryStrategy = a.iterations === undefined;
-  const abTesting = a.match !== undefined && a.match.length > 0;
-  // With analysis.match the user meant A/B testing: the missing iterations is reported above, alone.
-  if (isCanaryStrategy && !abTesting && a.stepWeight === undefined && a.stepWeights === undefined) {
-    add(
-      'spec.analysis',
-      'set stepWeight or stepWeights (canary strategy), or iterations (blue/green, A/B testing)',
-    );
-  }
-  if (!isCanaryStrategy && (a.stepWeight !== undefined || a.stepWeights !== undefined)) {
-    add(
-      'spec.analysis.iterations',
-      'cannot be combined with stepWeight/stepWeights: iterations selects blue/green or A/B testing',
-    );
-  }
-  if (a.mirror && a.match && a.match.length > 0) {
-    add('spec.analysis.mirror', 'cannot be combined with analysis.match (A/B testing)');
-  }
-  if (a.mirrorWeight !== undefined && !a.mirror) {
-    add('spec.analysis.mirrorWeight', 'has no effect unless analysis.mirror is true');
-  }
-
-  const names = new Map<string, number>();
-  a.metrics?.forEach((m, i) => {
-    const path = `spec.analysis.metrics[${i}]`;
-    if (names.has(m.name))
-      add(`${path}.name`, `duplicate metric name "${m.name}" (also metrics[${names.get(m.name)}])`);
-    names.set(m.name, i);
-    const builtin = (BUILTIN_METRIC_NAMES as readonly string[]).includes(m.name);
-    if (!builtin && !m.templateRef && !m.query) {
-      add(
-        path,
-        `"${m.name}" is not a builtin metric (${BUILTIN_METRIC_NAMES.join(', ')}): set templateRef or query`,
-      );
-    }
-    if (m.templateRef && m.query) add(`${path}.query`, 'set either templateRef or query, not both');
-    if (!m.thresholdRange && m.threshold === undefined) {
-      add(`${path}.thresholdRange`, 'is required: a check without a range always passes');
-    }
-    const r = m.thresholdRange;
-    if (r && r.min === undefined && r.max === undefined)
-      add(`${path}.thresholdRange`, 'set min, max or both');
-    if (r?.min !== undefined && r.max !== undefined && r.min > r.max) {
-      add(`${path}.thresholdRange`, `min must not exceed max (${r.min} > ${r.max})`);
-    }
-    if (m.interval && parseSafe(m.interval) === 0) add(`${path}.interval`, 'must be greater than zero');
-  });
-
-  const hookNames = new Map<string, number>();
-  a.webhooks?.forEach((h, i) => {
-    const path = `spec.analysis.webhooks[${i}]`;
-    if (hookNames.has(h.name))
-      add(`${path}.name`, `duplicate webhook name "${h.name}" (also webhooks[${hookNames.get(h.name)}])`);
-    hookNames.set(h.name, i);
-    if (!/^https?:\/\/[^\s/]+/.test(h.url))
-      add(`${path}.url`, `must be an http:// or https:// address ("${h.url}")`);
-  });
-  if (a.interval && parseSafe(a.interval) === 0) add('spec.analysis.interval', 'must be greater than zero');
-  return errors;
-}
-
-function parseSafe(d: string): number | undefined {
-  try {
-    return parseDurationMs(d);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Rules across fields of a MetricTemplate. */
-export function validateMetricTemplateRules(template: MetricTemplate): FieldError[] {
-  const type = template.spec.provider.type;
-  if (!(IMPLEMENTED_METRIC_PROVIDERS as readonly string[]).includes(type)) {
-    return [
-      {
-        path: 'spec.provider.type',
-        message: `metric provider "${type}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_METRIC_PROVIDERS.join(', ')})`,
-      },
-    ];
-  }
-  return [];
-}
-
-/** Validates one parsed document of any Fledge kind: apiVersion, kind, schema, then cross-field rules. */
-export function validateDocument(doc: unknown): FieldError[] {
+/**
+ * Checks one parsed document of any Fledge kind: values, apiVersion, kind, schema, names, then the
+ * rules across fields. The one set of rules for `fledge validate` and the controller. Never throws.
+ */
+export function checkDocument(doc: unknown): DocumentCheck {
+  const none: FieldError[] = [];
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return [{ path: '', message: 'document must be a mapping with apiVersion, kind, metadata and spec' }];
+    return {
+      errors: [{ path: '', message: 'document must be a mapping with apiVersion, kind, metadata and spec' }],
+      warnings: none,
+    };
   }
+  // Before the schema: ajv and the rules walk the document recursively, and .inf must be named.
+  const values = valueErrors(doc);
+  if (values.length > 0) return { errors: values, warnings: none };
   const obj = doc as Record<string, unknown>;
   const info = typeof obj.kind === 'string' ? kindInfo(obj.kind) : undefined;
   if (!info) {
-    return [
-      {
-        path: 'kind',
-        message: `must be one of: ${KINDS.map((k) => k.kind).join(', ')} (got ${JSON.stringify(obj.kind)})`,
-      },
-    ];
+    return {
+      errors: [
+        { path: 'kind', message: `must be one of: ${KINDS.map((k) => k.kind).join(', ')}${got(obj.kind)}` },
+      ],
+      warnings: none,
+    };
   }
   const errors: FieldError[] = [];
   if (obj.apiVersion !== API_VERSION) {
@@ -282,11 +163,26 @@ export function validateDocument(doc: unknown): FieldError[] {
         (check.errors ?? []).filter((e) => e.keyword !== 'type' || !isUnionBranch(e)).map(schemaError),
       ),
     );
-    return errors;
+    return { errors, warnings: none };
   }
-  if (info.kind === 'Canary') errors.push(...validateCanaryRules(doc as Canary));
-  if (info.kind === 'MetricTemplate') errors.push(...validateMetricTemplateRules(doc as MetricTemplate));
-  return errors;
+  errors.push(...metadataNameErrors((doc as Canary).metadata));
+  switch (info.kind) {
+    case 'Canary':
+      errors.push(...validateCanaryRules(doc as Canary));
+      return { errors, warnings: errors.length === 0 ? canaryWarnings(doc as Canary) : none };
+    case 'MetricTemplate':
+      errors.push(...validateMetricTemplateRules(doc as MetricTemplate));
+      break;
+    case 'AlertProvider':
+      errors.push(...validateAlertProviderRules(doc as AlertProvider));
+      break;
+  }
+  return { errors, warnings: none };
+}
+
+/** The errors of {@link checkDocument}: what the controller refuses to run. */
+export function validateDocument(doc: unknown): FieldError[] {
+  return checkDocument(doc).errors;
 }
 
 /** ajv reports each failed branch of an int-or-string union; the union's own error says it better. */

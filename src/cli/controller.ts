@@ -10,13 +10,14 @@ import { DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
 import { parseDurationMs } from '../api/duration.js';
 import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../kube/client/config.js';
-import { API } from '../kube/resources.js';
 import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
 import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
+import { preflightWithRetry } from '../controller/preflight.js';
+import { DEFAULT_TICK_BUDGET_MS } from '../scheduler/tick-budget.js';
 import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -41,7 +42,18 @@ export interface ControllerOptions {
   events: EventMode;
   /** Namespace of the leader-election Lease (in-process scheduler only). */
   leaderElectionNamespace: string;
+  /** How long start-up retries an unreachable API server, a missing CRD or missing permissions. */
+  startupTimeoutMs: number;
+  /** A cache whose list/watch has failed this long fails `/healthz` (so the Pod restarts). */
+  unhealthyAfterMs: number;
+  /** Budget of one tick (outbound calls stopped past it). */
+  tickBudgetMs?: number | undefined;
+  /** Aborts start-up (SIGTERM while still starting). */
+  signal?: AbortSignal;
 }
+
+/** A cache whose list/watch has failed this long makes the replica unready: its reads are stale. */
+const UNREADY_AFTER_FAILING_MS = 30_000;
 
 /** Configuration that makes the controller unable to start. */
 export class ControllerConfigError extends Error {
@@ -62,6 +74,9 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     throw new ControllerConfigError(
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );
+  }
+  if (o.tickBudgetMs !== undefined && !(o.tickBudgetMs > 0)) {
+    throw new ControllerConfigError(`--tick-budget: must be a positive duration, got ${o.tickBudgetMs}ms`);
   }
   const listen = parseListenAddress(o.listenAddress);
   const cluster = new ClientNodeCluster({
@@ -106,11 +121,30 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         durationMs,
       ),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
+    ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   let ready = false;
+  let startedTicking = false;
+  let notReadyReason = 'starting: checking the API server, the CRDs and permissions';
+  const failingCache = (longerThanMs: number): string | undefined => {
+    const stale = cluster.informerStats().find((s) => s.failingForMs > longerThanMs);
+    if (!stale) return undefined;
+    const forS = Math.round(stale.failingForMs / 1000);
+    return `cache ${stale.collection} has failed to list/watch for ${forS} s: ${stale.lastError ?? 'no error recorded'}`;
+  };
   const server = createHttpServer({
     registry: metrics.registry,
-    readiness: () => (ready ? { ready } : { ready, reason: 'waiting for the Canary cache to sync' }),
+    readiness: () => {
+      if (!ready) return { ready, reason: notReadyReason };
+      const stale = failingCache(UNREADY_AFTER_FAILING_MS);
+      return stale ? { ready: false, reason: stale } : { ready };
+    },
+    health: () => {
+      const scheduler_ = startedTicking ? scheduler.health() : { healthy: true };
+      if (!scheduler_.healthy) return scheduler_;
+      const stale = failingCache(o.unhealthyAfterMs);
+      return stale ? { healthy: false, reason: stale } : { healthy: true };
+    },
   });
   await server.listen(listen);
   logger.info(
@@ -118,8 +152,25 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     'serving /healthz, /readyz, /metrics',
   );
 
-  // The first list syncs the Canary informer; ticks start from its cache.
-  await cluster.list({ ...API.canary, ...(o.namespace ? { namespace: o.namespace } : {}) });
+  // Reading Fledge's kinds also syncs the Canary informer; ticks start from its cache.
+  try {
+    await preflightWithRetry(cluster, {
+      namespace: o.namespace,
+      leaseNamespace: o.redisUrl ? undefined : o.leaderElectionNamespace,
+      meshProvider: o.meshProvider,
+      timeoutMs: o.startupTimeoutMs,
+      ...(o.signal ? { signal: o.signal } : {}),
+      onAttemptFailed: (problems, attempt, delayMs) => {
+        notReadyReason = `starting: ${problems.map((p) => p.message).join('; ')}`;
+        logger.warn({ attempt, delayMs, problems }, 'controller cannot start yet; retrying');
+      },
+    });
+  } catch (err) {
+    cluster.stop();
+    await scheduler.stop();
+    await server.close();
+    throw err;
+  }
 
   let resolveStopped: (result: { lostLeadership: boolean }) => void = () => undefined;
   const stopped = new Promise<{ lostLeadership: boolean }>((resolve) => (resolveStopped = resolve));
@@ -142,6 +193,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
   if (o.redisUrl) {
     // BullMQ hands each tick to one replica; the resourceVersion-conditioned status write keeps a
     // canary safe even if two replicas ever ran the same tick.
+    startedTicking = true;
     watcher.start();
     logger.info({ scheduler: 'bullmq' }, 'controller started');
   } else {
@@ -154,7 +206,10 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       logger: logger.child({ component: 'leader-election' }),
     });
     elector.start({
-      onStartedLeading: () => watcher.start(),
+      onStartedLeading: () => {
+        startedTicking = true;
+        watcher.start();
+      },
       onStoppedLeading: () => void stop(true),
     });
     logger.info(
@@ -227,32 +282,76 @@ export function registerControllerCommand(program: Command): Command {
         .default('all'),
     )
     .option(
+      '--tick-budget <duration>',
+      "time one tick may take; past it the tick's metric queries, webhooks and alerts are stopped",
+      duration,
+      DEFAULT_TICK_BUDGET_MS,
+    )
+    .option(
+      '--startup-timeout <duration>',
+      'how long start-up retries an unreachable API server, a missing CRD or missing permissions before exiting',
+      duration,
+      120_000,
+    )
+    .option(
+      '--unhealthy-after <duration>',
+      'a cache failing to list/watch this long fails /healthz (after 30 s it fails /readyz)',
+      duration,
+      300_000,
+    )
+    .option(
       '--leader-election-namespace <namespace>',
       'namespace of the Lease that picks the one ticking replica when there is no Redis',
       process.env.POD_NAMESPACE ?? 'default',
     )
-    .action(async (raw: Omit<ControllerOptions, 'instance' | 'minIntervalMs'> & { minInterval: number }) => {
-      const logger = createLogger({ level: raw.logLevel });
-      let controller: RunningController;
-      try {
-        controller = await startController(
-          { ...raw, minIntervalMs: raw.minInterval, instance: process.env.POD_NAME ?? hostname() },
-          logger,
-        );
-      } catch (err) {
-        logger.fatal({ err }, 'controller could not start');
-        process.stderr.write(`fledge controller: ${(err as Error).message}\n`);
-        process.exitCode = err instanceof ControllerConfigError ? 2 : 1;
-        return;
-      }
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          logger.info({ signal }, 'signal received');
-          void controller.stop();
-        });
-      }
-      const { lostLeadership } = await controller.stopped;
-      // Exit so the Pod restarts and campaigns again from a clean state, as client-go controllers do.
-      if (lostLeadership) process.exitCode = 1;
-    });
+    .action(
+      async (
+        raw: Omit<
+          ControllerOptions,
+          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs' | 'tickBudgetMs'
+        > & {
+          minInterval: number;
+          tickBudget: number;
+          startupTimeout: number;
+          unhealthyAfter: number;
+        },
+      ) => {
+        const logger = createLogger({ level: raw.logLevel });
+        const starting = new AbortController();
+        let controller: RunningController | undefined;
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+          process.once(signal, () => {
+            logger.info({ signal }, 'signal received');
+            if (controller) void controller.stop();
+            else starting.abort();
+          });
+        }
+        try {
+          controller = await startController(
+            {
+              ...raw,
+              minIntervalMs: raw.minInterval,
+              startupTimeoutMs: raw.startupTimeout,
+              unhealthyAfterMs: raw.unhealthyAfter,
+              tickBudgetMs: raw.tickBudget,
+              instance: process.env.POD_NAME ?? hostname(),
+              signal: starting.signal,
+            },
+            logger,
+          );
+        } catch (err) {
+          logger.fatal({ err }, 'controller could not start');
+          process.stderr.write(`fledge controller: cannot start: ${(err as Error).message}\n`);
+          // Exit even if a connection is still closing: a controller that cannot start must not linger
+          // answering /healthz.
+          const code = err instanceof ControllerConfigError ? 2 : 1;
+          process.exitCode = code;
+          setTimeout(() => process.exit(code), 200);
+          return;
+        }
+        const { lostLeadership } = await controller.stopped;
+        // Exit so the Pod restarts and campaigns again from a clean state, as client-go controllers do.
+        if (lostLeadership) process.exitCode = 1;
+      },
+    );
 }

@@ -10,8 +10,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { formatFieldError, validateDocument, type FieldError } from '../api/validate.js';
+import { checkDocument, type FieldError } from '../api/validate.js';
+import { formatFinding, locate, parseManifests, type Finding, type ParsedManifest } from './manifests.js';
 import { KINDS } from '../api/kinds.js';
 import { GROUP } from '../api/schema/common.js';
 import type { Canary } from '../api/schema/canary.js';
@@ -40,24 +40,13 @@ export interface CommandOutput {
 const CHECKED_GROUPS = [GROUP, 'flagger.app'];
 const YAML_FILE = /\.ya?ml$/i;
 
-/** One problem in one file. */
-export interface Finding {
-  file: string;
-  /** 1-based position of the offending field (or of its closest parent present in the file). */
-  line?: number;
-  col?: number;
-  /** `Canary test/podinfo`; empty for a YAML syntax error. */
-  subject: string;
-  error: FieldError;
-}
-
-/** A document read from a file, with what is needed to point at its fields. */
-export interface ParsedManifest {
-  file: string;
-  value: unknown;
-  document: Document.Parsed;
-  lineCounter: LineCounter;
-}
+export {
+  formatFinding,
+  parseManifests,
+  splitFieldPath,
+  type Finding,
+  type ParsedManifest,
+} from './manifests.js';
 
 /** What checking a set of manifests found. */
 export interface ManifestCheck {
@@ -66,51 +55,6 @@ export interface ManifestCheck {
   checked: number;
   /** Documents of other API groups, left alone. */
   skipped: number;
-}
-
-/** `FILE:LINE:COL: Kind ns/name: path: message`. */
-export function formatFinding(f: Finding): string {
-  const where = f.line === undefined ? f.file : `${f.file}:${f.line}:${f.col ?? 1}`;
-  return `${where}: ${f.subject ? `${f.subject}: ` : ''}${formatFieldError(f.error)}`;
-}
-
-/** Splits a YAML stream into documents; syntax errors become findings with their position. */
-export function parseManifests(
-  file: string,
-  text: string,
-): { manifests: ParsedManifest[]; findings: Finding[] } {
-  const lineCounter = new LineCounter();
-  const manifests: ParsedManifest[] = [];
-  const findings: Finding[] = [];
-  for (const document of parseAllDocuments(text, { lineCounter, prettyErrors: true })) {
-    if (document.errors.length > 0) {
-      for (const e of document.errors) {
-        const message = (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '');
-        const pos = e.linePos?.[0];
-        findings.push({
-          file,
-          line: pos?.line,
-          col: pos?.col,
-          subject: '',
-          error: { path: '', message: `YAML syntax error: ${message}` },
-        });
-      }
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = document.toJS({ maxAliasCount: 1000 });
-    } catch (err) {
-      findings.push({
-        file,
-        subject: '',
-        error: { path: '', message: `YAML error: ${(err as Error).message}` },
-      });
-      continue;
-    }
-    if (value !== null && value !== undefined) manifests.push({ file, value, document, lineCounter });
-  }
-  return { manifests, findings };
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
@@ -136,41 +80,6 @@ function subjectOf(value: unknown): string {
   const kind = typeof obj.kind === 'string' ? obj.kind : 'document';
   const name = typeof meta.name === 'string' ? meta.name : '(no name)';
   return typeof meta.namespace === 'string' ? `${kind} ${meta.namespace}/${name}` : `${kind} ${name}`;
-}
-
-/** `spec.analysis.stepWeights[2]` to `['spec', 'analysis', 'stepWeights', 2]`. */
-export function splitFieldPath(path: string): (string | number)[] {
-  const segments: (string | number)[] = [];
-  const token = /([A-Za-z_][\w-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\./gy;
-  let m: RegExpExecArray | null;
-  while (token.lastIndex < path.length && (m = token.exec(path)) !== null) {
-    if (m[1] !== undefined) segments.push(m[1]);
-    else if (m[2] !== undefined) segments.push(Number(m[2]));
-    else if (m[3] !== undefined) segments.push(JSON.parse(m[3]) as string);
-  }
-  return segments;
-}
-
-/** Position of the field at `path`, or of the deepest parent that exists in the source. */
-function locate(manifest: ParsedManifest, path: string): { line: number; col: number } {
-  let node: unknown = manifest.document.contents;
-  let offset = (node as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
-  for (const segment of splitFieldPath(path)) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === segment);
-      if (!pair) break;
-      offset = (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item: unknown = node.items[segment];
-      if (!item) break;
-      offset = (item as { range?: [number, number, number] }).range?.[0] ?? offset;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  return manifest.lineCounter.linePos(offset);
 }
 
 function namespacedKey(kind: string, namespace: string | undefined, name: string): string {
@@ -201,6 +110,8 @@ function checkTemplateReferences(
       namespace,
       target: canary.spec.targetRef.name,
       service: generatedNames(canary.spec).apex,
+      ingress: canary.spec.ingressRef?.name ?? canary.spec.targetRef.name,
+      route: canary.spec.routeRef?.name ?? canary.spec.targetRef.name,
       interval: metric.interval ?? DEFAULT_METRIC_INTERVAL,
       variables: metric.templateVariables ?? {},
     };
@@ -235,8 +146,14 @@ export function checkManifests(manifests: readonly ParsedManifest[]): ManifestCh
   const templates = new Map<string, MetricTemplate>();
   let checked = 0;
   let skipped = 0;
-  const report = (m: ParsedManifest, error: FieldError) =>
-    findings.push({ file: m.file, ...locate(m, error.path), subject: subjectOf(m.value), error });
+  const report = (m: ParsedManifest, error: FieldError, warning = false) =>
+    findings.push({
+      file: m.file,
+      ...locate(m, error.path),
+      subject: subjectOf(m.value),
+      error,
+      ...(warning ? { warning } : {}),
+    });
 
   for (const manifest of manifests) {
     if (!isFledgeDocument(manifest.value)) {
@@ -244,8 +161,9 @@ export function checkManifests(manifests: readonly ParsedManifest[]): ManifestCh
       continue;
     }
     checked++;
-    const errors = validateDocument(manifest.value);
+    const { errors, warnings } = checkDocument(manifest.value);
     errors.forEach((e) => report(manifest, e));
+    warnings.forEach((w) => report(manifest, w, true));
     if (errors.length > 0) continue;
     const obj = manifest.value as Canary | MetricTemplate;
     const key = namespacedKey(obj.kind, obj.metadata.namespace, obj.metadata.name);
@@ -335,11 +253,13 @@ export async function validateFiles(paths: string[], out: CommandOutput): Promis
   );
   findings.forEach((f) => out.stdout(formatFinding(f)));
 
-  const counts = `${plural(result.checked, 'Fledge document')} checked, ${plural(result.skipped, 'other document')} skipped`;
-  if (findings.length > 0) {
-    const badFiles = new Set(findings.map((f) => f.file)).size;
+  const errors = findings.filter((f) => !f.warning);
+  const warned = findings.length - errors.length;
+  const counts = `${plural(result.checked, 'Fledge document')} checked, ${plural(result.skipped, 'other document')} skipped${warned > 0 ? `, ${plural(warned, 'warning')}` : ''}`;
+  if (errors.length > 0) {
+    const badFiles = new Set(errors.map((f) => f.file)).size;
     out.stdout(
-      `${plural(findings.length, 'problem')} in ${badFiles} of ${plural(files.length, 'file')} (${counts})`,
+      `${plural(errors.length, 'problem')} in ${badFiles} of ${plural(files.length, 'file')} (${counts})`,
     );
     return EXIT_INVALID;
   }

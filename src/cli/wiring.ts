@@ -4,15 +4,16 @@
  * metrics), so both run the same code.
  */
 import type { Logger } from 'pino';
-import type { MetricCheckDeps } from '../../analysis/run-checks.js';
+import { runMetricChecks, type MetricCheckDeps } from '../../analysis/run-checks.js';
 import type { ResolveOptions } from '../api/defaults.js';
 import { CanaryWatcher, type TickObserver } from '../controller/canary-watcher.js';
 import { eventsFor, KubeEventRecorder, type EventMode } from '../controller/event-recorder.js';
 import { Reconciler } from '../controller/reconciler.js';
-import { WebhookChecks } from '../controller/webhook-checks.js';
 import { HttpWebhookCaller } from '../hooks/http-webhook-caller.js';
+import { WebhookChecks } from '../hooks/webhook-checks.js';
 import type { Cluster } from '../kube/cluster.js';
 import { API, objectKey, type Secret } from '../kube/resources.js';
+import { CanaryNotifications } from '../notifiers/canary-notifications.js';
 import { createRouter } from '../routers/factory.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { DeploymentController } from '../workloads/deployment-controller.js';
@@ -32,6 +33,8 @@ export interface CoreOptions {
   events?: EventMode;
   onTick?: TickObserver;
   onDelete?: (namespace: string, name: string) => void;
+  /** Budget of one tick, see `scheduler/tick-budget.ts`. */
+  tickBudgetMs?: number;
 }
 
 export interface Core {
@@ -40,10 +43,19 @@ export interface Core {
 }
 
 export function createCore(o: CoreOptions): Core {
+  const caller = new HttpWebhookCaller();
   const checks = new WebhookChecks({
+    caller,
+    runMetrics: (canary) =>
+      runMetricChecks(canary, {
+        getTemplate: (namespace, name) => o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
+        providerFor: o.providerFor,
+      }),
+    logger: o.logger,
+  });
+  const notifications = new CanaryNotifications({
     cluster: o.cluster,
-    caller: new HttpWebhookCaller(),
-    providerFor: o.providerFor,
+    caller,
     logger: o.logger,
     now: o.now,
   });
@@ -52,7 +64,7 @@ export function createCore(o: CoreOptions): Core {
     workloads: new DeploymentController({ cluster: o.cluster, now: o.now }),
     routerFor: (provider) => createRouter(provider, { cluster: o.cluster }),
     checks,
-    notifications: checks,
+    notifications,
     events: eventsFor(
       o.events ?? 'all',
       new KubeEventRecorder({ cluster: o.cluster, now: o.now, instance: o.instance }),
@@ -70,6 +82,7 @@ export function createCore(o: CoreOptions): Core {
     ...(o.resolve.minIntervalMs !== undefined ? { minIntervalMs: o.resolve.minIntervalMs } : {}),
     ...(o.onTick ? { onTick: o.onTick } : {}),
     ...(o.onDelete ? { onDelete: o.onDelete } : {}),
+    ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   return { reconciler, watcher };
 }

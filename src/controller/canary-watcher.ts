@@ -10,6 +10,7 @@ import type { Canary } from '../api/schema/canary.js';
 import type { Cluster, Unsubscribe, WatchEvent } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { DEFAULT_TICK_BUDGET_MS, withTickBudget } from '../scheduler/tick-budget.js';
 import type { Reconciler, TickResult } from './reconciler.js';
 
 /** Told about every tick, e.g. to record metrics. */
@@ -26,6 +27,8 @@ export interface CanaryWatcherOptions {
   onTick?: TickObserver;
   /** Told when a Canary is deleted. */
   onDelete?: (namespace: string, name: string) => void;
+  /** Budget of one tick (default {@link DEFAULT_TICK_BUDGET_MS}); see `scheduler/tick-budget.ts`. */
+  tickBudgetMs?: number;
 }
 
 /** `namespace/name`, the id a canary is scheduled under. */
@@ -41,13 +44,21 @@ export class CanaryWatcher {
 
   /** Starts watching and ticking. */
   start(): void {
-    this.o.scheduler.start(async (id) => {
+    const tick = async (id: string): Promise<void> => {
       const [namespace, name] = id.split('/') as [string, string];
       const started = performance.now();
       const result = await this.o.reconciler.reconcileOnce(namespace, name);
       this.o.onTick?.(namespace, name, result, performance.now() - started);
       if (result.conflict) this.o.scheduler.trigger(id);
-    });
+    };
+    // Bounded here, where the scheduler hands out its slots, so that a tick held up by slow
+    // outbound calls cannot keep a slot: the reconciler and the ports below it stay unaware.
+    this.o.scheduler.start(
+      withTickBudget(tick, {
+        budgetMs: this.o.tickBudgetMs ?? DEFAULT_TICK_BUDGET_MS,
+        logger: this.o.logger,
+      }),
+    );
     const key = { ...API.canary, ...(this.o.namespace ? { namespace: this.o.namespace } : {}) };
     this.unsubscribe = this.o.cluster.watch<Canary>(key, (event) => this.onEvent(event));
   }

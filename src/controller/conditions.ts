@@ -1,5 +1,6 @@
 /** The `Promoted` condition, as Flagger keeps it: one condition whose reason is the phase. */
 import type { CanaryStatus } from '../api/schema/canary.js';
+import { promotionFailed } from './weights.js';
 
 type Condition = NonNullable<CanaryStatus['conditions']>[number];
 
@@ -21,9 +22,12 @@ const MESSAGES: Partial<Record<NonNullable<CanaryStatus['phase']>, [Condition['s
 export function withPromotedCondition(status: CanaryStatus, now: Date): CanaryStatus {
   const phase = status.phase;
   if (!phase) return status;
-  const [state, message] = MESSAGES[phase] ?? ['Unknown', phase];
+  const [state, message] = promotionFailed(status)
+    ? (['False', 'Promotion failed: the primary is not ready; the canary serves all traffic.'] as const)
+    : (MESSAGES[phase] ?? ['Unknown', phase]);
   const existing = status.conditions?.find((c) => c.type === 'Promoted');
-  if (existing && existing.reason === phase && existing.status === state) return status;
+  if (existing && existing.reason === phase && existing.status === state && existing.message === message)
+    return status;
   const next: Condition = {
     type: 'Promoted',
     status: state,

@@ -8,75 +8,34 @@
  * The order of checks within a Progressing tick follows Flagger's (REFERENCE.md section 2), with one
  * change: a failed check that brings failedChecks to the threshold rolls back in the same tick.
  */
-import type { CanaryStatus, CheckResult, Phase } from '../api/schema/canary.js';
+import type { CheckResult } from '../api/schema/canary.js';
+import { deadlineExceeded, startTimer, trackReadiness } from './deadlines.js';
 import { EventReasons } from './events.js';
+import { Outcome } from './outcome.js';
 import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
-import type { AlertEffect, DecideInput, Decision, EventEffect } from './types.js';
-import { nextPromotionWeight, nextWeight, routesFor, sameRoutes } from './weights.js';
-import { withPromotedCondition } from './conditions.js';
-
-/** Accumulates the decision of one tick. */
-class Outcome {
-  readonly events: EventEffect[] = [];
-  readonly alerts: AlertEffect[] = [];
-  postRollout: Phase | undefined;
-  status: CanaryStatus;
-
-  constructor(
-    readonly input: DecideInput,
-    status: CanaryStatus,
-  ) {
-    this.status = { ...status };
-  }
-
-  get ref(): string {
-    return `${this.input.canary.namespace}/${this.input.canary.name}`;
-  }
-
-  normal(reason: EventEffect['reason'], message: string): void {
-    this.events.push({ type: 'Normal', reason, message });
-  }
-
-  warning(reason: EventEffect['reason'], message: string): void {
-    this.events.push({ type: 'Warning', reason, message });
-  }
-
-  alert(severity: AlertEffect['severity'], message: string, fields?: AlertEffect['fields']): void {
-    this.alerts.push(fields ? { severity, message, fields } : { severity, message });
-  }
-
-  /** Updates status fields; a change of phase or weight stamps lastTransitionTime. */
-  set(patch: Partial<CanaryStatus>): void {
-    const before = this.status;
-    this.status = { ...before, ...patch };
-    if (this.status.phase !== before.phase || this.status.canaryWeight !== before.canaryWeight) {
-      this.status.lastTransitionTime = this.input.now.toISOString();
-    }
-  }
-
-  done(): Decision {
-    const status = withPromotedCondition(this.status, this.input.now);
-    return {
-      status,
-      events: this.events,
-      alerts: this.alerts,
-      ...(this.postRollout ? { postRollout: this.postRollout } : {}),
-    };
-  }
-}
+import { gateAlerts } from './gate-alerts.js';
+import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
+import type { Decision, EventEffect, DecideInput } from './types.js';
+import { nextWeight, promotionFailed, routesFor, sameRoutes } from './weights.js';
 
 /** Decides the next status of a canary. See the module comment for the contract. */
 export function decide(input: DecideInput): Decision {
   const out = new Outcome(input, input.status);
   if (input.canary.suspend) return out.done();
-  switch (input.status.phase) {
+  const phase = input.status.phase;
+  if (phase !== 'Terminating' && phase !== 'Terminated') trackReadiness(out);
+  if (phase !== undefined && phase !== 'Initializing') observePromoted(out);
+  switch (phase) {
     case undefined:
     case 'Initializing':
       initialize(out);
       break;
+    case 'Failed':
+      if (promotionFailed(input.status) && afterFailedPromotion(out)) break;
+      idle(out);
+      break;
     case 'Initialized':
     case 'Succeeded':
-    case 'Failed':
       idle(out);
       break;
     case 'Waiting':
@@ -87,7 +46,15 @@ export function decide(input: DecideInput): Decision {
       progressing(out);
       break;
     case 'Promoting':
-      promoting(out);
+      if (!promoting(out)) {
+        // The target now runs code that was never analysed: start over with all traffic on the primary.
+        out.normal(EventReasons.NewRevision, `New revision detected while promoting ${out.ref}`);
+        startAnalysis(
+          out,
+          EventReasons.AnalysisRestarted,
+          'Restarting analysis: all traffic back to the primary,',
+        );
+      }
       break;
     case 'Finalising':
       finalising(out);
@@ -97,6 +64,18 @@ export function decide(input: DecideInput): Decision {
       break;
   }
   return out.done();
+}
+
+/**
+ * Records the revision the primary was last given (read from the primary itself) as the promoted
+ * one. A promotion interrupted by a newer revision has still rewritten the primary, so this keeps
+ * `lastPromotedSpec` true, and a revert to the revision before it is a real change to analyse.
+ * Unknown for a primary Fledge did not write (adopted from Flagger): the status is kept.
+ */
+function observePromoted(out: Outcome): void {
+  const promoted = out.input.workload.primaryRevision;
+  if (promoted !== undefined && promoted !== out.status.lastPromotedSpec)
+    out.set({ lastPromotedSpec: promoted });
 }
 
 function initialize(out: Outcome): void {
@@ -114,13 +93,16 @@ function initialize(out: Outcome): void {
     if (out.status.phase !== 'Initializing') out.set({ phase: 'Initializing', canaryWeight: 0 });
     return;
   }
+  // The primary runs the template it was created with: if the target changed since, that change is
+  // a new revision to analyse, not something already promoted.
+  const running = workload.primaryRevision ?? workload.revision;
   out.set({
     phase: 'Initialized',
     canaryWeight: 0,
     failedChecks: 0,
     iterations: 0,
-    lastAppliedSpec: workload.revision,
-    lastPromotedSpec: workload.revision,
+    lastAppliedSpec: running,
+    lastPromotedSpec: running,
     trackedConfigs: workload.trackedConfigs,
   });
   out.normal(
@@ -163,7 +145,7 @@ function confirmRollout(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} advancement: waiting for rollout approval: ${gate.message}`,
       );
-      out.alert('info', `Waiting for approval to start the rollout.`);
+      out.alerts.push(...gateAlerts(out.ref, gate, 'advancement'));
     }
     return;
   }
@@ -181,11 +163,13 @@ function startAnalysis(out: Outcome, reason: EventEffect['reason'], what: string
     trackedConfigs: workload.trackedConfigs,
     checks: [],
   });
+  // The canary is scaled up (or rolls out the new revision) from now on.
+  startTimer(out, 'canary');
   out.normal(reason, `${what} for ${out.ref} (${canary.analysis.strategy}, revision ${workload.revision})`);
 }
 
 function progressing(out: Outcome): void {
-  const { canary, workload, gates, routes, now } = out.input;
+  const { canary, workload, gates, routes } = out.input;
   const status = out.status;
 
   if (workload.revision !== status.lastAppliedSpec) {
@@ -197,16 +181,16 @@ function progressing(out: Outcome): void {
     );
     return;
   }
-  if (!workload.primary.ready && !workload.primary.retriable) {
-    rollback(out, `primary is not ready: ${workload.primary.message}`);
+  const primaryLate = workload.primary.ready ? undefined : deadlineExceeded(out, 'primary');
+  if (primaryLate) {
+    rollback(out, `primary is not ready: ${primaryLate}`);
     return;
   }
   if (!workload.canary.ready) {
-    const since = Date.parse(status.lastTransitionTime ?? now.toISOString());
-    const overdue = now.getTime() - since > canary.progressDeadlineMs;
-    if (!workload.canary.retriable || overdue) {
-      out.alert('error', `Progress deadline exceeded: ${workload.canary.message}`);
-      rollback(out, `progress deadline exceeded: ${workload.canary.message}`);
+    const late = deadlineExceeded(out, 'canary');
+    if (late) {
+      out.alert('error', `Progress deadline exceeded: ${late}`);
+      rollback(out, `progress deadline exceeded: ${late}`);
     }
     return;
   }
@@ -259,8 +243,12 @@ function progressing(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} promotion: waiting for approval: ${gate.message}`,
         );
-        out.alert('info', 'Waiting for promotion approval.');
+        out.alerts.push(...gateAlerts(out.ref, gate, 'promotion'));
       }
+      return;
+    }
+    if (canary.analysis.strategy === 'blue-green' && (status.canaryWeight ?? 0) < 100) {
+      switchToCanary(out);
       return;
     }
     promote(out, 'analysis passed');
@@ -273,6 +261,7 @@ function progressing(out: Outcome): void {
         EventReasons.WaitingForApproval,
         `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
       );
+      out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
       return;
     }
     const weight = nextWeight(canary.analysis.steps, status.canaryWeight ?? 0);
@@ -299,6 +288,16 @@ function firstStep(out: Outcome): void {
           EventReasons.WaitingForApproval,
           `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
         );
+        out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
+        return;
+      }
+      if (canary.analysis.mirror) {
+        // As Flagger: one interval judged on mirrored copies of the traffic before any user gets it.
+        out.set({ iterations: 1 });
+        out.normal(
+          EventReasons.IterationCompleted,
+          `Advance ${out.ref}: mirroring traffic to the canary for one interval before the first step`,
+        );
         return;
       }
       const weight = nextWeight(canary.analysis.steps, 0);
@@ -321,58 +320,6 @@ function firstStep(out: Outcome): void {
       );
       return;
   }
-}
-
-function promote(out: Outcome, why: string): void {
-  const { canary } = out.input;
-  // Blue/green switches all traffic to the new version before the primary is rewritten.
-  const weight = canary.analysis.strategy === 'blue-green' ? 100 : (out.status.canaryWeight ?? 0);
-  out.set({ phase: 'Promoting', canaryWeight: weight });
-  out.normal(
-    EventReasons.Promoting,
-    `Copying ${canary.namespace}/${canary.names.target} template spec to ${canary.names.primaryWorkload} (${why})`,
-  );
-}
-
-function promoting(out: Outcome): void {
-  const { canary, workload } = out.input;
-  if (workload.revision !== out.status.lastAppliedSpec) {
-    // A newer revision arrived while promoting: finish promoting what was analysed? No: the target now
-    // runs unanalysed code, so start over with all traffic on the primary.
-    out.normal(EventReasons.NewRevision, `New revision detected while promoting ${out.ref}`);
-    startAnalysis(
-      out,
-      EventReasons.AnalysisRestarted,
-      'Restarting analysis: all traffic back to the primary,',
-    );
-    return;
-  }
-  if (workload.primaryRevision !== out.status.lastAppliedSpec || !workload.primary.ready) {
-    if (!workload.primary.retriable) rollback(out, `primary rollout failed: ${workload.primary.message}`);
-    return;
-  }
-  const weight = nextPromotionWeight(out.status.canaryWeight ?? 0, canary.analysis.stepWeightPromotion);
-  if (weight > 0) {
-    out.set({ canaryWeight: weight });
-    out.normal(EventReasons.WeightAdvanced, `Advance ${out.ref} primary weight ${100 - weight}`);
-    return;
-  }
-  out.set({ phase: 'Finalising', canaryWeight: 0 });
-  out.normal(
-    EventReasons.Promoting,
-    `Routing all traffic to primary ${canary.names.primaryWorkload}; scaling down ${canary.names.target}`,
-  );
-}
-
-function finalising(out: Outcome): void {
-  const { canary } = out.input;
-  out.set({ phase: 'Succeeded', lastPromotedSpec: out.status.lastAppliedSpec, failedChecks: 0 });
-  out.normal(
-    EventReasons.Promoted,
-    `Promotion completed! ${out.ref}: ${canary.names.primaryWorkload} runs the new revision`,
-  );
-  out.alert('info', 'Promotion completed! Canary analysis passed and the new version is live.');
-  out.postRollout = 'Succeeded';
 }
 
 function rollback(out: Outcome, reason: string, failed: CheckResult[] = []): void {

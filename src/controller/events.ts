@@ -16,9 +16,17 @@ export const EventReasons = {
   Promoting: 'Promoting',
   Promoted: 'Promoted',
   RollingBack: 'RollingBack',
+  /** The primary could not roll out the promoted revision: all traffic went to the canary. */
+  PromotionFailed: 'PromotionFailed',
+  /** The primary became ready again after a failed promotion. */
+  PrimaryRecovered: 'PrimaryRecovered',
   RoutesRestored: 'RoutesRestored',
   InvalidSpec: 'InvalidSpec',
   TargetNotFound: 'TargetNotFound',
+  /** An object the Canary would write is controlled by another Canary or controller. */
+  OwnershipConflict: 'OwnershipConflict',
+  /** A workload or mesh object has a field of an unexpected shape (the message names it). */
+  MalformedObject: 'MalformedObject',
   ReconcileError: 'ReconcileError',
   Finalized: 'Finalized',
   /** Deleted, but some of what Fledge changed could not be restored (the message says what). */

@@ -6,13 +6,21 @@ import type { AlertEffect, EventEffect, GateAnswer } from './types.js';
 
 export type GateType = 'confirm-rollout' | 'confirm-traffic-increase' | 'confirm-promotion' | 'rollback';
 
-/** Gates and checks: the observations that cost a request. */
+/**
+ * Gates and checks: the observations that cost a request. Webhooks of one type are called in the
+ * order they are declared, and none of these methods rejects for a failed or unreachable hook.
+ * Held to `test/contract/checks-contract.ts`.
+ */
 export interface Checks {
-  /** Asks the webhooks of one gate type; no webhook of that type means open (for rollback: no rollback). */
+  /**
+   * Asks the webhooks of one gate type; no webhook of that type means open (for rollback: no
+   * rollback). A confirm-* gate closes at the first refusal, naming that hook (`refusedBy`,
+   * `muted`); rollback opens at the first hook answering 2xx. Hooks after that are not asked.
+   */
   gate(canary: ResolvedCanary, type: GateType, payload: WebhookPayload): Promise<GateAnswer>;
-  /** Runs the pre-rollout webhooks. */
+  /** Runs the pre-rollout webhooks, up to the first failure: one check per hook called. */
   preRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]>;
-  /** Runs the rollout webhooks, then the metrics. */
+  /** Runs the rollout webhooks up to the first failure, then, if none failed, the metrics. */
   analysis(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]>;
 }
 
@@ -35,10 +43,11 @@ export interface DeliveryOptions {
 
 /**
  * Notifications. They never throw into a tick: a failure is reported per receiver, and the
- * reconciler keeps the effect in the Canary's outbox until every receiver took it.
+ * reconciler keeps the effect in the Canary's outbox until every receiver took it. Held to
+ * `test/contract/checks-contract.ts`.
  */
 export interface Notifications {
-  /** Sends an emitted Event to the `event` webhooks. */
+  /** Sends an emitted Event to every `event` webhook, in order. */
   event(
     canary: ResolvedCanary,
     event: EventEffect,
@@ -47,7 +56,7 @@ export interface Notifications {
   ): Promise<DeliveryReport>;
   /** Sends an alert to the Canary's alert providers, by severity. */
   alert(canary: ResolvedCanary, alert: AlertEffect, options?: DeliveryOptions): Promise<DeliveryReport>;
-  /** Calls the post-rollout webhooks. */
+  /** Calls the post-rollout webhooks in order, up to the first failure. */
   postRollout(
     canary: ResolvedCanary,
     payload: WebhookPayload,

@@ -12,12 +12,15 @@
 import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
-import type { Canary, CanaryStatus, CheckResult, PendingEffect } from '../api/schema/canary.js';
+import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
 import { formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
+import { MalformedObjectError } from '../kube/object-shape.js';
+import { OwnershipConflictError } from '../kube/owner-references.js';
 import { API } from '../kube/resources.js';
+import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
-import type { Router } from '../routers/router.js';
+import type { Router, Routes } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
@@ -26,8 +29,6 @@ import { repairStatus } from './status-repair.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
-import { planObservations } from './plan.js';
-import type { Checks, Notifications } from './ports.js';
 import {
   calculateEffects,
   deliverEvent,
@@ -37,8 +38,18 @@ import {
   type DirectEvent,
   type DrainDeps,
 } from './outbox.js';
+import { hookPhase, nextObservation, planObservations, type Gathered } from './plan.js';
+import type { Checks, GateType, Notifications } from './ports.js';
 import type { EventEffect, GateAnswers } from './types.js';
 import { canaryShouldRun, routesFor } from './weights.js';
+
+/** Where the answer of each gate goes. */
+const GATE_ANSWER: Record<GateType, keyof GateAnswers> = {
+  'confirm-rollout': 'confirmRollout',
+  rollback: 'rollback',
+  'confirm-traffic-increase': 'confirmTrafficIncrease',
+  'confirm-promotion': 'confirmPromotion',
+};
 
 export { FINALIZER } from './finalizer.js';
 
@@ -65,6 +76,14 @@ export interface TickResult {
   conflict?: boolean;
   /** Why the tick could not complete (also recorded as a condition or an Event). */
   error?: Error;
+}
+
+/** The Reconciled condition's reason for an error that stops a tick before anything is decided. */
+function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof EventReasons] {
+  if (err instanceof TargetNotFoundError) return EventReasons.TargetNotFound;
+  if (err instanceof OwnershipConflictError) return EventReasons.OwnershipConflict;
+  if (err instanceof MalformedObjectError) return EventReasons.MalformedObject;
+  return EventReasons.ReconcileError;
 }
 
 /** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
@@ -117,6 +136,8 @@ export class Reconciler {
     let workload: WorkloadObservation;
     try {
       router = this.o.routerFor(canary.provider);
+      // Mesh objects are checked before any workload is written: a refused Canary changes nothing.
+      await router.checkOwnership(canary);
       await this.o.workloads.reconcile(canary);
       workload = await this.o.workloads.observe(canary);
       await router.reconcile(canary, {
@@ -125,22 +146,24 @@ export class Reconciler {
       });
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
-      const reason =
-        err instanceof TargetNotFoundError ? EventReasons.TargetNotFound : EventReasons.ReconcileError;
+      const reason = problemReasonOf(err);
       await this.reportProblem(key, object, status, { reason, message: error.message });
       return { phase: status.phase, error };
     }
 
     const routes = await router.getRoutes(canary);
-    const payload = this.payload(canary, status, workload.revision);
-    const { gates, checks } = await this.gather(canary, status, workload, payload);
+    const payload = this.payload(canary, {
+      lastAppliedSpec: workload.revision,
+      trackedConfigs: workload.trackedConfigs,
+    });
+    const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
     const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
     const effects = calculateEffects({
       outbox: status.outbox ?? [],
       decision,
       phaseBefore: status.phase,
       idBase: effectIdBase(object, now.getTime()),
-      checksum: workload.revision,
+      checksum: payload.checksum,
     });
     const next = withReconciledCondition(withOutbox(decision.status, effects.outbox), now, undefined);
 
@@ -163,32 +186,31 @@ export class Reconciler {
     return { phase: next.phase, canaryWeight: next.canaryWeight };
   }
 
-  /** Asks the gates and runs the checks the plan names, concurrently. */
+  /**
+   * Asks the gates and runs the checks the plan names, one at a time in the order
+   * `nextObservation` gives: a hook whose answer would not change the decision is not called
+   * (no metrics after a rollback request, no confirm-* gate after a failed check).
+   */
   private async gather(
     canary: ResolvedCanary,
     status: CanaryStatus,
     workload: WorkloadObservation,
+    routes: Routes,
     payload: WebhookPayload,
-  ): Promise<{ gates: GateAnswers; checks: CheckResult[] | undefined }> {
-    const plan = planObservations({ canary, status, workload });
+  ): Promise<Gathered> {
+    const plan = planObservations({ canary, status, workload, routes });
     const c = this.o.checks;
-    const [confirmRollout, rollback, confirmTrafficIncrease, confirmPromotion, checks] = await Promise.all([
-      plan.confirmRollout ? c.gate(canary, 'confirm-rollout', payload) : undefined,
-      plan.rollback ? c.gate(canary, 'rollback', payload) : undefined,
-      plan.confirmTrafficIncrease ? c.gate(canary, 'confirm-traffic-increase', payload) : undefined,
-      plan.confirmPromotion ? c.gate(canary, 'confirm-promotion', payload) : undefined,
-      plan.checks === 'pre-rollout'
-        ? c.preRollout(canary, payload)
-        : plan.checks === 'analysis'
-          ? c.analysis(canary, payload)
-          : undefined,
-    ]);
-    const gates: GateAnswers = {};
-    if (confirmRollout) gates.confirmRollout = confirmRollout;
-    if (rollback) gates.rollback = rollback;
-    if (confirmTrafficIncrease) gates.confirmTrafficIncrease = confirmTrafficIncrease;
-    if (confirmPromotion) gates.confirmPromotion = confirmPromotion;
-    return { gates, checks };
+    const got: Gathered = { gates: {} };
+    for (let step = nextObservation(plan, got); step; step = nextObservation(plan, got)) {
+      const asked = { ...payload, phase: hookPhase(step, status) };
+      if (step === 'checks') {
+        got.checks =
+          plan.checks === 'pre-rollout' ? await c.preRollout(canary, asked) : await c.analysis(canary, asked);
+      } else {
+        got.gates[GATE_ANSWER[step]] = await c.gate(canary, step, asked);
+      }
+    }
+    return got;
   }
 
   /** The commit point of a tick: see the module comment. */
@@ -227,7 +249,7 @@ export class Reconciler {
    * before it gets traffic, and loses its traffic before it is scaled down.
    */
   private async act(canary: ResolvedCanary, status: CanaryStatus, router: Router): Promise<void> {
-    const running = canaryShouldRun(status.phase);
+    const running = canaryShouldRun(status);
     if (running) await this.o.workloads.scaleCanaryUp(canary);
     if (status.phase === 'Promoting') await this.o.workloads.promote(canary, status.lastAppliedSpec);
     await router.setRoutes(canary, routesFor(canary, status));
@@ -374,7 +396,7 @@ export class Reconciler {
             message: `Let ${ref} be deleted although its spec is invalid (${invalid}); not restored: ${lost.join('; ')}`,
           };
     if (canary) {
-      await this.record(canary, event, this.payload(canary, status, '')); // logs it too
+      await this.record(canary, event, this.payload(canary, status)); // logs it too
     } else {
       log.warn({ [LogKeys.reason]: event.reason }, event.message);
       await this.recordOnly(key, object, event);
@@ -382,12 +404,17 @@ export class Reconciler {
     return { phase: 'Terminated' };
   }
 
-  private payload(canary: ResolvedCanary, status: CanaryStatus, revision: string): WebhookPayload {
+  /**
+   * The payload of this tick's hooks. The checksum describes the revision the tick is about, the
+   * target's as observed: Flagger writes it to lastAppliedSpec before asking any hook, so the
+   * hooks of a new revision already see its checksum. Each step sets its own `phase` (`hookPhase`).
+   */
+  private payload(canary: ResolvedCanary, revision: ChecksumSource): WebhookPayload {
     return {
       name: canary.name,
       namespace: canary.namespace,
-      phase: status.phase ?? 'Initializing',
-      checksum: revision,
+      phase: canary.object.status?.phase ?? 'Initializing',
+      checksum: canaryChecksum(revision),
       metadata: {},
     };
   }

@@ -9,6 +9,10 @@ import type { EventReason } from './events.js';
 export interface GateAnswer {
   open: boolean;
   message: string;
+  /** Name of the webhook that closed a confirm-* gate. */
+  refusedBy?: string;
+  /** The webhook that closed the gate has `muteAlert: true`: its refusal sends no alert. */
+  muted?: boolean;
 }
 
 /** Webhook and metric answers gathered for this tick; only those {@link planObservations} asked for. */
@@ -34,7 +38,10 @@ export interface DecideInput {
   checks?: CheckResult[];
 }
 
-/** What `decide` wants gathered before it can decide. */
+/**
+ * What `decide` wants gathered before it can decide. The fields are asked in the order
+ * `nextObservation` (plan.ts) gives, each only when what came before leaves it relevant.
+ */
 export interface ObservationPlan {
   confirmRollout: boolean;
   rollback: boolean;

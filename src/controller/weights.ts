@@ -21,20 +21,36 @@ export function nextPromotionWeight(current: number, step: number | undefined): 
 /** Phases in which the canary (target) Deployment runs pods. */
 const CANARY_RUNNING: ReadonlySet<Phase> = new Set(['Progressing', 'WaitingPromotion', 'Promoting']);
 
-/** Whether the target Deployment should be scaled up in this phase (otherwise it is scaled to zero). */
-export function canaryShouldRun(phase: Phase | undefined): boolean {
-  return phase !== undefined && CANARY_RUNNING.has(phase);
+/**
+ * Whether a promotion failed and the canary took all the traffic: `Failed` with a canary weight.
+ * A rollback always leaves weight 0, so the weight alone tells the two kinds of `Failed` apart.
+ */
+export function promotionFailed(status: CanaryStatus): boolean {
+  return status.phase === 'Failed' && (status.canaryWeight ?? 0) > 0;
 }
 
-/** The split the mesh must carry for a status: the single source of truth for routing. */
+/** Whether the target Deployment should be scaled up in this status (otherwise it is scaled to zero). */
+export function canaryShouldRun(status: CanaryStatus): boolean {
+  const phase = status.phase;
+  return (phase !== undefined && CANARY_RUNNING.has(phase)) || promotionFailed(status);
+}
+
+/**
+ * The split the mesh must carry for a status: the single source of truth for routing.
+ *
+ * Mirroring (`analysis.mirror`) is on while an analysis runs at weight 0 after its first interval:
+ * blue/green mirrors for all its iterations, the canary strategy for the one interval before its
+ * first step (it counts that interval in `iterations`); neither mirrors once users get the canary.
+ */
 export function routesFor(canary: ResolvedCanary, status: CanaryStatus): Routes {
   const phase = status.phase;
-  const weight = canaryShouldRun(phase) ? (status.canaryWeight ?? 0) : 0;
+  const weight = canaryShouldRun(status) ? (status.canaryWeight ?? 0) : 0;
   const analysing = phase === 'Progressing' || phase === 'WaitingPromotion';
   const mirrored =
     analysing &&
-    canary.analysis.strategy === 'blue-green' &&
+    canary.analysis.strategy !== 'ab-testing' &&
     canary.analysis.mirror &&
+    weight === 0 &&
     (status.iterations ?? 0) > 0;
   return { primary: 100 - weight, canary: weight, mirrored };
 }

@@ -20,8 +20,13 @@
  *
  * Helpers by type: {@link runGate} for the three `confirm-*` gates, {@link runChecks} for
  * `pre-rollout` and `rollout`, {@link askRollback} for `rollback`, {@link notifyAll} for
- * `post-rollout` and `event`. Hooks of one type are called concurrently; results keep the order the
- * hooks are declared in.
+ * `post-rollout` and `event`.
+ *
+ * Hooks of one type are called one after the other, in the order they are declared, as Flagger
+ * calls them: a receiver may rely on the hook before it having run (a load test before a smoke
+ * test). The first failure of a gate, a check or a post-rollout hook stops the rest; the first
+ * `rollback` hook that asks for a rollback stops the rest; every `event` hook is called. A hook
+ * that was not called has no report.
  */
 import type { ResolvedWebhook } from '../api/defaults.js';
 import type { CheckResult, WebhookType } from '../api/schema/canary.js';
@@ -62,9 +67,12 @@ export interface HookReport {
 export interface GateResult {
   /** True when every hook of the type answered 200-202, or there is none. */
   open: boolean;
-  /** Why the gate is open or closed; names the hooks that refused. */
+  /** Why the gate is open or closed; names the hook that refused. */
   message: string;
+  /** The hooks called, up to and including the one that refused. */
   reports: HookReport[];
+  /** The hook that refused, when the gate is closed (its `muteAlert` says whether to alert). */
+  refusedBy?: ResolvedWebhook;
 }
 
 /** Result of {@link askRollback}. */
@@ -72,20 +80,20 @@ export interface RollbackAnswer {
   /** True when at least one `rollback` hook answered 200-202. */
   rollback: boolean;
   message: string;
-  /** Every `rollback` hook's outcome; errors there never roll back but deserve a log line. */
+  /** The outcomes of the hooks called; errors there never roll back but deserve a log line. */
   reports: HookReport[];
 }
 
 /**
- * Runs the `pre-rollout` or `rollout` hooks and reports one {@link CheckResult} per hook
- * (kind `webhook`, `passed` when it answered 200-202).
+ * Runs the `pre-rollout` or `rollout` hooks in order and reports one {@link CheckResult} per hook
+ * called (kind `webhook`, `passed` when it answered 200-202). The first failure stops the rest.
  */
 export async function runChecks(
   hooks: ResolvedWebhook[],
   type: CheckType,
   run: HookRun,
 ): Promise<CheckResult[]> {
-  const reports = await callAll(ofType(hooks, type), run, (hook) => buildPayload(run.subject, hook));
+  const reports = await callInOrder(ofType(hooks, type), run, payloadOf(run), failed);
   return reports.map((r) => ({
     name: r.hook,
     kind: 'webhook',
@@ -94,30 +102,29 @@ export async function runChecks(
   }));
 }
 
-/** Asks the gate hooks of one type; the gate is open only when all of them approve (none: open). */
+/**
+ * Asks the gate hooks of one type, in order; the gate is open only when all of them approve (none:
+ * open). The first refusal closes it and the hooks after it are not asked.
+ */
 export async function runGate(hooks: ResolvedWebhook[], type: GateType, run: HookRun): Promise<GateResult> {
   const selected = ofType(hooks, type);
   if (selected.length === 0) return { open: true, message: `no ${type} webhooks`, reports: [] };
-  const reports = await callAll(selected, run, (hook) => buildPayload(run.subject, hook));
-  const refused = reports.filter((r) => !r.outcome.ok);
-  if (refused.length === 0) {
-    return { open: true, message: `${type} approved by ${names(reports)}`, reports };
-  }
-  return {
-    open: false,
-    message: `${type} halted: ${refused.map((r) => r.outcome.message).join('; ')}`,
-    reports,
-  };
+  const reports = await callInOrder(selected, run, payloadOf(run), failed);
+  const refused = reports.find((r) => !r.outcome.ok);
+  if (!refused) return { open: true, message: `${type} approved by ${names(reports)}`, reports };
+  const hook = selected[reports.indexOf(refused)] as ResolvedWebhook;
+  return { open: false, message: `${type} halted: ${refused.outcome.message}`, reports, refusedBy: hook };
 }
 
 /**
- * Asks the `rollback` hooks whether to roll back. Unlike every other type, success (200-202)
- * means "roll back now"; a refusal, a timeout or an unreachable hook means "carry on".
+ * Asks the `rollback` hooks, in order, whether to roll back. Unlike every other type, success
+ * (200-202) means "roll back now" and stops the rest; a refusal, a timeout or an unreachable hook
+ * means "carry on".
  */
 export async function askRollback(hooks: ResolvedWebhook[], run: HookRun): Promise<RollbackAnswer> {
   const selected = ofType(hooks, 'rollback');
   if (selected.length === 0) return { rollback: false, message: 'no rollback webhooks', reports: [] };
-  const reports = await callAll(selected, run, (hook) => buildPayload(run.subject, hook));
+  const reports = await callInOrder(selected, run, payloadOf(run), (r) => r.outcome.ok);
   const asking = reports.filter((r) => r.outcome.ok);
   if (asking.length > 0) {
     return { rollback: true, message: `rollback requested by ${names(asking)}`, reports };
@@ -125,13 +132,13 @@ export async function askRollback(hooks: ResolvedWebhook[], run: HookRun): Promi
   return { rollback: false, message: `no rollback requested by ${names(reports)}`, reports };
 }
 
-/** Calls the `post-rollout` hooks; the caller only logs the outcomes. */
+/** Calls the `post-rollout` hooks in order until one fails; the caller only logs the outcomes. */
 export function notifyAll(
   hooks: ResolvedWebhook[],
   type: 'post-rollout',
   run: HookRun,
 ): Promise<HookReport[]>;
-/** Forwards an Event to the `event` hooks; the caller only logs the outcomes. */
+/** Forwards an Event to every `event` hook, in order; the caller only logs the outcomes. */
 export function notifyAll(hooks: ResolvedWebhook[], type: 'event', run: EventHookRun): Promise<HookReport[]>;
 export function notifyAll(
   hooks: ResolvedWebhook[],
@@ -141,9 +148,10 @@ export function notifyAll(
   const selected = ofType(hooks, type);
   if (type === 'event') {
     const { event, nowMs } = run as EventHookRun;
-    return callAll(selected, run, (hook) => buildEventPayload(run.subject, hook, event, nowMs));
+    const payload = (hook: ResolvedWebhook) => buildEventPayload(run.subject, hook, event, nowMs);
+    return callInOrder(selected, run, payload, () => false);
   }
-  return callAll(selected, run, (hook) => buildPayload(run.subject, hook));
+  return callInOrder(selected, run, payloadOf(run), failed);
 }
 
 function ofType(hooks: ResolvedWebhook[], type: WebhookType): ResolvedWebhook[] {
@@ -154,25 +162,37 @@ function names(reports: HookReport[]): string {
   return reports.map((r) => `"${r.hook}"`).join(', ');
 }
 
+function payloadOf(run: HookRun): (hook: ResolvedWebhook) => WebhookPayload {
+  return (hook) => buildPayload(run.subject, hook);
+}
+
+function failed(report: HookReport): boolean {
+  return !report.outcome.ok;
+}
+
 /**
- * Calls the hooks concurrently. A caller is not supposed to throw, but one that does must not
- * take the tick down: its error becomes a failed outcome.
+ * Calls the hooks one at a time, in order, until `stop` holds for a report (that report included).
+ * A caller is not supposed to throw, but one that does must not take the tick down: its error
+ * becomes a failed outcome.
  */
-async function callAll(
+async function callInOrder(
   hooks: ResolvedWebhook[],
   run: HookRun,
   payloadFor: (hook: ResolvedWebhook) => WebhookPayload,
+  stop: (report: HookReport) => boolean,
 ): Promise<HookReport[]> {
-  return Promise.all(
-    hooks.map(async (hook): Promise<HookReport> => {
-      let outcome: WebhookOutcome;
-      try {
-        outcome = await run.caller.call(hook, payloadFor(hook));
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        outcome = { ok: false, message: `webhook "${hook.name}" (${hook.type}) failed: ${reason}` };
-      }
-      return { hook: hook.name, type: hook.type, outcome };
-    }),
-  );
+  const reports: HookReport[] = [];
+  for (const hook of hooks) {
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await run.caller.call(hook, payloadFor(hook));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      outcome = { ok: false, message: `webhook "${hook.name}" (${hook.type}) failed: ${reason}` };
+    }
+    const report: HookReport = { hook: hook.name, type: hook.type, outcome };
+    reports.push(report);
+    if (stop(report)) break;
+  }
+  return reports;
 }

@@ -10,7 +10,7 @@ export interface WebhookPayload {
   name: string;
   namespace: string;
   phase: Phase;
-  /** The canary revision being analysed (Flagger's `checksum`). */
+  /** Hash of the revision the call is about (`canaryChecksum` in `payload.ts`, Flagger's meaning). */
   checksum: string;
   metadata: Record<string, string>;
 }

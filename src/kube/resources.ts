@@ -111,6 +111,49 @@ export interface Secret extends KubeObject {
   immutable?: boolean;
 }
 
+/** The object an autoscaler scales (`autoscaling/v2` CrossVersionObjectReference, KEDA ScaleTarget). */
+export interface ScaleTargetRef {
+  apiVersion?: string;
+  kind?: string;
+  name: string;
+  [key: string]: unknown;
+}
+
+/** An `autoscaling/v2` HorizontalPodAutoscaler. Metrics and behavior are carried through as they are. */
+export interface HorizontalPodAutoscaler extends KubeObject {
+  spec: {
+    scaleTargetRef: ScaleTargetRef;
+    minReplicas?: number;
+    maxReplicas: number;
+    metrics?: unknown[];
+    behavior?: unknown;
+    [key: string]: unknown;
+  };
+}
+
+/** One trigger of a KEDA ScaledObject; `metadata.query` is what `primaryScalerQueries` replaces. */
+export interface ScaleTrigger {
+  type: string;
+  name?: string;
+  metadata: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** A KEDA `keda.sh/v1alpha1` ScaledObject. */
+export interface ScaledObject extends KubeObject {
+  spec: {
+    scaleTargetRef: ScaleTargetRef;
+    minReplicaCount?: number;
+    maxReplicaCount?: number;
+    advanced?: {
+      horizontalPodAutoscalerConfig?: { name?: string; [key: string]: unknown };
+      [key: string]: unknown;
+    };
+    triggers: ScaleTrigger[];
+    [key: string]: unknown;
+  };
+}
+
 /** An `events.k8s.io/v1` Event. */
 export interface KubeEvent extends KubeObject {
   eventTime: string;
@@ -132,6 +175,8 @@ export const API = {
   secret: { apiVersion: 'v1', kind: 'Secret' },
   event: { apiVersion: 'events.k8s.io/v1', kind: 'Event' },
   lease: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },
+  horizontalPodAutoscaler: { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler' },
+  scaledObject: { apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledObject' },
   canary: { apiVersion: 'fledge.dev/v1alpha1', kind: 'Canary' },
   metricTemplate: { apiVersion: 'fledge.dev/v1alpha1', kind: 'MetricTemplate' },
   alertProvider: { apiVersion: 'fledge.dev/v1alpha1', kind: 'AlertProvider' },

@@ -9,7 +9,7 @@ import { GChatNotifier } from './gchat.js';
 import { GenericWebhookNotifier } from './generic-webhook.js';
 import { MSTeamsNotifier } from './msteams.js';
 import { NotifierConfigError, type Notifier } from './notifier.js';
-import type { FetchFn } from './post-json.js';
+import type { SendFn } from '../http/outbound.js';
 import { RocketNotifier } from './rocket.js';
 import { SLACK_POST_MESSAGE_URL, SlackNotifier } from './slack.js';
 
@@ -29,8 +29,8 @@ export interface ProviderSecret {
 
 /** What notifiers are built with. */
 export interface NotifierDeps {
-  /** HTTP client; defaults to the global `fetch`. */
-  fetch?: FetchFn;
+  /** Sends requests (default {@link boundedFetch}); tests wrap it. */
+  send?: SendFn;
   /** Per-send timeout in milliseconds (default 5 s). */
   timeoutMs?: number;
   /** Clock for the `webhook` provider's timestamp. */
@@ -86,7 +86,7 @@ export function createNotifier(
       `${type} provider${where}: spec.address or the "${SECRET_ADDRESS_KEY}" key of spec.secretRef is required`,
     );
   }
-  const common = { address, fetch: deps.fetch, timeoutMs: deps.timeoutMs, providerName: deps.providerName };
+  const common = { address, send: deps.send, timeoutMs: deps.timeoutMs, providerName: deps.providerName };
   const chat = { channel: spec.channel, username: spec.username };
   switch (type) {
     case 'slack':

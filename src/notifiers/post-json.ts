@@ -2,27 +2,28 @@
  * The one HTTP call every notifier makes: POST a JSON body, accept any 2xx, and turn anything else
  * into a {@link NotifierError} whose message holds no secret. Chat webhook addresses are
  * credentials (whoever has a Slack webhook URL can post to the channel), so an address is shown
- * as its origin only, and every secret is scrubbed from the quoted answer too.
+ * as its origin only, and every secret is scrubbed from the quoted answer too. The send is
+ * bounded ({@link boundedFetch}): its timeout covers the whole answer, of which at most
+ * {@link MAX_NOTIFIER_RESPONSE_BYTES} are read.
  */
 import type { AlertProviderType } from '../api/schema/alert-provider.js';
+import { boundedFetch, type OutboundResponse, type SendFn } from '../http/outbound.js';
+import { credentialsOf, scrub } from '../http/scrub.js';
 import { NotifierConfigError, NotifierError } from './notifier.js';
 
 /** Flagger gives a notification 5 seconds. */
 export const DEFAULT_NOTIFIER_TIMEOUT_MS = 5_000;
 /** How much of a refused answer's body is quoted in the error. */
 export const NOTIFIER_BODY_EXCERPT_CHARS = 200;
-/** Replaces secrets in messages. */
-export const REDACTED = '[redacted]';
-
-/** The subset of the Fetch API the notifiers use (the global `fetch` fits). */
-export type FetchFn = (url: string, init: RequestInit) => Promise<Response>;
+/** Bytes of a receiver's answer read at most (chat APIs answer a few hundred bytes). */
+export const MAX_NOTIFIER_RESPONSE_BYTES = 1024 * 1024;
 
 /** Options every HTTP notifier takes. */
 export interface HttpNotifierOptions {
   /** Where to POST; a secret. */
   address: string;
-  /** HTTP client; defaults to the global `fetch`. */
-  fetch?: FetchFn;
+  /** Sends the request (default {@link boundedFetch}); tests wrap it. */
+  send?: SendFn | undefined;
   /** Per-send timeout (default {@link DEFAULT_NOTIFIER_TIMEOUT_MS}). */
   timeoutMs?: number;
   /** The AlertProvider as `namespace/name`, for error messages. */
@@ -33,7 +34,7 @@ export interface HttpNotifierOptions {
 export interface JsonEndpoint {
   type: AlertProviderType;
   url: URL;
-  fetch: FetchFn;
+  send: SendFn;
   timeoutMs: number;
   /** Extra headers (e.g. Authorization). */
   headers: Record<string, string>;
@@ -61,14 +62,28 @@ export function endpointFor(
       `${type} notifier: timeoutMs must be a number > 0, got ${String(timeoutMs)}`,
     );
   }
-  const secrets = [options.address, url.href, `${url.pathname}${url.search}`, ...(extra.secrets ?? [])];
+  const headers: Record<string, string> = { ...extra.headers };
+  // User info in the address is basic auth (as Go's client reads it), and never sent in the URL.
+  if ((url.username || url.password) && headers['Authorization'] === undefined) {
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    headers['Authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  }
+  // The path is the credential of a chat webhook address, so it is scrubbed with the rest.
+  const secrets = credentialsOf({
+    url,
+    headers,
+    secrets: [options.address, url.href, `${url.pathname}${url.search}`, ...(extra.secrets ?? [])].filter(
+      (s) => s.length > 1 && s !== '/',
+    ),
+  });
   return {
     type,
     url,
-    fetch: options.fetch ?? ((u, init) => globalThis.fetch(u, init)),
+    send: options.send ?? boundedFetch,
     timeoutMs,
-    headers: extra.headers ?? {},
-    secrets: secrets.filter((s) => s.length > 1),
+    headers,
+    secrets,
     providerName: options.providerName,
   };
 }
@@ -91,41 +106,32 @@ export function parseAddress(type: AlertProviderType, address: string): URL {
 export async function postJson(endpoint: JsonEndpoint, body: unknown): Promise<JsonAnswer> {
   const named = endpoint.providerName ? ` "${endpoint.providerName}"` : '';
   const what = `${endpoint.type} notifier${named} POST ${shownAddress(endpoint.url)}`;
-  const signal = AbortSignal.timeout(endpoint.timeoutMs);
-  let response: Response;
-  let text: string;
+  let response: OutboundResponse;
   try {
-    response = await endpoint.fetch(endpoint.url.href, {
+    response = await endpoint.send({
+      url: endpoint.url,
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...endpoint.headers },
       body: JSON.stringify(body),
-      signal,
+      deadlineMs: endpoint.timeoutMs,
+      maxBytes: MAX_NOTIFIER_RESPONSE_BYTES,
+      what,
     });
-    text = await response.text();
   } catch (err) {
-    const reason = signal.aborted ? `timed out after ${endpoint.timeoutMs}ms` : networkReason(err);
-    throw new NotifierError(`${what} failed: ${redact(reason, endpoint.secrets)}`, endpoint.type);
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new NotifierError(scrub(`${what} failed: ${reason}`, endpoint.secrets), endpoint.type);
   }
+  const text = response.body.toString('utf8');
   if (response.status < 200 || response.status > 299) {
-    const excerpt = excerptOf(redact(text, endpoint.secrets));
+    const excerpt = excerptOf(scrub(text, endpoint.secrets));
     const status = `${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
     throw new NotifierError(
-      `${what} failed: ${status}${excerpt ? `: ${excerpt}` : ''}`,
+      scrub(`${what} failed: ${status}${excerpt ? `: ${excerpt}` : ''}`, endpoint.secrets),
       endpoint.type,
       response.status,
     );
   }
   return { status: response.status, text };
-}
-
-/** Scrubs every secret out of a text. */
-export function redact(text: string, secrets: string[]): string {
-  let out = text;
-  // Longest first, so a secret that contains another is replaced whole.
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-    if (secret) out = out.split(secret).join(REDACTED);
-  }
-  return out;
 }
 
 /** The address as shown in errors: its origin, with the secret path elided. */
@@ -138,20 +144,4 @@ export function shownAddress(url: URL): string {
 export function excerptOf(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > NOTIFIER_BODY_EXCERPT_CHARS ? `${flat.slice(0, NOTIFIER_BODY_EXCERPT_CHARS)}…` : flat;
-}
-
-/** Duck-typed: errors from the HTTP stack may come from another realm. */
-function networkReason(err: unknown): string {
-  const message = (value: unknown): string | undefined =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { message?: unknown }).message === 'string'
-      ? (value as { message: string }).message
-      : undefined;
-  const cause = typeof err === 'object' && err !== null ? (err as { cause?: unknown }).cause : undefined;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  const inner = message(cause);
-  if (inner) return `request failed: ${inner}`;
-  if (typeof code === 'string') return `request failed: ${code}`;
-  return `request failed: ${message(err) ?? String(err)}`;
 }

@@ -5,6 +5,7 @@
 import { NotifierConfigError, NotifierError, type Alert, type Notifier } from './notifier.js';
 import { endpointFor, postJson, type HttpNotifierOptions, type JsonEndpoint } from './post-json.js';
 import { slackMessage } from './slack-payload.js';
+import { scrub } from '../http/scrub.js';
 
 /** Where a Slack bot token posts when the provider has no address, as in Flagger. */
 export const SLACK_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
@@ -51,7 +52,12 @@ export class SlackNotifier implements Notifier {
     const result = parseApiAnswer(answer.text);
     if (result.ok !== true) {
       const reason = typeof result.error === 'string' ? result.error : 'answer without "ok": true';
-      throw new NotifierError(`slack notifier chat.postMessage failed: ${reason}`, 'slack', answer.status);
+      // The API's own words may quote the request (a token in an error string): scrubbed like the rest.
+      throw new NotifierError(
+        scrub(`slack notifier chat.postMessage failed: ${reason}`, this.endpoint.secrets),
+        'slack',
+        answer.status,
+      );
     }
   }
 }

@@ -6,12 +6,17 @@ export interface HttpServerOptions {
   registry: Registry;
   /** Ready once the caches have synced and ticks run; the reason is returned otherwise. */
   readiness: () => { ready: boolean; reason?: string };
+  /** Alive unless the process can no longer do its work; the reason is returned otherwise. */
+  health: () => { healthy: boolean; reason?: string };
 }
 
 /** Builds the server; call `listen({ host, port })` to serve. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({ logger: false });
-  app.get('/healthz', async () => 'ok');
+  app.get('/healthz', async (_request, reply) => {
+    const { healthy, reason } = options.health();
+    return healthy ? 'ok' : reply.code(503).send(reason ?? 'unhealthy');
+  });
   app.get('/readyz', async (_request, reply) => {
     const { ready, reason } = options.readiness();
     return ready ? 'ok' : reply.code(503).send(reason ?? 'not ready');

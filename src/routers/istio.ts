@@ -12,7 +12,7 @@
  * points at); until then it sends 100% of traffic to the primary.
  */
 import type { ResolvedCanary } from '../api/defaults.js';
-import { describeKey, type Cluster } from '../kube/cluster.js';
+import { describeKey, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { API, objectKey } from '../kube/resources.js';
 import {
   INITIAL_ROUTES,
@@ -20,10 +20,12 @@ import {
   buildVirtualService,
   checkRoutes,
   readRoutes,
+  routingModeOf,
   type DestinationRule,
   type VirtualService,
 } from './istio-objects.js';
-import { isControlledBy } from '../kube/owner-references.js';
+import { checkStandings, isControlledBy } from '../kube/owner-references.js';
+import { checkDestinationRule, checkVirtualService } from './istio-shape.js';
 import { applyOwnedObject, restoreOriginal } from './owned-object.js';
 import { RouterError, type RouteTargets, type Router, type Routes } from './router.js';
 
@@ -47,20 +49,38 @@ export class IstioRouter implements Router {
    * starts at primary 100 / canary 0.
    */
   async reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void> {
-    // Built (and checked) before any write, so bad input changes nothing.
+    // Built, read and checked (shape and ownership) before any write, so bad input or an object
+    // another Canary controls changes nothing.
     const rules = buildDestinationRules(canary, targets);
-    for (const rule of rules) {
-      await applyOwnedObject(this.cluster, canary, rule, await this.cluster.get<DestinationRule>(rule.key));
-    }
-    const current = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
+    const storedRules = await Promise.all(rules.map((rule) => this.readDestinationRule(rule.key)));
+    const current = await this.readVirtualService(canary);
+    checkStandings([...storedRules, current], canary);
     const routes = (current && readRoutes(canary, current)) ?? INITIAL_ROUTES;
+    for (const [i, rule] of rules.entries()) {
+      await applyOwnedObject(this.cluster, canary, rule, storedRules[i]);
+    }
     await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, routes), current);
+  }
+
+  /** Reads the VirtualService and the DestinationRules of the routing mode; writes nothing. */
+  async checkOwnership(canary: ResolvedCanary): Promise<void> {
+    const names =
+      routingModeOf(canary) === 'subset'
+        ? [canary.names.apex]
+        : [canary.names.primaryService, canary.names.canaryService];
+    const objects = await Promise.all([
+      this.readVirtualService(canary),
+      ...names.map((name) =>
+        this.readDestinationRule(objectKey(API.destinationRule, canary.namespace, name)),
+      ),
+    ]);
+    checkStandings(objects, canary);
   }
 
   /** The split stored in the VirtualService, read from the route Fledge owns. */
   async getRoutes(canary: ResolvedCanary): Promise<Routes> {
     const key = this.virtualServiceKey(canary);
-    const vs = await this.cluster.get<VirtualService>(key);
+    const vs = await this.readVirtualService(canary);
     if (!vs) throw new RouterError(`${describeKey(key)} not found`);
     const routes = readRoutes(canary, vs);
     if (!routes) {
@@ -74,7 +94,7 @@ export class IstioRouter implements Router {
   /** Sets the split (creating the VirtualService when missing); writes nothing when it already says so. */
   async setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void> {
     checkRoutes(canary, routes);
-    const current = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
+    const current = await this.readVirtualService(canary);
     await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, routes), current);
   }
 
@@ -96,6 +116,18 @@ export class IstioRouter implements Router {
       );
       if (rule) await restoreOriginal(this.cluster, rule);
     }
+  }
+
+  /** The VirtualService `<apex>`, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readVirtualService(canary: ResolvedCanary): Promise<VirtualService | undefined> {
+    const object = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
+    return object && checkVirtualService(object);
+  }
+
+  /** A DestinationRule, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readDestinationRule(key: ObjectKey): Promise<DestinationRule | undefined> {
+    const object = await this.cluster.get<DestinationRule>(key);
+    return object && checkDestinationRule(object);
   }
 
   private virtualServiceKey(canary: ResolvedCanary) {

@@ -4,17 +4,23 @@
  * user made before Fledge arrived are taken over with their original saved in an annotation, so
  * that {@link restoreOriginal} can put them back.
  *
- * Ownership rules:
+ * Ownership rules (`kube/owner-references.ts`):
  * - an object Fledge creates carries a controller ownerReference to its Canary (garbage collected
  *   with it);
- * - an object controlled by a Canary of the same name but another uid (a deleted and recreated
- *   Canary) is adopted: the stale reference is replaced;
+ * - an object controlled by a Canary of the same namespace and name that this one replaces (a
+ *   deleted and recreated Fledge Canary, or Flagger's during a migration) is adopted: the old
+ *   reference is replaced by one to this Canary, in the same write as the rest;
  * - an object with no controller is the user's: it is taken over WITHOUT an ownerReference, so
  *   deleting the Canary never deletes the user's object; its original labels, annotations and spec
  *   are saved once in {@link ORIGINAL_CONFIGURATION_ANNOTATION};
- * - an object controlled by anything else is refused with a {@link RouterError}.
+ * - an object controlled by anything else is refused with an OwnershipConflictError.
  */
-import { canaryOwnerReference, isFledgeCanary, type CanaryIdentity } from '../kube/owner-references.js';
+import {
+  canaryOwnerReference,
+  standingOf,
+  withCanaryOwner,
+  type CanaryIdentity,
+} from '../kube/owner-references.js';
 import {
   describeKey,
   keyOf,
@@ -83,25 +89,37 @@ function mapPatch(
   return changed.length > 0 ? Object.fromEntries(changed) : undefined;
 }
 
-/** How Fledge stands towards an existing object. */
-type Standing = 'controlled' | 'stale-canary' | 'user';
+/**
+ * Where Flagger saved the spec of a user's VirtualService it took over (JSON of the spec alone). The
+ * object's current spec is then Flagger's routes, not the user's.
+ */
+export const FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION = 'flagger.kubernetes.io/original-configuration';
 
-function standingOf(object: KubeObject, canary: OwnerCanary): Standing {
-  const controller = (object.metadata.ownerReferences ?? []).find((ref) => ref.controller === true);
-  if (!controller) return 'user';
-  if (isFledgeCanary(controller) && controller.uid === canary.uid) return 'controlled';
-  if (isFledgeCanary(controller) && controller.name === canary.name) return 'stale-canary';
-  throw new RouterError(
-    `${describeKey(keyOf(object))} is controlled by ${controller.kind} ${controller.name}: Fledge will not take it over`,
-  );
+/** Flagger's saved spec, when the annotation holds a JSON object; undefined otherwise. */
+function flaggerSavedSpec(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const spec: unknown = JSON.parse(text);
+    return typeof spec === 'object' && spec !== null && !Array.isArray(spec)
+      ? (spec as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function savedOriginalOf(object: SpecObject): SavedOriginal {
-  const { [KUBECTL_LAST_APPLIED]: _lastApplied, ...annotations } = object.metadata.annotations ?? {};
+  const {
+    [KUBECTL_LAST_APPLIED]: _lastApplied,
+    [FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION]: flaggerSaved,
+    ...annotations
+  } = object.metadata.annotations ?? {};
+  // Taken over from Flagger: the user's spec is the one Flagger saved (a migration keeps it).
+  const spec = flaggerSavedSpec(flaggerSaved) ?? object.spec ?? {};
   return {
     ...(object.metadata.labels ? { labels: object.metadata.labels } : {}),
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
-    spec: object.spec ?? {},
+    spec,
   };
 }
 
@@ -109,6 +127,7 @@ function savedOriginalOf(object: SpecObject): SavedOriginal {
  * Brings one object to the desired state: creates it when `current` is undefined, otherwise merge
  * patches the owned fields that differ. Writes nothing when nothing differs.
  *
+ * @throws OwnershipConflictError when another controller controls `current` (nothing written)
  * @param current the object as just read from the cluster (undefined: it does not exist)
  * @returns whether a write was made
  */
@@ -139,14 +158,10 @@ export async function applyOwnedObject(
   const annotations: Record<string, string> = { ...desired.annotations };
   // Saved once: a later tick must not overwrite the user's original with Fledge's own routes.
   const takingOver =
-    standing === 'user' && current.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION] === undefined;
+    standing === 'unowned' && current.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION] === undefined;
   if (takingOver) annotations[ORIGINAL_CONFIGURATION_ANNOTATION] = JSON.stringify(savedOriginalOf(current));
-  if (standing === 'stale-canary') {
-    metadata.ownerReferences = [
-      ...(current.metadata.ownerReferences ?? []).filter((ref) => ref.controller !== true),
-      canaryOwnerReference(canary),
-    ];
-  }
+  if (standing === 'adoptable')
+    metadata.ownerReferences = withCanaryOwner(current.metadata.ownerReferences, canary);
   const labelPatch = mapPatch(current.metadata.labels, desired.labels);
   const annotationPatch = mapPatch(current.metadata.annotations, annotations);
   if (labelPatch) metadata.labels = labelPatch;

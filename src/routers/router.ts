@@ -29,6 +29,12 @@ export interface Router {
    * policy, ...) while keeping the current weights. Writes nothing when they already match.
    */
   reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void>;
+  /**
+   * Reads the mesh objects `reconcile` would write and writes nothing: throws an
+   * OwnershipConflictError (`kube/owner-references.ts`) when another Canary or another controller
+   * controls one of them. Called before any workload is written, so a refused Canary changes nothing.
+   */
+  checkOwnership(canary: ResolvedCanary): Promise<void>;
   /** Reads the current split from the mesh objects. */
   getRoutes(canary: ResolvedCanary): Promise<Routes>;
   /** Sets the split; writes nothing when the mesh objects already say so. */

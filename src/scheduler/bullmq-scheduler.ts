@@ -32,7 +32,14 @@ import {
 import { LatenessRecorder } from './lateness-recorder.js';
 import { nextSlot, phaseOf } from './phase.js';
 import { RedisTickGuard } from './redis-tick-guard.js';
-import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
+import {
+  assertInterval,
+  MAX_TIMER_DELAY_MS,
+  type Scheduler,
+  type SchedulerHealth,
+  type SchedulerMetrics,
+  type TickHandler,
+} from './scheduler.js';
 
 /** What a tick job carries: the canary id. */
 interface TickData {
@@ -118,11 +125,12 @@ export class BullMqScheduler implements Scheduler {
   }
 
   schedule(id: string, intervalMs: number): void {
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new RangeError(`interval for ${id} must be positive, got ${intervalMs} ms`);
-    }
+    assertInterval(id, intervalMs);
     if (this.stopping) return;
-    const every = Math.round(intervalMs);
+    // Capped: Redis scores of delayed jobs lose precision past it, and no interval the API accepts
+    // comes near it (analysis.interval is at most 24h); a capped schedule ticks more often, never
+    // in a burst.
+    const every = Math.min(Math.max(1, Math.round(intervalMs)), MAX_TIMER_DELAY_MS);
     if (this.desired.get(id) === every) return;
     this.desired.set(id, every);
     this.pendingRemovals.delete(id);
@@ -174,6 +182,13 @@ export class BullMqScheduler implements Scheduler {
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  health(): SchedulerHealth {
+    if (this.stopping) return { healthy: false, reason: 'the BullMQ scheduler is stopping' };
+    if (this.worker && !this.worker.isRunning())
+      return { healthy: false, reason: `the BullMQ worker of queue ${this.o.queueName} has stopped` };
+    return { healthy: true };
   }
 
   async metrics(): Promise<SchedulerMetrics> {

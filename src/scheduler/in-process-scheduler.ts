@@ -14,7 +14,14 @@
  */
 import { LatenessRecorder } from './lateness-recorder.js';
 import { nextSlot, phaseOf } from './phase.js';
-import type { Scheduler, SchedulerMetrics, TickHandler } from './scheduler.js';
+import {
+  assertInterval,
+  MAX_TIMER_DELAY_MS,
+  type Scheduler,
+  type SchedulerHealth,
+  type SchedulerMetrics,
+  type TickHandler,
+} from './scheduler.js';
 import { REAL_TIMERS, type Timers } from '../timers.js';
 
 export interface InProcessSchedulerOptions {
@@ -69,7 +76,7 @@ export class InProcessScheduler implements Scheduler {
   }
 
   schedule(id: string, intervalMs: number): void {
-    if (intervalMs <= 0) throw new RangeError(`interval for ${id} must be positive, got ${intervalMs} ms`);
+    assertInterval(id, intervalMs);
     const entry = this.entries.get(id);
     if (entry) {
       if (entry.intervalMs === intervalMs) return;
@@ -120,6 +127,12 @@ export class InProcessScheduler implements Scheduler {
     await Promise.all([...this.inFlight]);
   }
 
+  health(): SchedulerHealth {
+    return this.stopped
+      ? { healthy: false, reason: 'the in-process scheduler is stopped' }
+      : { healthy: true };
+  }
+
   /** Counts from this process's timers: `waiting` are ticks armed to run at once. */
   async metrics(): Promise<SchedulerMetrics> {
     let waiting = 0;
@@ -152,7 +165,23 @@ export class InProcessScheduler implements Scheduler {
     if (this.stopped || !this.handler) return;
     entry.plannedAtMs = this.now() + delayMs;
     entry.due = delayMs === 0;
-    entry.timer = this.timers.setTimeout(() => this.due(id), delayMs);
+    this.wait(id, entry, delayMs);
+  }
+
+  /**
+   * Arms the timer of `entry` for `delayMs`, in links of at most {@link MAX_TIMER_DELAY_MS}: a longer
+   * delay given to one Node.js timer fires after 1 ms, which would tick the canary every millisecond.
+   */
+  private wait(id: string, entry: Entry, delayMs: number): void {
+    const linkMs = Math.min(delayMs, MAX_TIMER_DELAY_MS);
+    entry.timer = this.timers.setTimeout(() => {
+      const remainingMs = (entry.plannedAtMs ?? 0) - this.now();
+      if (linkMs < delayMs && remainingMs > 0 && this.entries.get(id) === entry && !this.stopped) {
+        this.wait(id, entry, remainingMs);
+      } else {
+        this.due(id);
+      }
+    }, linkMs);
   }
 
   /** A timer fired: run the tick now, or queue it behind the ticks holding every slot. */

@@ -5,6 +5,21 @@
  * `test/contract/scheduler-contract.ts`.
  */
 
+/**
+ * The longest delay one Node.js timer can wait (2^31-1 ms, about 24.8 days): a longer one fires
+ * after 1 ms. Schedulers chain timers (in-process) or cap the interval (BullMQ) at this bound, so a
+ * huge interval can never turn into a tick every millisecond.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** Throws a RangeError naming `id` unless `intervalMs` is a positive finite number of milliseconds. */
+export function assertInterval(id: string, intervalMs: number): void {
+  if (Number.isNaN(intervalMs) || intervalMs <= 0)
+    throw new RangeError(`interval for ${id} must be positive, got ${intervalMs} ms`);
+  if (!Number.isFinite(intervalMs))
+    throw new RangeError(`interval for ${id} must be finite, got ${intervalMs} ms`);
+}
+
 /** Runs one tick for a canary id (`namespace/name`). Must not throw. */
 export type TickHandler = (id: string) => Promise<void>;
 
@@ -47,4 +62,17 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Queue counts and tick lateness; rejects when the backing store cannot answer. */
   metrics(): Promise<SchedulerMetrics>;
+  /**
+   * Whether ticks can still run in this process once started: false when the scheduler has stopped
+   * or its worker has ended. An unreachable backing store is not unhealthy: it reconnects by itself,
+   * and a restart would not bring it back sooner.
+   */
+  health(): SchedulerHealth;
+}
+
+/** See {@link Scheduler.health}. */
+export interface SchedulerHealth {
+  healthy: boolean;
+  /** Why not, when not. */
+  reason?: string;
 }

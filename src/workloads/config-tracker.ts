@@ -17,7 +17,7 @@ import {
   type ConfigKind,
   type ConfigRef,
 } from './config-refs.js';
-import { withCanaryOwner } from '../kube/owner-references.js';
+import { OwnershipConflictError, standingOf, withCanaryOwner } from '../kube/owner-references.js';
 import { PRIMARY_SUFFIX } from './selector-label.js';
 import { stableHash } from './stable-hash.js';
 
@@ -155,6 +155,41 @@ export async function syncPrimaryCopies(
       key,
       { ...(diff.content ?? {}), ...(diff.owners ? { metadata: { ownerReferences: after.owners } } : {}) },
       { resourceVersion: stored.metadata.resourceVersion },
+    );
+  }
+}
+
+/** Whether this Canary replaces the copy's controller; a copy another canary controls stays its own. */
+function isAdoptable(copy: KubeObject, canary: ResolvedCanary): boolean {
+  try {
+    return standingOf(copy, canary) === 'adoptable';
+  } catch (err) {
+    // Shared with another canary's target: that canary keeps it; promotion adds a plain reference.
+    if (err instanceof OwnershipConflictError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Adopts the `-primary` copies that the primary runs with when an earlier Canary of the same name
+ * (Flagger's, during a migration) created them: only their owner reference is swapped, their content
+ * stays what the primary was promoted with. Without this, deleting the old Canary would collect the
+ * copies from under the running primary. Copies with no adoptable owner are left alone (promotion
+ * brings them in step).
+ */
+export async function adoptPrimaryCopies(
+  cluster: Cluster,
+  canary: ResolvedCanary,
+  spec: PodSpec,
+): Promise<void> {
+  for (const ref of uniqueConfigRefs(findConfigRefs(spec))) {
+    const key = objectKey(apiOf(ref.kind), canary.namespace, `${ref.name}${PRIMARY_SUFFIX}`);
+    const copy = await cluster.get<ConfigMap | Secret>(key);
+    if (!copy || !isAdoptable(copy, canary)) continue;
+    await cluster.patch(
+      key,
+      { metadata: { ownerReferences: withCanaryOwner(copy.metadata.ownerReferences, canary) } },
+      { resourceVersion: copy.metadata.resourceVersion },
     );
   }
 }

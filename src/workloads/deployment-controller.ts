@@ -14,8 +14,15 @@
  * - Promoting: {@link DeploymentController.promote} with the analysed revision (every tick of the
  *   phase: it writes only once), then traffic goes back to the primary once `observe` reports the
  *   primary ready at that revision (`primaryRevision`);
- * - Finalising, Succeeded, Failed: `scaleCanaryToZero` after the canary lost its traffic;
+ * - Finalising, Succeeded, Failed: `scaleCanaryToZero` after the canary lost its traffic (not after
+ *   a failed promotion, when the canary keeps all traffic until the primary is ready);
  * - Canary deleted with `revertOnDeletion`: {@link DeploymentController.finalize}.
+ *
+ * With `spec.autoscalerRef`, the primary gets a copy of the target's autoscaler
+ * (`scalers/`): created by `reconcile`, brought to the target's by `promote`; the target's own
+ * autoscaler scales the canary and owns the target's replicas while it runs, so they are only
+ * written when scaling up from zero. Without one, the target's replicas are the user's count:
+ * kept while the canary runs and copied to the primary on promotion.
  *
  * Every write is a create, a JSON merge patch of the fields Fledge owns, or (promotion) a replace
  * with the read resourceVersion as precondition, and is made only when something differs.
@@ -32,21 +39,29 @@ import {
 } from '../kube/cluster.js';
 import { API, objectKey, type Deployment, type Service } from '../kube/resources.js';
 import { configKey, type ConfigRef } from './config-refs.js';
-import { describeMissing, readTargetConfigs, syncPrimaryCopies, trackedConfigsOf } from './config-tracker.js';
+import {
+  adoptPrimaryCopies,
+  describeMissing,
+  readTargetConfigs,
+  syncPrimaryCopies,
+  trackedConfigsOf,
+} from './config-tracker.js';
 import {
   calculateNewPrimary,
   calculatePrimarySpec,
   calculatePrimaryTemplate,
   calculateRevision,
   calculateServices,
-  normalizePorts,
   primaryRevisionOf,
-  withNodePorts,
-  type DesiredService,
 } from './desired-objects.js';
-import { isControlledBy, withCanaryOwner } from '../kube/owner-references.js';
+import { checkStandings, checkTargetStanding, withCanaryOwner } from '../kube/owner-references.js';
 import { calculateDeploymentReadiness, scaledToZeroReadiness } from './readiness.js';
+import { calculatePromotedReplicas, primaryReplicas } from './replicas.js';
+import type { ScalerReconciler } from './scalers/scaler.js';
+import { scalerFor } from './scalers/factory.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
+import { reconcileService } from './service-reconciler.js';
+import { checkDeployment, checkService } from './workload-shape.js';
 import {
   ConfigNotFoundError,
   InvalidTargetError,
@@ -62,11 +77,6 @@ export interface DeploymentControllerOptions {
   now?: () => Date;
 }
 
-/** The primary's replicas, as the canary's scale-up target: at least one. */
-function primaryReplicas(primary: Deployment): number {
-  return Math.max(primary.spec.replicas ?? 1, 1);
-}
-
 /** Primary/canary Deployments and their services for one Deployment target. */
 export class DeploymentController implements WorkloadController {
   private readonly cluster: Cluster;
@@ -78,16 +88,31 @@ export class DeploymentController implements WorkloadController {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Creates the primary (with config copies) and the services when missing; keeps them right. */
+  /**
+   * Creates the primary (with config copies) and the services when missing; keeps them right. The
+   * primary and the three services are read and their ownership checked before the first write:
+   * one that another Canary controls stops the tick with nothing written.
+   * @throws OwnershipConflictError naming the object and its controller
+   */
   async reconcile(canary: ResolvedCanary): Promise<void> {
     const target = await this.getTarget(canary);
     const label = selectorLabelOf(target);
-    let primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const stored = await this.readDeployment(this.primaryKey(canary));
+    const serviceNames = [canary.names.apex, canary.names.primaryService, canary.names.canaryService];
+    const services = await Promise.all(
+      serviceNames.map((name) => this.readService(objectKey(API.service, canary.namespace, name))),
+    );
+    checkStandings([stored, ...services], canary);
+    let primary = stored;
     if (!primary) primary = await this.createPrimary(canary, target, label);
-    else await this.reconcilePrimaryMetadata(canary, primary, label);
-    for (const desired of calculateServices(canary, target, label, primary.spec.template)) {
-      await this.reconcileService(canary, desired);
+    else {
+      await this.reconcilePrimaryMetadata(canary, primary, label);
+      await adoptPrimaryCopies(this.cluster, canary, target.spec.template.spec);
     }
+    const desired = calculateServices(canary, target, label, primary.spec.template);
+    for (const [i, service] of desired.entries())
+      await reconcileService(this.cluster, canary, service, services[i]);
+    await this.scaler(canary)?.reconcilePrimaryScaler(canary);
   }
 
   /**
@@ -103,7 +128,7 @@ export class DeploymentController implements WorkloadController {
     const label = selectorLabelOf(target);
     const [configs, primary] = await Promise.all([
       readTargetConfigs(this.cluster, canary.namespace, target.spec.template.spec),
-      this.cluster.get<Deployment>(this.primaryKey(canary)),
+      this.readDeployment(this.primaryKey(canary)),
     ]);
     const trackedConfigs = trackedConfigsOf(configs.tracked);
     const now = this.now();
@@ -139,7 +164,9 @@ export class DeploymentController implements WorkloadController {
 
   /**
    * Copies the target's pod template to the primary (relabelled, config references pointing at the
-   * refreshed `-primary` copies, the revision recorded), keeping the primary's replicas and selector.
+   * refreshed `-primary` copies, the revision recorded), keeping the primary's selector. The
+   * primary's replicas become the target's (when above zero) unless an autoscaler owns them; the
+   * primary's autoscaler is brought to the target's.
    * @throws ConflictError when `revision` is given and the target no longer is at that revision
    */
   async promote(canary: ResolvedCanary, revision?: string): Promise<void> {
@@ -158,36 +185,52 @@ export class DeploymentController implements WorkloadController {
     const copied = new Set(configs.tracked.map((c) => configKey(c.kind, c.name)));
     const template = calculatePrimaryTemplate(target, label, copied, current);
     // The stored selector is kept: it is immutable, and reconcile has checked it selects the primary.
+    const scaler = this.scaler(canary);
     const spec = {
-      ...calculatePrimarySpec(target, label, template, primary.spec.replicas ?? 1),
+      ...calculatePrimarySpec(target, label, template, calculatePromotedReplicas(target, primary, !!scaler)),
       selector: primary.spec.selector,
     };
-    if (calculateMergePatch(primary.spec, spec) === undefined) return;
-    // A replace, not a patch: keys the target no longer has must disappear from the primary too.
-    await this.cluster.replace<Deployment>({ ...primary, spec });
+    if (calculateMergePatch(primary.spec, spec) !== undefined) {
+      // A replace, not a patch: keys the target no longer has must disappear from the primary too.
+      await this.cluster.replace<Deployment>({ ...primary, spec });
+    }
+    await scaler?.promotePrimaryScaler(canary);
   }
 
-  /** Scales the target to the primary's replica count (at least 1). */
+  /**
+   * Scales the target up from zero: to its autoscaler's minimum, or without one to the primary's
+   * replicas (at least 1). A target already running is left alone: its replicas are the autoscaler's
+   * or the user's, and writing them every tick would fight both.
+   */
   async scaleCanaryUp(canary: ResolvedCanary): Promise<void> {
     const target = await this.getTarget(canary);
-    const primary = await this.getPrimary(canary, 'scale up the canary');
-    await this.scaleTarget(canary, target, primaryReplicas(primary));
+    const scaler = this.scaler(canary);
+    await scaler?.resumeTargetScaler(canary);
+    if ((target.spec.replicas ?? 1) > 0) return;
+    const replicas = scaler
+      ? await scaler.minReplicas(canary)
+      : primaryReplicas(await this.getPrimary(canary, 'scale up the canary'));
+    await this.scaleTarget(canary, target, replicas);
   }
 
-  /** Scales the target to zero. */
+  /** Pauses the target's autoscaler (KEDA), then scales the target to zero. */
   async scaleCanaryToZero(canary: ResolvedCanary): Promise<void> {
-    await this.scaleTarget(canary, await this.getTarget(canary), 0);
+    const target = await this.getTarget(canary);
+    await this.scaler(canary)?.pauseTargetScaler(canary);
+    await this.scaleTarget(canary, target, 0);
   }
 
   /**
    * `revertOnDeletion`: scales the target back to the primary's replicas and points the apex
    * service at the target's pods. The apex service loses its owner reference so that it outlives
-   * the Canary: the primary and the other services are garbage collected with the Canary, and
-   * clients of the apex keep being served. Missing objects are skipped, so deletion never blocks.
+   * the Canary: the primary, its autoscaler and the other services are garbage collected with the
+   * Canary, and clients of the apex keep being served. The target's autoscaler is resumed so that
+   * it scales the target again. Missing objects are skipped, so deletion never blocks.
    */
   async finalize(canary: ResolvedCanary): Promise<void> {
     const target = await this.cluster.get<Deployment>(this.targetKey(canary));
     if (!target) return;
+    await this.scaler(canary)?.resumeTargetScaler(canary);
     const primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
     const replicas = primary ? primaryReplicas(primary) : Math.max(target.spec.replicas ?? 1, 1);
     await this.scaleTarget(canary, target, replicas);
@@ -221,6 +264,22 @@ export class DeploymentController implements WorkloadController {
     );
   }
 
+  private scaler(canary: ResolvedCanary): ScalerReconciler | undefined {
+    return scalerFor(canary, this.cluster);
+  }
+
+  /** A Deployment, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readDeployment(key: ObjectKey): Promise<Deployment | undefined> {
+    const object = await this.cluster.get<Deployment>(key);
+    return object && checkDeployment(object);
+  }
+
+  /** A Service, with the fields Fledge reads checked (MalformedObjectError otherwise). */
+  private async readService(key: ObjectKey): Promise<Service | undefined> {
+    const object = await this.cluster.get<Service>(key);
+    return object && checkService(object);
+  }
+
   private targetKey(canary: ResolvedCanary): ObjectKey {
     return objectKey(API.deployment, canary.namespace, canary.names.target);
   }
@@ -236,17 +295,19 @@ export class DeploymentController implements WorkloadController {
         `Canary ${canary.namespace}/${canary.name}: spec.targetRef.kind ${kind} is not handled by the Deployment controller`,
       );
     }
-    const target = await this.cluster.get<Deployment>(this.targetKey(canary));
+    const target = await this.readDeployment(this.targetKey(canary));
     if (!target) {
       throw new TargetNotFoundError(
         `${describeKey(this.targetKey(canary))} not found: spec.targetRef of Canary ${canary.namespace}/${canary.name} names a Deployment that does not exist`,
       );
     }
+    // Every operation on the target goes through here: none scales another canary's primary.
+    checkTargetStanding(target, canary);
     return target;
   }
 
   private async getPrimary(canary: ResolvedCanary, action: string): Promise<Deployment> {
-    const primary = await this.cluster.get<Deployment>(this.primaryKey(canary));
+    const primary = await this.readDeployment(this.primaryKey(canary));
     if (!primary)
       throw new NotFoundError(`cannot ${action}: ${describeKey(this.primaryKey(canary))} not found`);
     return primary;
@@ -303,63 +364,6 @@ export class DeploymentController implements WorkloadController {
         },
       },
       { resourceVersion: primary.metadata.resourceVersion },
-    );
-  }
-
-  /**
-   * Creates a service owned by the Canary, or brings an existing one's selector and ports in line.
-   * Labels and annotations are added only to services the Canary controls; a service the user made
-   * keeps its metadata and gets no owner reference, so deleting the Canary never deletes it.
-   */
-  private async reconcileService(canary: ResolvedCanary, desired: DesiredService): Promise<void> {
-    const key = objectKey(API.service, canary.namespace, desired.name);
-    const stored = await this.cluster.get<Service>(key);
-    if (!stored) {
-      await this.cluster.create<Service>({
-        ...API.service,
-        metadata: {
-          name: desired.name,
-          namespace: canary.namespace,
-          labels: desired.labels,
-          ...(Object.keys(desired.annotations).length > 0 ? { annotations: desired.annotations } : {}),
-          ownerReferences: withCanaryOwner(undefined, canary),
-        },
-        spec: { type: 'ClusterIP', selector: desired.selector, ports: desired.ports },
-      });
-      return;
-    }
-    const owned = isControlledBy(stored, canary);
-    const pick = (have: Record<string, string> | undefined, wanted: Record<string, string>) =>
-      Object.fromEntries(Object.keys(wanted).map((k) => [k, have?.[k]]));
-    const before = {
-      selector: stored.spec.selector ?? {},
-      ports: normalizePorts(stored.spec.ports),
-      // Only the keys Fledge sets are compared: labels others add are left alone.
-      ...(owned ? { labels: pick(stored.metadata.labels, desired.labels) } : {}),
-      ...(owned ? { annotations: pick(stored.metadata.annotations, desired.annotations) } : {}),
-    };
-    const after = {
-      selector: desired.selector,
-      ports: withNodePorts(desired.ports, stored.spec.ports),
-      ...(owned ? { labels: desired.labels, annotations: desired.annotations } : {}),
-    };
-    const diff = calculateMergePatch(before, after) as Record<string, MergePatch | undefined> | undefined;
-    if (!diff) return;
-    const spec = {
-      ...(diff.selector ? { selector: diff.selector } : {}),
-      ...(diff.ports ? { ports: after.ports } : {}),
-    };
-    const metadata = {
-      ...(diff.labels ? { labels: diff.labels } : {}),
-      ...(diff.annotations ? { annotations: diff.annotations } : {}),
-    };
-    await this.cluster.patch(
-      key,
-      {
-        ...(Object.keys(spec).length > 0 ? { spec } : {}),
-        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
-      },
-      { resourceVersion: stored.metadata.resourceVersion },
     );
   }
 

@@ -19,7 +19,8 @@ export interface WorkloadObservation {
   /**
    * The revision the primary was last promoted to (recorded on the primary by `promote`), or
    * undefined when unknown. Promotion is complete when it equals the analysed revision and the
-   * primary is ready.
+   * primary is ready. Computed like {@link revision} (same template and config checksums, at the
+   * time of the copy), so the two compare; the state machine records it as `lastPromotedSpec`.
    */
   primaryRevision: string | undefined;
   /** `configmap/NAME` or `secret/NAME` to checksum, for everything the target's pod spec references. */
@@ -50,11 +51,18 @@ export interface WorkloadController {
    *   copied and a ConflictError is thrown, so unanalysed code never reaches the primary
    */
   promote(canary: ResolvedCanary, revision?: string): Promise<void>;
-  /** Scales the target (canary) up for analysis: to the primary's replica count, at least 1. */
+  /**
+   * Scales the target (canary) up for analysis when it is at zero: to its autoscaler's minimum, or
+   * to the primary's replica count, at least 1; resumes its autoscaler. A running target's replicas
+   * are left as they are (its autoscaler's, or the user's).
+   */
   scaleCanaryUp(canary: ResolvedCanary): Promise<void>;
-  /** Scales the target (canary) to zero. */
+  /** Pauses the target's autoscaler where it would scale from zero (KEDA) and scales the target to zero. */
   scaleCanaryToZero(canary: ResolvedCanary): Promise<void>;
-  /** `revertOnDeletion`: scales the target back up and points the apex service at it. */
+  /**
+   * `revertOnDeletion`: resumes the target's autoscaler, scales the target back up and points the
+   * apex service at it.
+   */
   finalize(canary: ResolvedCanary): Promise<void>;
 }
 

@@ -11,6 +11,7 @@ import { validateDocument } from '../../src/api/validate.js';
 import {
   AlreadyExistsError,
   ConflictError,
+  InvalidError,
   NotFoundError,
   type Cluster,
   type KubeObject,
@@ -150,6 +151,20 @@ export function describeClusterContract(
     it('starts a custom resource at generation 1', async () => {
       const created = await cluster.create(canary('gen'));
       expect(created.metadata.generation).toBe(1);
+    });
+
+    it('refuses names Kubernetes refuses with InvalidError: a Service of 64 characters, 253 characters', async () => {
+      const service = (name: string) => ({
+        ...API.service,
+        metadata: { name, namespace: ns, labels: { run } },
+        spec: { ports: [{ name: 'http', port: 80 }] },
+      });
+      // 64 characters: a valid ConfigMap or Deployment name, but not a Service name.
+      await expectRejects(cluster.create(service(`${run}-${'p'.repeat(63 - run.length)}`)), InvalidError);
+      await expectRejects(cluster.create(configMap('Upper')), InvalidError);
+      await expectRejects(cluster.create(configMap('x'.repeat(250))), InvalidError);
+      await cluster.create(configMap('x'.repeat(63 - run.length)));
+      await cluster.create(service(`${run}-${'s'.repeat(62 - run.length)}`));
     });
 
     it('reads a missing object as undefined', async () => {

@@ -347,10 +347,27 @@ export function describeSchedulerContract(
       expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(intervalMs / 2);
     });
 
-    check('rejects a non-positive interval, naming the id', async () => {
+    check('rejects a non-positive or infinite interval, naming the id', async () => {
       const scheduler = create();
       expect(() => scheduler.schedule('ns/a', 0)).toThrow('interval for ns/a must be positive, got 0 ms');
       expect(() => scheduler.schedule('ns/a', -5)).toThrow(RangeError);
+      expect(() => scheduler.schedule('ns/a', Number.NaN)).toThrow(RangeError);
+      expect(() => scheduler.schedule('ns/a', Infinity)).toThrow(
+        'interval for ns/a must be finite, got Infinity ms',
+      );
+    });
+
+    check('ticks an id with an interval beyond the longest timer once, not every millisecond', async () => {
+      const scheduler = started();
+      // Node's timers fire after 1 ms for a delay above 2^31-1 ms: a scheduler that handed this
+      // interval to one timer would tick hundreds of times here.
+      scheduler.schedule('ns/huge', 2 ** 31 * 8);
+      scheduler.schedule('ns/big', 2 ** 31 + 5_000);
+      await log.waitForCount('ns/huge', 1, 5_000);
+      await log.waitForCount('ns/big', 1, 5_000);
+      await sleep(1_500);
+      expect(log.count('ns/huge')).toBe(1);
+      expect(log.count('ns/big')).toBe(1);
     });
   });
 }

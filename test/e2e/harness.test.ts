@@ -89,6 +89,11 @@ async function setRoutes(cluster: MemoryCluster, http: HttpRoute[]): Promise<voi
   await cluster.patch({ ...API.virtualService, namespace: NS, name: APEX }, { spec: { http } });
 }
 
+async function virtualServiceVersion(cluster: MemoryCluster): Promise<string | undefined> {
+  const vs = await cluster.get({ ...API.virtualService, namespace: NS, name: APEX });
+  return vs?.metadata.resourceVersion;
+}
+
 /** The value of one sample line of the exposition text whose labels include all of `labels`. */
 function sampleValue(text: string, metric: string, labels: Record<string, string>): number {
   const matches = text
@@ -127,10 +132,13 @@ describe('version servers', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(await canary.faults()).toEqual({ delay: { percentage: 100, fixedDelayMs: 300 } });
     await canary.setFaults({});
-    const quick = Date.now();
+    // Whether the answer was held back is counted by the server: a bound on the elapsed time would
+    // also measure how busy the machine is.
+    const delayedBefore = (await canary.stats()).delayed;
+    expect(delayedBefore).toBeGreaterThanOrEqual(1);
     expect((await fetch(canary.url)).status).toBe(200);
-    expect(Date.now() - quick).toBeLessThan(250);
     const stats = await canary.stats();
+    expect(stats.delayed).toBe(delayedBefore);
     expect(stats.byStatus['503']).toBeGreaterThanOrEqual(1);
   });
 
@@ -253,23 +261,25 @@ describe('mesh over an in-memory cluster', () => {
     ).toBeGreaterThanOrEqual(20);
   });
 
-  it('picks up a weight change within milliseconds', async () => {
+  it('applies a weight change from the next request on', async () => {
     await createVirtualService(cluster, [hostRoute(100, 0)]);
     const routed: MeshRequest[] = [];
     const m = startMesh({ onRequest: (r) => routed.push(r) });
     await eventually(() => m.count('other', PRIMARY) >= 10, 'primary traffic');
     expect(m.count('other', CANARY)).toBe(0);
-
-    const changedAtMs = Date.now();
+    const before = await virtualServiceVersion(cluster);
     await setRoutes(cluster, [hostRoute(0, 100)]);
-    await eventually(() => routed.some((r) => r.workload === CANARY), 'canary traffic');
-    const first = routed.find((r) => r.workload === CANARY) as MeshRequest;
-    expect(first.routedAtMs - changedAtMs).toBeLessThan(250);
-    await sleep(300);
-    const after = routed.filter((r) => r.routedAtMs > first.routedAtMs);
-    expect(after.length).toBeGreaterThan(10);
-    expect(after.filter((r) => r.workload !== CANARY)).toEqual([]);
-    expect(new Set(after.map((r) => r.resourceVersion)).size).toBe(1);
+    const changed = await virtualServiceVersion(cluster);
+    expect(changed).not.toBe(before);
+    await eventually(() => routed.filter((r) => r.resourceVersion === changed).length > 10, 'canary traffic');
+    // Each request is routed by the VirtualService version the mesh held when it was sent: every
+    // request sent under the new one went to the canary, every one sent under the old one to the
+    // primary (when the watch delivered the change is scheduling, and not asserted).
+    const byVersion = (rv: string | undefined): Set<string | undefined> =>
+      new Set(routed.filter((r) => r.resourceVersion === rv).map((r) => r.workload));
+    expect(byVersion(changed)).toEqual(new Set([CANARY]));
+    expect(byVersion(before)).toEqual(new Set([PRIMARY]));
+    expect(routed.filter((r) => r.outcome !== 'answered')).toEqual([]);
   });
 
   it('sends mirrored copies to the canary without answering users from it', async () => {
@@ -342,6 +352,28 @@ describe('mesh over an in-memory cluster', () => {
     expect(les).toEqual([...ISTIO_DURATION_BUCKETS_MS.map(String), '+Inf']);
   });
 
+  it('reports the duration the version server measured, not the stalls of the test process', async () => {
+    await createVirtualService(cluster, [hostRoute(0, 100)]);
+    await servers[1]!.setFaults({ delay: { percentage: 100, fixedDelayMs: 200 } });
+    const m = startMesh();
+    await eventually(() => m.loadStats().inFlight >= 5, 'requests in flight');
+    // Blocks this event loop for 800 ms: the requests in flight are answered meanwhile, and this
+    // process reads the answers only afterwards.
+    const stallUntil = performance.now() + 800;
+    while (performance.now() < stallUntil);
+    await eventually(() => m.count('other', CANARY) >= 20, 'answers after the stall');
+    expect(m.traffic()['other']!.byWorkload[CANARY]!.latencyMsMax).toBeGreaterThan(700);
+    const text = await metrics.metrics();
+    const canary = { destination_workload: CANARY };
+    const answered = sampleValue(text, 'istio_request_duration_milliseconds_count', canary);
+    expect(answered).toBeGreaterThanOrEqual(20);
+    // Every answer took the 200 ms delay and a little more at the server: none above 500.
+    expect(sampleValue(text, 'istio_request_duration_milliseconds_bucket', { ...canary, le: '100' })).toBe(0);
+    expect(sampleValue(text, 'istio_request_duration_milliseconds_bucket', { ...canary, le: '500' })).toBe(
+      answered,
+    );
+  });
+
   it('refuses bad options, naming the field', () => {
     const base = (): MeshOptions => ({
       cluster,
@@ -394,7 +426,9 @@ describe('traffic harness with a real Prometheus', () => {
     await createVirtualService(cluster, [hostRoute(50, 50)]);
     await harness.mesh.waitForSpec(() => true, 2_000);
     prometheus = await startPrometheus({ feed: harness.metrics.snapshotFeed() });
-    // About 8 s of canary traffic at 50 rps: 400 requests, so 25% errors is measured within a few points.
+    // About 8 s of canary traffic at 50 rps: 400 requests or more. The aborts are drawn at random: the
+    // success rate is 75 give or take 2.2 (one standard deviation at 400), so 60 to 90 holds whatever the
+    // draws (beyond 6.8 deviations: less than once in 10^11 runs).
     await prometheus.waitFor(
       `sum(increase(istio_requests_total{destination_workload="${CANARY}"}[30s]))`,
       (v) => (v[0] ?? 0) >= 400,
@@ -411,9 +445,11 @@ describe('traffic harness with a real Prometheus', () => {
         intervalMs: 30_000,
       });
     const successRate = await query('request-success-rate', CANARY);
-    expect(successRate).toBeGreaterThan(67);
-    expect(successRate).toBeLessThan(83);
+    expect(successRate).toBeGreaterThan(60);
+    expect(successRate).toBeLessThan(90);
     expect(await query('request-success-rate', PRIMARY)).toBe(100);
+    // Durations are the version servers' own (see harness/README.md): every canary answer took 300 ms
+    // and a few more, in the 250-500 bucket; the primary's took well under a millisecond.
     const p99 = await query('request-duration', CANARY);
     expect(p99).toBeGreaterThan(250);
     expect(p99).toBeLessThanOrEqual(500);

@@ -13,9 +13,11 @@ import {
   ObjectMetaSchema,
   Opaque,
   Percent,
+  PrometheusDuration,
   StringMap,
   Struct,
 } from './common.js';
+import { MAX_PROGRESS_DEADLINE_SECONDS } from '../bounds.js';
 
 /** Mesh and ingress providers Flagger knows. Fledge implements those in `IMPLEMENTED_PROVIDERS`. */
 export const KNOWN_PROVIDERS = [
@@ -43,6 +45,10 @@ export const KNOWN_PROVIDERS = [
 
 /** Providers with a router in this version of Fledge. */
 export const IMPLEMENTED_PROVIDERS = ['istio'] as const;
+
+/** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
+export const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;
+export type AutoscalerKind = (typeof AUTOSCALER_KINDS)[number];
 
 export const WEBHOOK_TYPES = [
   'confirm-rollout',
@@ -138,7 +144,7 @@ export const MetricSchema = Struct(
       minLength: 1,
       description: 'Metric name, or a builtin: request-success-rate, request-duration.',
     }),
-    interval: Type.Optional(Duration('Range of the query (default: 1m).')),
+    interval: Type.Optional(PrometheusDuration('Range of the query (default: 1m), at most 24h.')),
     threshold: Type.Optional(Type.Number({ description: 'Deprecated: use thresholdRange.max.' })),
     thresholdRange: Type.Optional(
       Struct(
@@ -167,12 +173,17 @@ export const WebhookSchema = Struct(
     name: Type.String({ minLength: 1 }),
     type: Type.Optional(Enum(WEBHOOK_TYPES, 'When the webhook is called (default: rollout).')),
     url: Type.String({ minLength: 1, description: 'HTTP(S) address the payload is POSTed to.' }),
-    timeout: Type.Optional(Duration('Request timeout (default: 10s).')),
+    timeout: Type.Optional(Duration('Request timeout (default: 10s, 100ms to 1h).')),
     metadata: Type.Optional(StringMap('Sent as payload.metadata.')),
     retries: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Retries after a failed call (default: 0).' }),
     ),
-    muteAlert: Type.Optional(Type.Boolean({ description: 'Do not alert when this webhook fails.' })),
+    muteAlert: Type.Optional(
+      Type.Boolean({
+        description:
+          'Send no alert when this confirm-rollout, confirm-traffic-increase or confirm-promotion webhook halts the rollout (other types never alert).',
+      }),
+    ),
   },
   { description: 'A webhook called at a given point of the rollout.' },
 );
@@ -185,7 +196,9 @@ export const AlertSchema = Struct({
 
 export const AnalysisSchema = Struct(
   {
-    interval: Type.Optional(Duration('Time between two ticks of the analysis (default: 60s).')),
+    interval: Type.Optional(
+      Duration('Time between two ticks of the analysis (default: 60s, at least 10s, at most 24h).'),
+    ),
     threshold: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Failed checks before rolling back (default: 1).' }),
     ),
@@ -242,17 +255,38 @@ export const CanarySpecSchema = Struct({
     Enum(['Deployment', 'DaemonSet'] as const, 'Kind of the target.'),
   ),
   autoscalerRef: Type.Optional(
-    Struct({
-      apiVersion: Type.Optional(Type.String()),
-      kind: Type.String(),
-      name: Type.String({ minLength: 1 }),
-      primaryScalerReplicas: Type.Optional(
-        Struct({
-          minReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
-          maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+    Struct(
+      {
+        apiVersion: Type.Optional(
+          Type.String({
+            description: 'autoscaling/v2 (HorizontalPodAutoscaler) or keda.sh/v1alpha1 (ScaledObject).',
+          }),
+        ),
+        kind: Enum(AUTOSCALER_KINDS, 'Kind of the autoscaler that scales the target.'),
+        name: Type.String({
+          minLength: 1,
+          description: 'Name of the autoscaler; the primary gets <name>-primary.',
         }),
-      ),
-    }),
+        primaryScalerQueries: Type.Optional(
+          StringMap(
+            "ScaledObject only: trigger name to the query its copy for the primary uses instead of the target's.",
+          ),
+        ),
+        primaryScalerReplicas: Type.Optional(
+          Struct(
+            {
+              minReplicas: Type.Optional(Type.Integer({ minimum: 0 })),
+              maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+            },
+            { description: "Replica bounds of the primary's autoscaler, instead of the target's." },
+          ),
+        ),
+      },
+      {
+        description:
+          'The autoscaler of the target: Fledge gives the primary a copy (<name>-primary) scaling it.',
+      },
+    ),
   ),
   ingressRef: Type.Optional(CrossVersionRef('NGINX Ingress.', Type.String())),
   routeRef: Type.Optional(CrossVersionRef('Route object of other routers.', Type.String())),
@@ -262,7 +296,8 @@ export const CanarySpecSchema = Struct({
   progressDeadlineSeconds: Type.Optional(
     Type.Integer({
       minimum: 1,
-      description: 'Seconds to wait for a rollout before rolling back (default: 600).',
+      maximum: MAX_PROGRESS_DEADLINE_SECONDS,
+      description: 'Seconds to wait for a rollout before rolling back (default: 600, at most 86400).',
     }),
   ),
   skipAnalysis: Type.Optional(Type.Boolean({ description: 'Promote without analysis.' })),
@@ -315,7 +350,12 @@ export const CanaryStatusSchema = Type.Object({
   failedChecks: Type.Optional(Type.Integer()),
   iterations: Type.Optional(Type.Integer()),
   lastAppliedSpec: Type.Optional(Type.String({ description: 'Revision of the target being analysed.' })),
-  lastPromotedSpec: Type.Optional(Type.String({ description: 'Revision last promoted to the primary.' })),
+  lastPromotedSpec: Type.Optional(
+    Type.String({
+      description:
+        'Revision last promoted to the primary: the revision the primary Deployment was last given, read from it.',
+    }),
+  ),
   trackedConfigs: Type.Optional(StringMap('configmap/NAME or secret/NAME to checksum.')),
   lastTransitionTime: Type.Optional(Type.String()),
   conditions: Type.Optional(Type.Array(ConditionSchema)),
@@ -323,6 +363,27 @@ export const CanaryStatusSchema = Type.Object({
     Type.Array(CheckResultSchema, { description: 'Fledge: results of the last analysis.' }),
   ),
   observedGeneration: Type.Optional(Type.Integer()),
+  /**
+   * Fledge: when the primary was last seen going from ready to not ready (RFC 3339), absent while it
+   * is ready. The progress deadline is timed from here, so a pod that restarts late in a long
+   * rollout is given the whole deadline to come back, and the timer survives a controller restart.
+   */
+  primaryUnreadySince: Type.Optional(
+    Type.String({
+      description:
+        'Fledge: since when the primary has not been ready (absent while ready); the progress deadline is timed from here.',
+    }),
+  ),
+  /**
+   * Fledge: when the canary (target) stopped being ready, or was scaled up for an analysis (RFC
+   * 3339), absent while it is ready or not running. The progress deadline is timed from here.
+   */
+  canaryUnreadySince: Type.Optional(
+    Type.String({
+      description:
+        'Fledge: since when the canary has not been ready while it should run (absent while ready); the progress deadline is timed from here.',
+    }),
+  ),
   outbox: Type.Optional(
     Type.Array(PendingEffectSchema, {
       description: 'Fledge: effects of a committed transition still to be delivered (at-least-once).',

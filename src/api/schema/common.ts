@@ -37,6 +37,21 @@ export function Duration(description: string) {
   });
 }
 
+/**
+ * Prometheus duration such as `30s`, `5m` or `1h30m`: whole numbers, units y, w, d, h, m, s, ms,
+ * largest first. A metric's interval goes into a range selector (`[{{ interval }}]`), where
+ * Prometheus refuses Go's fractions (`1.5m`) and signs (`+30s`).
+ */
+export function PrometheusDuration(description: string) {
+  return Type.String({
+    description,
+    minLength: 1,
+    pattern: '^((\\d+)y)?((\\d+)w)?((\\d+)d)?((\\d+)h)?((\\d+)m)?((\\d+)s)?((\\d+)ms)?$',
+    [MESSAGE_HINT]:
+      'must be a Prometheus duration: whole numbers with units, largest first, such as 30s, 1m or 1h30m',
+  });
+}
+
 /** A map of string to string (labels, annotations, headers, template variables). */
 export function StringMap(description: string) {
   return Type.Record(Type.String(), Type.String(), { description });

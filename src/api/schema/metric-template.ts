@@ -34,7 +34,7 @@ export const MetricTemplateSpecSchema = Struct({
   query: Type.String({
     minLength: 1,
     description:
-      'Query with {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }}, {{ variables.KEY }}.',
+      'Query with {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ ingress }}, {{ route }}, {{ interval }}, {{ variables.KEY }}.',
   }),
 });
 

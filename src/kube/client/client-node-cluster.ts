@@ -81,6 +81,10 @@ export interface InformerStats {
   restarts: number;
   /** Writes whose answers the watch has not delivered yet. */
   pendingWrites: number;
+  /** How long its list/watch loop has been failing (0 while healthy). */
+  failingForMs: number;
+  /** The last error of a failing loop. */
+  lastError?: string;
 }
 
 function collectionId(apiVersion: string, kind: string, namespace: string | undefined): string {
@@ -254,14 +258,20 @@ export class ClientNodeCluster implements Cluster {
 
   /** One line per informer. */
   informerStats(): InformerStats[] {
-    return [...this.informers.entries()].map(([collection, informer]) => ({
-      collection,
-      synced: informer.synced,
-      objects: informer.cache.streamObjects().length,
-      lists: informer.lists,
-      restarts: informer.restarts,
-      pendingWrites: informer.cache.pendingOverlays,
-    }));
+    const now = performance.now();
+    return [...this.informers.entries()].map(([collection, informer]) => {
+      const failing = informer.failing(now);
+      return {
+        collection,
+        synced: informer.synced,
+        objects: informer.cache.streamObjects().length,
+        lists: informer.lists,
+        restarts: informer.restarts,
+        pendingWrites: informer.cache.pendingOverlays,
+        failingForMs: failing.forMs,
+        ...(failing.error ? { lastError: failing.error } : {}),
+      };
+    });
   }
 
   /** Sends a write, maps a failure, records the answer in the caches. */

@@ -76,6 +76,9 @@ export class Informer {
   private syncWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
   private resourceVersion: string | undefined;
   private failures = 0;
+  /** When (performance.now) the current run of failures began; undefined while healthy. */
+  private failingSinceMs: number | undefined;
+  private lastErrorMessage: string | undefined;
   /** Restarts after a failure, for diagnostics. */
   restarts = 0;
   /** Completed lists (the first one included). */
@@ -90,6 +93,18 @@ export class Informer {
 
   get stopped(): boolean {
     return this.stopController.signal.aborted;
+  }
+
+  /**
+   * How long the list/watch loop has been failing without a successful list or a stable watch in
+   * between (0 while healthy), and the last error: what the controller's health endpoints report.
+   */
+  failing(nowMs: number = performance.now()): { forMs: number; error?: string } {
+    if (this.failingSinceMs === undefined) return { forMs: 0 };
+    return {
+      forMs: Math.max(0, nowMs - this.failingSinceMs),
+      ...(this.lastErrorMessage ? { error: this.lastErrorMessage } : {}),
+    };
   }
 
   /** Starts the list/watch loop (once). */
@@ -175,7 +190,10 @@ export class Informer {
       }
       if (signal.aborted) break;
       const stable = performance.now() - startedAt >= (this.o.stableAfterMs ?? 10_000);
-      if (stable) this.failures = 0;
+      if (stable) {
+        this.failures = 0;
+        this.failingSinceMs = undefined;
+      }
       // A long watch ending without error is the server's own timeout: watch again from where it was.
       if (outcome === 'closed' && stable) {
         this.o.logger.debug(
@@ -185,6 +203,8 @@ export class Informer {
         continue;
       }
       this.failures += 1;
+      this.failingSinceMs ??= performance.now();
+      this.lastErrorMessage = error instanceof Error ? error.message : String(error);
       // A broken stream resumes from the last resourceVersion; 410, or repeated failures, relist.
       if (outcome === 'expired' || (outcome === 'failed' && this.failures >= RELIST_AFTER_FAILURES))
         this.resourceVersion = undefined;
@@ -239,6 +259,7 @@ export class Informer {
     const events = this.cache.replace(items, listStartedSeq);
     this.resourceVersion = listVersion;
     this.lists += 1;
+    this.failingSinceMs = undefined;
     this.dispatch(events);
     if (!this.hasSynced) {
       this.hasSynced = true;

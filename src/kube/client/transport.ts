@@ -1,21 +1,25 @@
 /**
- * Sends requests to the API server through client-node's own request layer (its KubeConfig
- * authentication, TLS agent and fetch), rate limited and counted. Bodies are plain JSON in and out.
+ * Sends requests to the API server with client-node's KubeConfig authentication and TLS agent,
+ * rate limited and counted, through {@link boundedFetch}: each request's deadline covers the whole
+ * answer and at most {@link MAX_KUBE_RESPONSE_BYTES} are read (client-node's own fetch layer can
+ * do neither: its body is read whole, and its size limit cannot be set). Bodies are plain JSON in
+ * and out.
  *
  * Why not client-node's generic `KubernetesObjectApi`: it (1) deserializes built-in kinds into its
  * generated model classes (timestamps become `Date`s, while the port deals in plain JSON), (2)
  * serializes writes through those models, dropping fields the models do not know, (3) cannot address
  * the `/status` subresource, and (4) defaults patches to strategic merge, which custom resources refuse.
  */
+import type { Agent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import {
   HttpMethod,
-  IsomorphicFetchHttpLibrary,
   ServerConfiguration,
   Watch,
   type KubeConfig,
   type RequestContext,
 } from '@kubernetes/client-node';
+import { boundedFetch } from '../../http/outbound.js';
 import { ApiUnreachableError } from './errors.js';
 import type { TokenBucket } from './rate-limiter.js';
 
@@ -49,6 +53,12 @@ export interface KubeResponse {
  */
 export type RequestCounts = Record<string, number>;
 
+/**
+ * Bytes of one API answer read at most. Lists come in pages of 500 objects (a few MB at most);
+ * beyond this the answer is not the API server's.
+ */
+export const MAX_KUBE_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 /** How a watch stream ended. */
 export type WatchEnd = { kind: 'closed' } | { kind: 'error'; error: unknown };
 
@@ -56,14 +66,15 @@ export interface KubeTransportOptions {
   kubeConfig: KubeConfig;
   limiter: TokenBucket;
   requests: RequestCounts;
-  /** Per-request deadline (default 30 s); watches are exempt. */
+  /** Per-request deadline, whole answer included (default 30 s); watches are exempt. */
   requestTimeoutMs?: number;
+  /** Bytes of one answer read at most (default {@link MAX_KUBE_RESPONSE_BYTES}). */
+  maxResponseBytes?: number;
 }
 
 /** The adapter's only path to the network. */
 export class KubeTransport {
   private readonly server: ServerConfiguration<Record<string, string>>;
-  private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly watcher: Watch;
   private readonly requestTimeoutMs: number;
   private agent: { tls: string; agent: HttpsAgent } | undefined;
@@ -96,13 +107,25 @@ export class KubeTransport {
       context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
       context.setBody(JSON.stringify(request.body));
     }
-    context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
     try {
       await this.o.kubeConfig.applySecurityAuthentication(context);
       this.reuseAgent(context);
-      const response = await this.http.send(context).toPromise();
-      const text = await response.body.text();
-      return { status: response.httpStatusCode, body: parseBody(text) };
+      const body = context.getBody();
+      const url = new URL(context.getUrl());
+      const agent = context.getAgent() as Agent | undefined;
+      const response = await boundedFetch({
+        url,
+        method: request.method,
+        headers: context.getHeaders(),
+        ...(typeof body === 'string' ? { body } : {}),
+        deadlineMs: this.requestTimeoutMs,
+        maxBytes: this.o.maxResponseBytes ?? MAX_KUBE_RESPONSE_BYTES,
+        what: `${request.method} ${request.path}`,
+        // client-node sets a TLS agent even for a plain-http (loopback) server, which node refuses.
+        agent: url.protocol === 'http:' && agent instanceof HttpsAgent ? undefined : agent,
+        outsideBudget: true,
+      });
+      return { status: response.status, body: parseBody(response.body.toString('utf8')) };
     } catch (err) {
       throw new ApiUnreachableError(
         `${request.method} ${this.serverUrl}${request.path}: ${(err as Error).message}`,

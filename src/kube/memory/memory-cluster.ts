@@ -5,6 +5,7 @@
  * adapter, so it cannot drift from it.
  */
 import jsonMergePatch from 'json-merge-patch';
+import { nameProblem, nameRuleOf } from '../../api/names.js';
 import { copyObject, serializedCopy } from '../copy.js';
 import {
   AlreadyExistsError,
@@ -105,6 +106,17 @@ export class MemoryCluster implements Cluster {
     const obj = serializedCopy(object);
     if (!obj.metadata?.name) throw new InvalidError(`${obj.kind}: metadata.name: Required value`);
     obj.metadata.namespace ??= 'default';
+    // The API server's name rules, so that a test sees the refusal a real cluster would give.
+    const nameError = nameProblem(obj.metadata.name, nameRuleOf(obj.apiVersion, obj.kind));
+    if (nameError)
+      throw new InvalidError(
+        `${obj.kind} "${obj.metadata.name}": metadata.name: Invalid value: ${nameError}`,
+      );
+    const namespaceError = nameProblem(obj.metadata.namespace, 'label');
+    if (namespaceError)
+      throw new InvalidError(
+        `${obj.kind} "${obj.metadata.name}": metadata.namespace: Invalid value: ${namespaceError}`,
+      );
     const k = storeKey(keyOf(obj));
     if (this.objects.has(k)) throw new AlreadyExistsError(`${describeKey(keyOf(obj))} already exists`);
     obj.metadata.uid = this.newUid();

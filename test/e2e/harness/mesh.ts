@@ -2,8 +2,9 @@
  * The mesh stand-in: a load generator that routes each request the way Istio would by the
  * VirtualService Fledge wrote (followed through `cluster.watch`, so a weight change applies to the
  * next request), sends it over real HTTP to the version server behind the chosen destination,
- * and reports status and latency as the destination sidecar would (Istio metrics) and per class of
- * users (for assertions). Mirrored routes send a copy whose answer is dropped, as Envoy does.
+ * and reports status and latency as the destination sidecar would (Istio metrics, with the duration
+ * the version server measured) and per class of users (for assertions, with the latency this process
+ * saw). Mirrored routes send a copy whose answer is dropped, as Envoy does.
  */
 import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
 import type { Cluster, Unsubscribe } from '../../../src/kube/cluster.js';
@@ -346,7 +347,7 @@ export class Mesh {
     const startedMs = performance.now();
     let settled = false;
     let timedOut = false;
-    const finish = (status: number, flags: string): void => {
+    const finish = (status: number, flags: string, serverDurationMs?: number): void => {
       if (settled) return;
       settled = true;
       this.inFlight.delete(req);
@@ -363,7 +364,9 @@ export class Mesh {
         destinationServiceName: service,
         responseCode: status,
         responseFlags: flags,
-        durationMs: latencyMs,
+        // As a destination sidecar: the server's own time when it gave one, so that stalls of this
+        // (loaded) process do not show up as the app's latency; timeouts and failures have only ours.
+        durationMs: serverDurationMs ?? latencyMs,
       });
       this.o.onRequest?.({
         ...base,
@@ -381,7 +384,9 @@ export class Mesh {
       { agent: this.agent, headers: mirrored ? { ...headers, 'x-fledge-mirrored': 'true' } : headers },
       (res) => {
         res.resume();
-        res.once('end', () => finish(res.statusCode ?? 0, '-'));
+        const serverMs = Number(res.headers['x-fledge-duration-ms']);
+        const serverDurationMs = Number.isFinite(serverMs) && serverMs >= 0 ? serverMs : undefined;
+        res.once('end', () => finish(res.statusCode ?? 0, '-', serverDurationMs));
         res.once('error', () => finish(503, 'UC'));
       },
     );

@@ -8,7 +8,12 @@
  *
  * Control endpoints (not counted as app traffic):
  * - `GET /__fledge/faults`, `PUT /__fledge/faults` with the rule as JSON (`{}` clears it);
- * - `GET /__fledge/stats`: app requests answered, by status.
+ * - `GET /__fledge/stats`: app requests answered, by status, and how many were delayed.
+ *
+ * Each app answer carries `x-fledge-duration-ms`, the time from the request's arrival to its answer
+ * as this server measured it (injected delay included): what a destination sidecar reports as the
+ * request's duration. The load generator's own clock would add its event-loop stalls, which a
+ * loaded test runner has and the app does not.
  *
  * It listens on a free loopback port and sends `{ port }` to the parent over IPC; it exits when the
  * parent disconnects, so a killed test run leaves no server behind.
@@ -18,6 +23,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
@@ -34,7 +40,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 /** @type {{ abort?: { percentage: number; httpStatus: number }; delay?: { percentage: number; fixedDelayMs: number } }} */
 let faults = {};
-const stats = { workload, requests: 0, byStatus: /** @type {Record<string, number>} */ ({}) };
+const stats = { workload, requests: 0, delayed: 0, byStatus: /** @type {Record<string, number>} */ ({}) };
 
 /** Why a rule is refused, or undefined when it is valid. */
 function ruleProblem(rule) {
@@ -65,8 +71,8 @@ function ruleProblem(rule) {
   return undefined;
 }
 
-function sendJson(res, status, body) {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-fledge-workload': workload });
+function sendJson(res, status, body, headers = {}) {
+  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'x-fledge-workload': workload });
   res.end(JSON.stringify(body));
 }
 
@@ -107,6 +113,7 @@ async function control(req, res, path) {
 }
 
 function serveApp(req, res, path) {
+  const arrivedMs = performance.now();
   req.resume();
   const rule = faults;
   const delayed = rule.delay && Math.random() * 100 < rule.delay.percentage;
@@ -114,9 +121,13 @@ function serveApp(req, res, path) {
     const aborted = rule.abort && Math.random() * 100 < rule.abort.percentage;
     const status = aborted ? rule.abort.httpStatus : 200;
     stats.requests += 1;
+    if (delayed) stats.delayed += 1;
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
     if (res.destroyed) return;
-    sendJson(res, status, aborted ? { workload, error: 'fault filter abort' } : { workload, path });
+    const durationMs = (performance.now() - arrivedMs).toFixed(3);
+    sendJson(res, status, aborted ? { workload, error: 'fault filter abort' } : { workload, path }, {
+      'x-fledge-duration-ms': durationMs,
+    });
   };
   if (delayed) setTimeout(answer, rule.delay.fixedDelayMs);
   else answer();

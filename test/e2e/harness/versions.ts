@@ -22,6 +22,8 @@ export interface FaultRule {
 export interface VersionStats {
   workload: string;
   requests: number;
+  /** Answers held back by a delay fault. */
+  delayed: number;
   /** Answers by HTTP status. */
   byStatus: Record<string, number>;
 }

@@ -48,9 +48,18 @@ export class ControllerFleet {
     return this.replicas.flatMap((r, i) => (r ? [i] : []));
   }
 
-  /** Starts every replica, concurrently, and waits until each is ready. */
+  /**
+   * Starts every replica, concurrently, and waits until each is ready. If one fails, the others are
+   * waited for and stopped before the error is rethrown: a replica that became ready after the
+   * failure would otherwise outlive the test (and keep Jest from exiting).
+   */
   async startAll(): Promise<void> {
-    await Promise.all(this.replicas.map((_, i) => this.start(i)));
+    const results = await Promise.allSettled(this.replicas.map((_, i) => this.start(i)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stopAll();
+      throw failed.reason;
+    }
   }
 
   /** Starts replica `index` (again); resolves once it is ready. */

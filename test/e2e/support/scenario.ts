@@ -191,7 +191,14 @@ function deployment(namespace: string, image: string, withConfigMap: boolean): D
   };
 }
 
-/** A canary that steps 10 -> 50 every 2 s on the builtin Istio metrics. */
+/**
+ * A canary that steps 10 -> 50 every 2 s on the builtin Istio metrics. Their 10 s window is longer
+ * than the 2 s between ticks, so the first tick at a weight sees a window that mostly predates the
+ * canary's traffic and may find no value at all (how soon the first two scrapes of the canary's
+ * series land is timing); with Fledge's default `noDataPolicy: fail`, two such ticks roll a healthy
+ * canary back. `pass` makes the outcome depend only on the values found: a healthy version's checks
+ * pass whenever there is a value. Scenarios that inject faults pass metrics of their own.
+ */
 export function canaryManifest(
   namespace: string,
   metricsServer: string,
@@ -213,8 +220,13 @@ export function canaryManifest(
         stepWeight: 10,
         maxWeight: 50,
         metrics: [
-          { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
-          { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+          {
+            name: 'request-success-rate',
+            interval: '10s',
+            thresholdRange: { min: 99 },
+            noDataPolicy: 'pass',
+          },
+          { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 }, noDataPolicy: 'pass' },
         ],
         ...analysis,
       },

@@ -18,6 +18,7 @@ import {
 import { ClientNodeCluster } from '../../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../../src/kube/client/config.js';
 import { API, objectKey, type ConfigMap, type KubeEvent } from '../../../src/kube/resources.js';
+import { describeAutoscalerContract } from '../../contract/autoscaler-contract.js';
 import { describeClusterContract } from '../../contract/cluster-contract.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
 import { FaultProxy, adminTls } from './fault-proxy.js';
@@ -125,6 +126,11 @@ describeClusterContract(
   },
   { eventuallyTimeoutMs: 50_000 },
 );
+
+describeAutoscalerContract('client-node', async () => {
+  const cluster = directCluster();
+  return { cluster, namespace, cleanup: async () => cluster.stop() };
+});
 
 interface TestCanary extends KubeObject {
   spec: Record<string, unknown> & { analysis: Record<string, unknown> };

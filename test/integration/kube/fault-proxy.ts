@@ -45,6 +45,7 @@ export class FaultProxy {
   private server: Server | undefined;
   private holding = false;
   private expireNext = 0;
+  private readonly hidden: string[] = [];
   private port = 0;
 
   constructor(private readonly upstream: UpstreamTls) {
@@ -95,6 +96,14 @@ export class FaultProxy {
     this.expireNext += 1;
   }
 
+  /**
+   * Answers every request under `pathPrefix` with 404, as the API server answers for an API group it
+   * does not serve (e.g. `/apis/fledge.dev/` while Fledge's CRDs are not installed).
+   */
+  hide(pathPrefix: string): void {
+    this.hidden.push(pathPrefix);
+  }
+
   openWatches(): number {
     return this.watches.size;
   }
@@ -111,6 +120,21 @@ export class FaultProxy {
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
     });
+    if (this.hidden.some((prefix) => url.pathname.startsWith(prefix))) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'the server could not find the requested resource',
+          reason: 'NotFound',
+          code: 404,
+        }),
+      );
+      return;
+    }
     if (isWatch && this.expireNext > 0) {
       this.expireNext -= 1;
       const rv = url.searchParams.get('resourceVersion') ?? '';

@@ -42,10 +42,12 @@ describe('RedisTickGuard on Redis', () => {
   });
 
   it('keeps a guard that is extended past its TTL', async () => {
-    const guard = guardOf(500);
+    // Extended every third of the TTL, for longer than the TTL: two thirds of a TTL (2 s) of margin
+    // for a loaded machine (a 500 ms TTL extended every 250 ms failed under a load average of 18).
+    const guard = guardOf(3_000);
     const held = await guard.acquire('ns/a', 'job-1', 'run-1');
     for (let i = 0; i < 4; i++) {
-      await sleep(250);
+      await sleep(1_000);
       expect(await held!.extend()).toBe(true);
     }
     expect(await guard.acquire('ns/a', 'job-2', 'run-2')).toBeUndefined();

@@ -180,10 +180,46 @@ describe('runMetricChecks', () => {
   it('looks the template up in the canary namespace when templateRef has none', async () => {
     const tpl = { ...template('t', 'up'), metadata: { name: 't', namespace: 'test' } };
     const results = await runMetricChecks(
-      canary([{ name: 'm', templateRef: { name: 't' } }]),
+      canary([{ name: 'm', templateRef: { name: 't' }, thresholdRange: { max: 1 } }]),
       deps(new FakeProvider({ m: 1 }), [tpl]),
     );
     expect(results[0]?.passed).toBe(true);
+  });
+
+  it('runs the builtin query and the own query of a builtin name with a query, as Flagger does', async () => {
+    const provider = new FakeProvider({ 'request-success-rate': 99.5 });
+    const results = await runMetricChecks(
+      canary([{ name: 'request-success-rate', query: 'sum(mine)', thresholdRange: { min: 99 } }]),
+      deps(provider),
+    );
+    expect(results).toHaveLength(2);
+    expect(results.map((r) => r.passed)).toEqual([true, true]);
+    expect(provider.queries.map((q) => q.text)).toEqual([
+      expect.stringContaining('istio_requests_total'),
+      'sum(mine)',
+    ]);
+  });
+
+  it('compares a metric without thresholdRange with 0, as Flagger does', async () => {
+    const results = await runMetricChecks(
+      canary([{ name: 'errors', query: 'sum(errors)' }, { name: 'request-success-rate' }]),
+      deps(new FakeProvider({ errors: 2, 'request-success-rate': 12 })),
+    );
+    expect(results.map((r) => [r.name, r.passed])).toEqual([
+      ['errors', false],
+      ['request-success-rate', true],
+    ]);
+  });
+
+  it("renders Flagger's {{ ingress }} and {{ route }} from ingressRef and routeRef, else the target", async () => {
+    const provider = new FakeProvider({ m: 0 });
+    await runMetricChecks(
+      canary([{ name: 'm', query: '{{ ingress }} {{ route }}', thresholdRange: { max: 1 } }], {
+        ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'web' },
+      }),
+      deps(provider),
+    );
+    expect(provider.queries[0]?.text).toBe('web podinfo-deploy');
   });
 
   it('runs a legacy inline query against the metricsServer', async () => {

@@ -10,6 +10,8 @@ const context: TemplateContext = {
   namespace: 'test',
   target: 'podinfo-v2',
   service: 'podinfo-svc',
+  ingress: 'podinfo-ingress',
+  route: 'podinfo-route',
   interval: '1m',
   variables: { a: 'alpha', b: 'beta' },
 };
@@ -32,6 +34,12 @@ describe('renderTemplate', () => {
       SOURCE,
     );
     expect(out).toBe('n=podinfo ns=test t=podinfo-v2 s=podinfo-svc i=1m a=alpha b=beta');
+  });
+
+  it("substitutes Flagger's {{ ingress }} and {{ route }}", () => {
+    expect(renderTemplate('{{ ingress }}/{{ route }}', context, SOURCE)).toBe(
+      'podinfo-ingress/podinfo-route',
+    );
   });
 
   it.each(['{{name}}', '{{ name }}', '{{  name  }}', '{{\tname\n}}', '{{name }}', '{{ name}}'])(
@@ -78,7 +86,7 @@ describe('renderTemplate', () => {
     const error = errorOf(() => renderTemplate('{{ pod }}', context, SOURCE));
     expect(error).toBeInstanceOf(UnknownTemplateVariableError);
     expect(error.message).toBe(
-      'MetricTemplate istio-system/latency: unknown variable "pod" (known: name, namespace, target, service, interval, variables.a, variables.b)',
+      'MetricTemplate istio-system/latency: unknown variable "pod" (known: name, namespace, target, service, ingress, route, interval, variables.a, variables.b)',
     );
   });
 

@@ -7,6 +7,7 @@ import {
   EXIT_INVALID,
   EXIT_USAGE,
   EXIT_VALID,
+  parseManifests,
   registerValidateCommand,
   splitFieldPath,
   validateFiles,
@@ -61,6 +62,22 @@ describe('fledge validate: examples', () => {
     expect(result.stdout.slice(0, -1)).toEqual([]);
     expect(result.stderr).toEqual([]);
     expect(result.code).toBe(EXIT_VALID);
+  });
+
+  it('sets muteAlert only on the webhook types that alert (the confirm-* gates)', () => {
+    const alerting = ['confirm-rollout', 'confirm-traffic-increase', 'confirm-promotion'];
+    const muted: string[] = [];
+    for (const file of files) {
+      const { manifests } = parseManifests(file, readFileSync(join(EXAMPLES, file), 'utf8'));
+      for (const { value } of manifests) {
+        const hooks = (
+          value as { spec?: { analysis?: { webhooks?: { type?: string; muteAlert?: boolean }[] } } }
+        ).spec?.analysis?.webhooks;
+        for (const hook of hooks ?? []) if (hook.muteAlert) muted.push(`${file}: ${hook.type ?? 'rollout'}`);
+      }
+    }
+    expect(muted.length).toBeGreaterThan(0);
+    for (const entry of muted) expect(alerting).toContain(entry.split(': ')[1]);
   });
 
   it('validates the whole directory and counts the non-Fledge documents it skipped', async () => {
@@ -136,6 +153,20 @@ const INVALID_CASES: [file: string, line: number, col: number, path: string, mes
     'MetricTemplate test/latency-quantile uses {{ variables.quantile }}: set templateVariables.quantile',
   ],
   ['duplicate-canary.yaml', 22, 3, 'metadata.name', 'defined twice in this file (also at line 7)'],
+  [
+    'unknown-autoscaler-kind.yaml',
+    15,
+    5,
+    'spec.autoscalerRef.kind',
+    'must be one of: HorizontalPodAutoscaler, ScaledObject (got "VerticalPodAutoscaler")',
+  ],
+  [
+    'scaler-queries-on-hpa.yaml',
+    17,
+    5,
+    'spec.autoscalerRef.primaryScalerQueries',
+    "only applies to a ScaledObject's triggers, not to a HorizontalPodAutoscaler; remove it",
+  ],
 ];
 
 describe('fledge validate: invalid manifests', () => {
@@ -165,7 +196,7 @@ describe('fledge validate: invalid manifests', () => {
       ),
     );
     expect(result.stdout.at(-1)).toBe(
-      `${INVALID_CASES.length} problems in ${INVALID_CASES.length} of ${INVALID_CASES.length} files (15 Fledge documents checked, 0 other documents skipped)`,
+      `${INVALID_CASES.length} problems in ${INVALID_CASES.length} of ${INVALID_CASES.length} files (17 Fledge documents checked, 0 other documents skipped)`,
     );
   });
 

@@ -216,12 +216,26 @@ describe('canary strategy', () => {
     expect(w.tick().status.phase).toBe('Failed');
   });
 
-  it('promotes straight away with skipAnalysis', () => {
+  it('promotes straight away with skipAnalysis, and finishes with a post-rollout hook and an alert saying so', () => {
     const w = new World(makeCanary({}, { skipAnalysis: true })).initializedWithNewRevision();
     w.tick();
     const d = w.tick();
     expect(w.lastPlan?.checks).toBeUndefined();
     expect(d.status).toMatchObject({ phase: 'Promoting', canaryWeight: 0 });
+    expect(d.postRollout).toBeUndefined();
+    w.primaryRollsOut();
+    expect(w.tick().status).toMatchObject({ phase: 'Finalising', canaryWeight: 0 });
+    expect(w.lastPlan?.checks).toBeUndefined();
+    const done = w.tick();
+    expect(done.status).toMatchObject({ phase: 'Succeeded', lastPromotedSpec: 'rev-2' });
+    expect(done.postRollout).toBe('Succeeded');
+    expect(reasons(done)).toEqual([EventReasons.Promoted]);
+    expect(done.alerts).toEqual([
+      {
+        severity: 'info',
+        message: expect.stringContaining('Canary analysis was skipped (spec.skipAnalysis)'),
+      },
+    ]);
   });
 
   it('restores routes changed outside Fledge before counting the interval', () => {
@@ -248,11 +262,20 @@ describe('canary strategy', () => {
     expect(w.tick().status).toMatchObject({ phase: 'Progressing', lastAppliedSpec: 'rev-4' });
   });
 
-  it('changes nothing while suspended', () => {
-    const w = new World(makeCanary({}, { suspend: true })).initializedWithNewRevision();
-    const d = w.tick();
-    expect(d.status).toEqual(w.status);
+  it('changes nothing while suspended, whatever happens to the workloads', () => {
+    const w = new World(makeCanary()).initializedWithNewRevision();
+    w.runUntil(['Progressing']);
+    w.tick(); // -> 10
+    w.canary = makeCanary({}, { suspend: true });
+    w.workload = { ...w.workload, revision: 'rev-3', canary: notReady, primary: notReady };
+    const before = structuredClone(w.status);
+    w.nowMs += 3_600_000; // far past any deadline
+    const d = w.tick({ checks: [failed()], gates: { rollback: open } });
+    expect(d.status).toEqual(before);
     expect(d.events).toEqual([]);
+    expect(d.alerts).toEqual([]);
+    expect(d.postRollout).toBeUndefined();
+    expect(w.lastPlan).toEqual(expect.objectContaining({ checks: undefined, rollback: false }));
   });
 });
 
@@ -271,7 +294,7 @@ describe('confirm-rollout gate', () => {
 });
 
 describe('blue/green', () => {
-  it('runs the iterations with mirrored traffic, switches all traffic, then promotes', () => {
+  it('runs the iterations with mirrored traffic, analyses one interval at 100%, then promotes', () => {
     const w = new World(makeCanary({ iterations: 3, mirror: true })).initializedWithNewRevision();
     w.tick();
     expect(routesFor(w.canary, w.status)).toEqual({ primary: 100, canary: 0, mirrored: false });
@@ -281,12 +304,75 @@ describe('blue/green', () => {
     w.tick();
     w.tick();
     expect(w.status).toMatchObject({ phase: 'Progressing', iterations: 3, canaryWeight: 0 });
+    const switched = w.tick();
+    expect(w.lastPlan).toEqual(expect.objectContaining({ checks: 'analysis', confirmPromotion: true }));
+    expect(switched.status).toMatchObject({ phase: 'Progressing', canaryWeight: 100, iterations: 4 });
+    expect(switched.events.map((e) => e.message)).toEqual([
+      expect.stringContaining('Stop traffic mirroring and route all traffic'),
+    ]);
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 0, canary: 100, mirrored: false });
     const d = w.tick();
+    expect(w.lastPlan).toEqual(expect.objectContaining({ checks: 'analysis', confirmPromotion: true }));
     expect(d.status).toMatchObject({ phase: 'Promoting', canaryWeight: 100 });
     expect(routesFor(w.canary, w.status)).toEqual({ primary: 0, canary: 100, mirrored: false });
     w.primaryRollsOut();
     expect(w.tick().status).toMatchObject({ phase: 'Finalising', canaryWeight: 0 });
     expect(w.tick().status.phase).toBe('Succeeded');
+  });
+
+  it('rolls back when the checks fail at 100%, before anything is promoted', () => {
+    const w = new World(makeCanary({ iterations: 2, threshold: 1 })).initializedWithNewRevision();
+    w.runUntil(['Progressing']);
+    w.tick(); // pre-rollout: iteration 1
+    w.tick(); // iteration 2
+    expect(w.tick().status).toMatchObject({ phase: 'Progressing', canaryWeight: 100 });
+    const d = w.tick({ checks: [failed()] });
+    expect(d.status).toMatchObject({ phase: 'Failed', canaryWeight: 0, lastPromotedSpec: 'rev-1' });
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 100, canary: 0, mirrored: false });
+  });
+
+  it('asks confirm-promotion before the switch and before promoting', () => {
+    const w = new World(makeCanary({ iterations: 1 })).initializedWithNewRevision();
+    w.runUntil(['Progressing']);
+    w.tick(); // pre-rollout: iteration 1
+    expect(w.tick({ gates: { confirmPromotion: closed } }).status).toMatchObject({
+      phase: 'WaitingPromotion',
+      canaryWeight: 0,
+    });
+    expect(w.tick({ gates: { confirmPromotion: open } }).status).toMatchObject({
+      phase: 'Progressing',
+      canaryWeight: 100,
+    });
+    expect(w.tick({ gates: { confirmPromotion: closed } }).status).toMatchObject({
+      phase: 'WaitingPromotion',
+      canaryWeight: 100,
+    });
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 0, canary: 100, mirrored: false });
+    expect(w.tick({ gates: { confirmPromotion: open } }).status.phase).toBe('Promoting');
+  });
+});
+
+describe('canary strategy with mirror', () => {
+  it('mirrors at weight 0 for one analysed interval, then steps without mirroring', () => {
+    const w = new World(makeCanary({ mirror: true, mirrorWeight: 50 })).initializedWithNewRevision();
+    w.tick(); // -> Progressing
+    w.tick(); // pre-rollout passes: mirroring starts
+    expect(w.lastPlan?.checks).toBe('pre-rollout');
+    expect(w.status).toMatchObject({ canaryWeight: 0, iterations: 1 });
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 100, canary: 0, mirrored: true });
+    const stepped = w.tick();
+    expect(w.lastPlan).toEqual(expect.objectContaining({ checks: 'analysis', confirmTrafficIncrease: true }));
+    expect(stepped.status.canaryWeight).toBe(10);
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 90, canary: 10, mirrored: false });
+    expect(w.runUntil(['Promoting'])).toEqual([20, 30, 30]);
+  });
+
+  it('rolls back when the checks fail on the mirrored traffic', () => {
+    const w = new World(makeCanary({ mirror: true, threshold: 1 })).initializedWithNewRevision();
+    w.runUntil(['Progressing']);
+    w.tick();
+    expect(w.tick({ checks: [failed()] }).status).toMatchObject({ phase: 'Failed', canaryWeight: 0 });
+    expect(routesFor(w.canary, w.status)).toEqual({ primary: 100, canary: 0, mirrored: false });
   });
 });
 

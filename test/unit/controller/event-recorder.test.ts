@@ -97,13 +97,20 @@ describe('KubeEventRecorder: repeats are one Event series', () => {
 
 describe('a gate closed for several ticks', () => {
   it('is one Event whose series counts the ticks', async () => {
-    const h = new Harness();
-    await h.startRollout('podinfo');
-    await h.tick('podinfo'); // -> 10
-    h.checks.gates['confirm-traffic-increase'] = { open: false, message: 'halted' };
-    for (let i = 0; i < 4; i++) await h.tick('podinfo');
-    const halts = (await h.events()).filter((e) => e.reason === EventReasons.WaitingForApproval);
-    expect(halts).toHaveLength(1);
-    expect(halts[0]?.series?.count).toBe(4);
+    const h = await Harness.start();
+    try {
+      h.receiver.on('/traffic', { status: 200 });
+      await h.startRollout('podinfo', {
+        webhooks: [h.hook('manual', 'confirm-traffic-increase', '/traffic')],
+      });
+      await h.tick('podinfo'); // -> 10
+      h.receiver.on('/traffic', { status: 403 });
+      for (let i = 0; i < 4; i++) await h.tick('podinfo');
+      const halts = (await h.events()).filter((e) => e.reason === EventReasons.WaitingForApproval);
+      expect(halts).toHaveLength(1);
+      expect(halts[0]?.series?.count).toBe(4);
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -2,13 +2,16 @@ import { EventReasons } from '../../../src/controller/events.js';
 import { FINALIZER } from '../../../src/controller/reconciler.js';
 import type { MergePatch } from '../../../src/kube/cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
-import { Harness, NS, canaryObject, deploymentObject } from './harness.js';
+import type { Harness } from './harness.js';
+import { NS, canaryObject, deploymentObject, useHarness } from './harness.js';
 
 const CANARY = objectKey(API.canary, NS, 'podinfo');
 
+let h: Harness;
+useHarness((started) => (h = started));
+
 /** A canary with `revertOnDeletion`, initialised (target at 0), whose spec is then changed by `patch`. */
-async function initializedThenEdited(patch: MergePatch): Promise<Harness> {
-  const h = new Harness();
+async function initializedThenEdited(patch: MergePatch): Promise<void> {
   const canary = canaryObject('podinfo');
   canary.spec.revertOnDeletion = true;
   await h.cluster.create(canary);
@@ -20,12 +23,11 @@ async function initializedThenEdited(patch: MergePatch): Promise<Harness> {
   await h.cluster.patch(CANARY, { spec: patch });
   const invalid = await h.tick('podinfo');
   expect(invalid.error).toBeDefined();
-  return h;
 }
 
 describe('deleting a Canary whose spec is invalid', () => {
   it('restores what the spec still says, and lets the Canary go', async () => {
-    const h = await initializedThenEdited({
+    await initializedThenEdited({
       analysis: { stepWeight: null, maxWeight: null, stepWeights: [10, 40, 30] },
     });
     await h.cluster.delete(CANARY);
@@ -37,7 +39,7 @@ describe('deleting a Canary whose spec is invalid', () => {
   });
 
   it('restores the target when the routes cannot be, and names the routes in a Warning', async () => {
-    const h = await initializedThenEdited({ provider: 'linkerd' });
+    await initializedThenEdited({ provider: 'linkerd' });
     await h.cluster.delete(CANARY);
     await h.tick('podinfo');
     expect(await h.cluster.get(CANARY)).toBeUndefined();
@@ -49,7 +51,7 @@ describe('deleting a Canary whose spec is invalid', () => {
   });
 
   it('removes the finalizer with a Warning when nothing can be resolved from the spec', async () => {
-    const h = await initializedThenEdited({ targetRef: null });
+    await initializedThenEdited({ targetRef: null });
     await h.cluster.delete(CANARY);
     const result = await h.tick('podinfo');
     expect(result.phase).toBe('Terminated');

@@ -1,20 +1,22 @@
 /**
  * The controller on the in-memory cluster with its real parts (reconciler, workloads, Istio router,
- * event recorder) and fakes only at the port boundary: checks (webhooks and metrics) answered by
- * the test, notifications recorded. Ticks are driven one at a time with a fake clock.
+ * event recorder, webhook checks and notifications) and fakes only at the port boundary: metrics
+ * come from the simulated provider, and webhooks and alerts go to a real local HTTP receiver the
+ * test programs and reads. Ticks are driven one at a time with a fake clock.
  */
 import { pino } from 'pino';
-import type { Canary, CheckResult } from '../../../src/api/schema/canary.js';
+import type { MetricQuery, MetricsProvider } from '../../../analysis/provider.js';
+import { runMetricChecks } from '../../../analysis/run-checks.js';
+import { SimulatedProvider, SimulatedTraffic } from '../../../analysis/providers/simulated.js';
+import type { AlertProvider } from '../../../src/api/schema/alert-provider.js';
+import type { Canary, CanaryWebhook } from '../../../src/api/schema/canary.js';
 import { eventsFor, KubeEventRecorder, type EventMode } from '../../../src/controller/event-recorder.js';
-import type {
-  Checks,
-  DeliveryOptions,
-  DeliveryReport,
-  GateType,
-  Notifications,
-} from '../../../src/controller/ports.js';
 import { Reconciler, type TickResult } from '../../../src/controller/reconciler.js';
-import type { AlertEffect, GateAnswer } from '../../../src/controller/types.js';
+import { HttpWebhookCaller } from '../../../src/hooks/http-webhook-caller.js';
+import { WebhookChecks } from '../../../src/hooks/webhook-checks.js';
+import type { WebhookAlertBody } from '../../../src/notifiers/generic-webhook.js';
+import { CanaryNotifications } from '../../../src/notifiers/canary-notifications.js';
+import { HttpReceiver } from '../../support/http-receiver.js';
 import { DeploymentSimulator } from '../../../src/kube/memory/deployment-simulator.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey, type Deployment, type KubeEvent } from '../../../src/kube/resources.js';
@@ -56,103 +58,77 @@ export function canaryObject(name: string, analysis: Partial<Canary['spec']['ana
   };
 }
 
-/** Checks answered by the test: by default every check passes and every gate is open. */
-export class ScriptedChecks implements Checks, Notifications {
-  metricValue = 99.9;
-  gates: Partial<Record<GateType, GateAnswer>> = {};
-  readonly calls: string[] = [];
-  readonly alerts: AlertEffect[] = [];
-  readonly postRollouts: string[] = [];
+/** Path of the receiver that the `receiver` AlertProvider ({@link Harness.alertsTo}) posts to. */
+export const ALERTS_PATH = '/alerts';
 
-  async gate(_c: unknown, type: GateType): Promise<GateAnswer> {
-    this.calls.push(type);
-    return this.gates[type] ?? { open: type !== 'rollback', message: 'scripted' };
-  }
-
-  async preRollout(): Promise<CheckResult[]> {
-    this.calls.push('pre-rollout');
-    return [];
-  }
-
-  async analysis(): Promise<CheckResult[]> {
-    this.calls.push('analysis');
-    const value = this.metricValue;
-    return [
-      {
-        name: 'request-success-rate',
-        kind: 'metric',
-        passed: value >= 99,
-        value,
-        min: 99,
-        query: 'sum(rate(istio_requests_total[1m]))',
-        message: value >= 99 ? `${value} is within range` : `${value} is below the minimum 99`,
-      },
-    ];
-  }
-
-  /** Every delivery attempt that reached a receiver, with its effect id. */
-  readonly deliveries: { kind: 'event' | 'alert' | 'post-rollout'; id: string | undefined; ok: boolean }[] =
-    [];
-  /** How many of the next alert deliveries fail. */
-  failAlerts = 0;
-  /** How many of the next post-rollout deliveries fail. */
-  failPostRollouts = 0;
-
-  async event(_c: unknown, _e: unknown, _p: unknown, options?: DeliveryOptions): Promise<DeliveryReport> {
-    this.deliveries.push({ kind: 'event', id: options?.effectId, ok: true });
-    return { delivered: [], failed: [] };
-  }
-
-  async alert(_c: unknown, alert: AlertEffect, options?: DeliveryOptions): Promise<DeliveryReport> {
-    const receiver = 'alert "scripted"';
-    if (options?.skip?.has(receiver)) return { delivered: [], failed: [] };
-    const ok = this.failAlerts <= 0;
-    this.failAlerts -= 1;
-    this.deliveries.push({ kind: 'alert', id: options?.effectId, ok });
-    if (!ok) return { delivered: [], failed: [{ receiver, message: 'scripted failure' }] };
-    this.alerts.push(alert);
-    return { delivered: [receiver], failed: [] };
-  }
-
-  async postRollout(
-    _c: unknown,
-    payload: { phase: string },
-    options?: DeliveryOptions,
-  ): Promise<DeliveryReport> {
-    const receiver = 'webhook "scripted"';
-    if (options?.skip?.has(receiver)) return { delivered: [], failed: [] };
-    const ok = this.failPostRollouts <= 0;
-    this.failPostRollouts -= 1;
-    this.deliveries.push({ kind: 'post-rollout', id: options?.effectId, ok });
-    if (!ok) return { delivered: [], failed: [{ receiver, message: 'scripted failure' }] };
-    this.postRollouts.push(payload.phase);
-    return { delivered: [receiver], failed: [] };
-  }
+/** Starts a {@link Harness} before each test of the file, handing it to `use`, and closes it after. */
+export function useHarness(use: (h: Harness) => void, options: { events?: EventMode } = {}): void {
+  let current: Harness | undefined;
+  beforeEach(async () => {
+    current = await Harness.start(options);
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
 }
 
 export class Harness {
   nowMs = Date.parse('2026-03-01T12:00:00Z');
   readonly cluster = new MemoryCluster({ now: () => new Date(this.nowMs) });
   readonly simulator = new DeploymentSimulator({ cluster: this.cluster, now: () => new Date(this.nowMs) });
-  readonly checks = new ScriptedChecks();
+  /** What the simulated metrics report; {@link install} gives the target a healthy profile. */
+  readonly traffic = new SimulatedTraffic({ jitterPercent: 0 });
+  /** Every metric query the analysis ran, in order. */
+  readonly metricQueries: MetricQuery[] = [];
   /** Every weight pair a VirtualService was written with, per name. */
   readonly weights = new Map<string, string[]>();
   readonly reconciler: Reconciler;
 
-  constructor(options: { events?: EventMode } = {}) {
+  /** Starts the receiver webhooks and alerts go to; {@link close} stops it. */
+  static async start(options: { events?: EventMode } = {}): Promise<Harness> {
+    const receiver = await HttpReceiver.start();
+    receiver.on(ALERTS_PATH, { status: 200 });
+    return new Harness(receiver, options);
+  }
+
+  private constructor(
+    /** Where the canaries' webhooks and the `receiver` AlertProvider point. */
+    readonly receiver: HttpReceiver,
+    options: { events?: EventMode },
+  ) {
     const now = () => new Date(this.nowMs);
+    const logger = pino({ level: 'silent' });
+    // Webhook retries wait for nothing: a test that asks for retries wants them at once.
+    const caller = new HttpWebhookCaller({ sleep: async () => undefined });
+    const simulated = new SimulatedProvider({ traffic: this.traffic });
+    const provider: MetricsProvider = {
+      query: (query) => {
+        this.metricQueries.push(query);
+        return simulated.query(query);
+      },
+    };
     this.reconciler = new Reconciler({
       cluster: this.cluster,
       workloads: new DeploymentController({ cluster: this.cluster, now }),
       routerFor: (provider) => createRouter(provider, { cluster: this.cluster }),
-      checks: this.checks,
-      notifications: this.checks,
+      checks: new WebhookChecks({
+        caller,
+        logger,
+        runMetrics: (canary) =>
+          runMetricChecks(canary, {
+            getTemplate: (namespace, name) =>
+              this.cluster.get(objectKey(API.metricTemplate, namespace, name)),
+            providerFor: () => provider,
+          }),
+      }),
+      notifications: new CanaryNotifications({ cluster: this.cluster, caller, logger, now }),
       events: eventsFor(
         options.events ?? 'all',
         new KubeEventRecorder({ cluster: this.cluster, now, instance: 'test' }),
       ),
       now,
-      logger: pino({ level: 'silent' }),
+      logger,
       resolve: { defaultProvider: 'istio', defaultMetricsServer: 'http://prometheus:9090' },
     });
     this.cluster.watch<
@@ -171,17 +147,58 @@ export class Harness {
     image: string,
     analysis: Partial<Canary['spec']['analysis']> = {},
   ): Promise<void> {
+    this.traffic.set(NS, name, { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
     await this.cluster.create(deploymentObject(name, image));
     await this.cluster.create(canaryObject(name, analysis));
     await this.settle();
   }
 
   /** Installs `name` at image `:1`, initialises it, and starts the analysis of image `:2`. */
-  async startRollout(name: string): Promise<void> {
-    await this.install(name, `${name}:1`);
+  async startRollout(name: string, analysis: Partial<Canary['spec']['analysis']> = {}): Promise<void> {
+    await this.install(name, `${name}:1`, analysis);
     await this.tickUntil(name, ['Initialized']);
     await this.setImage(name, `${name}:2`);
     await this.tickUntil(name, ['Progressing']);
+  }
+
+  /** Stops the receiver. */
+  async close(): Promise<void> {
+    await this.receiver.close();
+  }
+
+  /** A webhook of the Canary pointing at `path` on the receiver. */
+  hook(
+    name: string,
+    type: NonNullable<CanaryWebhook['type']>,
+    path: string,
+    over: Partial<CanaryWebhook> = {},
+  ): CanaryWebhook {
+    return { name, type, url: this.receiver.url(path), ...over };
+  }
+
+  /**
+   * Creates the `receiver` AlertProvider (Fledge's generic `webhook` type, posting to
+   * {@link ALERTS_PATH}) and returns the Canary `alerts` entry that sends every severity to it.
+   */
+  async alertsTo(): Promise<NonNullable<Canary['spec']['analysis']['alerts']>> {
+    const provider: AlertProvider = {
+      apiVersion: 'fledge.dev/v1alpha1',
+      kind: 'AlertProvider',
+      metadata: { name: 'receiver', namespace: NS },
+      spec: { type: 'webhook', address: this.receiver.url(ALERTS_PATH) },
+    };
+    await this.cluster.create(provider);
+    return [{ name: 'all', severity: 'info', providerRef: { name: 'receiver' } }];
+  }
+
+  /** Alerts the receiver got, in order. */
+  alerts(): WebhookAlertBody[] {
+    return this.receiver.bodiesTo(ALERTS_PATH) as WebhookAlertBody[];
+  }
+
+  /** Paths the receiver was called on, in order, without the alerts. */
+  hookPaths(): string[] {
+    return this.receiver.requests.map((r) => r.path).filter((p) => p !== ALERTS_PATH);
   }
 
   /** Lets the simulated deployment controller catch up and watchers see every change. */

@@ -5,10 +5,21 @@ import { Harness, NS, canaryObject } from './harness.js';
 
 const VS = (name: string) => objectKey(API.virtualService, NS, name);
 
+const started: Harness[] = [];
+async function harness(options: Parameters<typeof Harness.start>[0] = {}): Promise<Harness> {
+  const h = await Harness.start(options);
+  started.push(h);
+  return h;
+}
+afterEach(async () => {
+  for (const h of started.splice(0)) await h.close();
+});
+
 describe('reconciler on the in-memory cluster', () => {
   it('initialises, rolls a new revision 10 -> 20 -> 30, promotes and scales the canary to zero', async () => {
-    const h = new Harness();
-    await h.install('podinfo', 'podinfo:1');
+    const h = await harness();
+    h.receiver.on('/post', { status: 200 });
+    await h.install('podinfo', 'podinfo:1', { webhooks: [h.hook('notify', 'post-rollout', '/post')] });
     await h.tickUntil('podinfo', ['Initialized']);
     expect((await h.deployment('podinfo'))?.spec.replicas).toBe(0);
     expect((await h.deployment('podinfo-primary'))?.spec.template.spec.containers[0]?.image).toBe(
@@ -40,11 +51,11 @@ describe('reconciler on the in-memory cluster', () => {
         EventReasons.Promoted,
       ]),
     );
-    expect(h.checks.postRollouts).toEqual(['Succeeded']);
+    expect(h.receiver.bodiesTo('/post').map((b) => (b as { phase: string }).phase)).toEqual(['Succeeded']);
   });
 
   it('with events: transitions, writes Events for phase changes but none for weight steps', async () => {
-    const h = new Harness({ events: 'transitions' });
+    const h = await harness({ events: 'transitions' });
     await h.install('podinfo', 'podinfo:1');
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
@@ -58,13 +69,13 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('rolls back in the tick whose failed check reaches the threshold, showing the failing value', async () => {
-    const h = new Harness();
-    await h.install('podinfo', 'podinfo:1');
+    const h = await harness();
+    await h.install('podinfo', 'podinfo:1', { alerts: await h.alertsTo() });
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
     await h.tickUntil('podinfo', ['Progressing']);
     await h.tick('podinfo'); // pre-rollout -> 10
-    h.checks.metricValue = 95;
+    h.traffic.set(NS, 'podinfo', { errorRatePercent: 5 });
     await h.tick('podinfo');
     expect((await h.canary('podinfo')).status).toMatchObject({
       phase: 'Progressing',
@@ -89,13 +100,13 @@ describe('reconciler on the in-memory cluster', () => {
     ]);
     const failures = (await h.events()).filter((e) => e.reason === EventReasons.CheckFailed);
     expect(failures[0]?.note).toContain('95 is below the minimum 99');
-    expect(failures[0]?.note).toContain('sum(rate(istio_requests_total[1m]))');
-    expect(h.checks.alerts.at(-1)).toMatchObject({ severity: 'error' });
+    expect(failures[0]?.note).toContain('istio_requests_total{');
+    expect(h.alerts().at(-1)).toMatchObject({ canary: `${NS}/podinfo`, severity: 'error' });
     expect(h.weights.get('podinfo')).toEqual(['100/0', '90/10', '100/0']);
   });
 
   it('writes nothing on a tick where nothing changes', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.install('podinfo', 'podinfo:1');
     await h.tickUntil('podinfo', ['Initialized']);
     await h.tick('podinfo');
@@ -118,7 +129,7 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('sets weights changed by someone else back, and does not count that interval', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.install('podinfo', 'podinfo:1');
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
@@ -144,7 +155,7 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('reports a missing target on the Canary while other canaries keep progressing', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.install('podinfo', 'podinfo:1');
     await h.cluster.create(canaryObject('ghost'));
     const ghost = await h.tick('ghost');
@@ -163,7 +174,7 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('names the field of an invalid spec in a condition and an Event, and touches nothing else', async () => {
-    const h = new Harness();
+    const h = await harness();
     const bad = canaryObject('podinfo', { stepWeights: [10, 40, 30] });
     delete bad.spec.analysis.stepWeight;
     delete bad.spec.analysis.maxWeight;
@@ -183,8 +194,27 @@ describe('reconciler on the in-memory cluster', () => {
     expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
   });
 
+  it('refuses a field it does not act on, and an interval past its bound, naming each in the condition', async () => {
+    const h = await harness();
+    const bad = canaryObject('podinfo', { interval: '300h' });
+    (bad.spec.analysis as Record<string, unknown>).sessionAffinity = { cookieName: 'c' };
+    await h.cluster.create(bad);
+    await h.tick('podinfo');
+    const condition = (await h.canary('podinfo')).status?.conditions?.[0];
+    expect(condition).toMatchObject({
+      type: 'Reconciled',
+      status: 'False',
+      reason: EventReasons.InvalidSpec,
+    });
+    expect(condition?.message).toContain('spec.analysis.interval: must be at most 24h (got "300h")');
+    expect(condition?.message).toContain(
+      'spec.analysis.sessionAffinity: is not supported by this version of Fledge',
+    );
+    expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
+  });
+
   it('loses a status race without touching routes, then decides again on fresh state', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.install('podinfo', 'podinfo:1');
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
@@ -208,13 +238,16 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('does not write back an older weight when another tick committed a step during a tick that changed nothing', async () => {
-    const h = new Harness();
-    await h.install('podinfo', 'podinfo:1');
+    const h = await harness();
+    h.receiver.on('/traffic', { status: 200 });
+    await h.install('podinfo', 'podinfo:1', {
+      webhooks: [h.hook('traffic', 'confirm-traffic-increase', '/traffic')],
+    });
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
     await h.tickUntil('podinfo', ['Progressing']);
     await h.tick('podinfo'); // -> 10
-    h.checks.gates['confirm-traffic-increase'] = { open: false, message: 'halted' };
+    h.receiver.on('/traffic', { status: 403, body: 'halted' });
     await h.tick('podinfo'); // gate closed: nothing changes
     // Another replica commits the step to 20 (status, then routes) while this tick runs.
     const realGet = h.cluster.get.bind(h.cluster);
@@ -243,7 +276,7 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('resumes from the persisted status when the routes were not written before a crash', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.install('podinfo', 'podinfo:1');
     await h.tickUntil('podinfo', ['Initialized']);
     await h.setImage('podinfo', 'podinfo:2');
@@ -257,7 +290,7 @@ describe('reconciler on the in-memory cluster', () => {
   });
 
   it('adds the finalizer for revertOnDeletion and restores the target on deletion', async () => {
-    const h = new Harness();
+    const h = await harness();
     await h.cluster.create(
       (() => {
         const c = canaryObject('podinfo');

@@ -2,22 +2,23 @@ import { validateDocument } from '../../../src/api/validate.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import { repairStatus } from '../../../src/controller/status-repair.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
-import { Harness, NS, canaryObject } from './harness.js';
+import type { Harness } from './harness.js';
+import { NS, canaryObject, useHarness } from './harness.js';
 
 const CANARY = objectKey(API.canary, NS, 'podinfo');
 
+let h: Harness;
+useHarness((started) => (h = started));
+
 /** An initialised canary whose status someone then overwrites with `status`. */
-async function initializedWithStatus(status: Record<string, unknown>): Promise<Harness> {
-  const h = new Harness();
+async function initializedWithStatus(status: Record<string, unknown>): Promise<void> {
   await h.install('podinfo', 'podinfo:1');
   await h.tickUntil('podinfo', ['Initialized']);
   await h.cluster.patchStatus(CANARY, status);
-  return h;
 }
 
 describe('a malformed status is repaired, never a reason to stop', () => {
   it('conditions not an array: an invalid spec still gets its condition and its Event', async () => {
-    const h = new Harness();
     const bad = canaryObject('podinfo', { stepWeights: [10, 40, 30] });
     delete bad.spec.analysis.stepWeight;
     delete bad.spec.analysis.maxWeight;
@@ -35,7 +36,7 @@ describe('a malformed status is repaired, never a reason to stop', () => {
   });
 
   it('an entry that is not an object: left out, the canary goes on', async () => {
-    const h = await initializedWithStatus({
+    await initializedWithStatus({
       conditions: [null, 'x', { type: 'Promoted', status: 'True', reason: 'Initialized' }],
     });
     const result = await h.tick('podinfo');
@@ -53,7 +54,7 @@ describe('a malformed status is repaired, never a reason to stop', () => {
   });
 
   it('a field of the wrong type: removed and rebuilt, instead of an InvalidSpec forever', async () => {
-    const h = await initializedWithStatus({ failedChecks: 'many', trackedConfigs: ['x'] });
+    await initializedWithStatus({ failedChecks: 'many', trackedConfigs: ['x'] });
     const result = await h.tick('podinfo');
     expect(result.error).toBeUndefined();
     const canary = await h.canary('podinfo');

@@ -1,6 +1,8 @@
 import type { ResolvedWebhook } from '../../../src/api/defaults.js';
 import { HttpWebhookCaller, WebhookCallerOptionsError } from '../../../src/hooks/http-webhook-caller.js';
+import { boundedFetch } from '../../../src/http/outbound.js';
 import type { WebhookPayload } from '../../../src/hooks/webhook.js';
+import { echoHeaders, startHostileServer } from '../../support/hostile-server.js';
 import { HttpReceiver } from '../../support/http-receiver.js';
 
 const payload: WebhookPayload = {
@@ -127,7 +129,8 @@ describe('HttpWebhookCaller', () => {
 
   it('retries after a timeout, each attempt with its own timeout', async () => {
     server.on('/hook', { status: 200, delayMs: 1_000 }, { status: 200 });
-    const outcome = await caller.call(hook(server.url('/hook'), { retries: 1, timeoutMs: 100 }), payload);
+    const quick = new HttpWebhookCaller({ retryBackoffMs: 10 });
+    const outcome = await quick.call(hook(server.url('/hook'), { retries: 1, timeoutMs: 300 }), payload);
     expect(outcome.ok).toBe(true);
     expect(server.requestsTo('/hook')).toHaveLength(2);
   });
@@ -144,12 +147,12 @@ describe('HttpWebhookCaller', () => {
     expect(sleeps).toEqual([10, 20]);
   });
 
-  it('calls through the fetch it is given', async () => {
+  it('calls through the sender it is given', async () => {
     const seen: string[] = [];
     const counting = new HttpWebhookCaller({
-      fetch: (url, init) => {
-        seen.push(url);
-        return fetch(url, init);
+      send: (request) => {
+        seen.push(request.url.href);
+        return boundedFetch(request);
       },
     });
     server.on('/hook', { status: 200 });
@@ -171,5 +174,103 @@ describe('HttpWebhookCaller', () => {
 
   it('rejects a negative backoff at construction', () => {
     expect(() => new HttpWebhookCaller({ retryBackoffMs: -1 })).toThrow(WebhookCallerOptionsError);
+  });
+});
+
+describe('HttpWebhookCaller retry policy', () => {
+  let server: HttpReceiver;
+  let sleeps: number[];
+  let caller: HttpWebhookCaller;
+
+  beforeEach(async () => {
+    server = await HttpReceiver.start();
+    sleeps = [];
+    caller = new HttpWebhookCaller({
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it.each([400, 403, 404, 409, 501])('does not retry a plain %i answer', async (status) => {
+    server.on('/gate', { status });
+    const outcome = await caller.call(hook(server.url('/gate'), { retries: 5 }), payload);
+    expect(server.requestsTo('/gate')).toHaveLength(1);
+    expect(sleeps).toEqual([]);
+    expect(outcome).toMatchObject({ ok: false, statusCode: status });
+    expect(outcome.message).not.toContain('attempts');
+  });
+
+  it.each([429, 500, 502, 503, 504])('retries a %i answer', async (status) => {
+    server.on('/hook', { status }, { status: 200 });
+    const outcome = await caller.call(hook(server.url('/hook'), { retries: 2 }), payload);
+    expect(server.requestsTo('/hook')).toHaveLength(2);
+    expect(outcome.ok).toBe(true);
+  });
+
+  it('caps each wait at 30 s, however many retries', async () => {
+    server.on('/hook', { status: 503 });
+    const slow = new HttpWebhookCaller({
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+    // A long timeout, so that the call's own deadline is not what stops the retries here.
+    await slow.call(hook(server.url('/hook'), { retries: 8, timeoutMs: 3_600_000 }), payload);
+    expect(sleeps).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+  });
+
+  it('honours Retry-After in seconds, within the cap', async () => {
+    server.on(
+      '/hook',
+      { status: 429, headers: { 'retry-after': '3' } },
+      { status: 503, headers: { 'retry-after': '120' } },
+      { status: 200 },
+    );
+    const outcome = await caller.call(
+      hook(server.url('/hook'), { retries: 2, timeoutMs: 3_600_000 }),
+      payload,
+    );
+    expect(outcome.ok).toBe(true);
+    expect(sleeps).toEqual([3_000, 30_000]);
+  });
+
+  it('ends the whole call by timeout x attempts: a wait past it is not started', async () => {
+    server.on('/hook', { status: 503 });
+    const real = new HttpWebhookCaller({ retryBackoffMs: 200 });
+    const started = Date.now();
+    const outcome = await real.call(hook(server.url('/hook'), { retries: 20, timeoutMs: 60 }), payload);
+    const elapsed = Date.now() - started;
+    // 21 attempts x 60 ms = 1.26 s: waits of 200 and 400 ms fit, the 800 ms one does not.
+    expect(elapsed).toBeLessThan(1_300);
+    expect(server.requestsTo('/hook')).toHaveLength(3);
+    expect(outcome.message).toMatch(
+      /failed after 3 attempts: 503 Service Unavailable; retry not attempted: a wait of 800ms would end past the call's deadline of 1s$/,
+    );
+  });
+
+  it('fails an answer larger than the cap, reading no more of it', async () => {
+    server.on('/hook', { status: 200, body: 'x'.repeat(5 * 1024 * 1024) });
+    const outcome = await caller.call(hook(server.url('/hook')), payload);
+    expect(outcome.ok).toBe(false);
+    expect(outcome.message).toContain('answer larger than 4 MiB; stopped reading');
+  });
+
+  it('scrubs URL credentials and token parameters a receiver quotes back', async () => {
+    const echo = await startHostileServer(echoHeaders(500));
+    try {
+      const url = `${echo.baseUrl.replace('http://', 'http://ops:pw-planted-77@')}/hook?token=tok-planted-55`;
+      const outcome = await caller.call(hook(url), payload);
+      expect(echo.requests[0]?.body).toContain('podinfo');
+      const basic = Buffer.from('ops:pw-planted-77').toString('base64');
+      expect(outcome.message).toContain('500');
+      for (const planted of ['pw-planted-77', 'tok-planted-55', basic])
+        expect(outcome.message).not.toContain(planted);
+    } finally {
+      await echo.stop();
+    }
   });
 });

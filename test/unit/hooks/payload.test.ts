@@ -1,4 +1,9 @@
-import { buildEventPayload, buildPayload, type HookSubject } from '../../../src/hooks/payload.js';
+import {
+  buildEventPayload,
+  buildPayload,
+  canaryChecksum,
+  type HookSubject,
+} from '../../../src/hooks/payload.js';
 
 const subject: HookSubject = { name: 'podinfo', namespace: 'test', phase: 'Progressing', checksum: '7f9c' };
 
@@ -77,5 +82,22 @@ describe('buildEventPayload', () => {
       eventType: 'Warning',
       timestamp: '1704164645678',
     });
+  });
+});
+
+describe('canaryChecksum', () => {
+  it('hashes lastAppliedSpec and trackedConfigs: stable for one revision, new for the next', () => {
+    const base = { lastAppliedSpec: 'abc', trackedConfigs: { 'configmap/cfg': '1' } };
+    const sum = canaryChecksum(base);
+    expect(sum).toMatch(/^[0-9a-f]{16}$/);
+    expect(canaryChecksum({ trackedConfigs: { 'configmap/cfg': '1' }, lastAppliedSpec: 'abc' })).toBe(sum);
+    expect(canaryChecksum({ ...base, lastAppliedSpec: 'abd' })).not.toBe(sum);
+    expect(canaryChecksum({ ...base, trackedConfigs: { 'configmap/cfg': '2' } })).not.toBe(sum);
+    // Not the revision itself: a receiver cannot mistake one for the other.
+    expect(sum).not.toBe('abc');
+  });
+
+  it('treats missing fields as empty', () => {
+    expect(canaryChecksum({})).toBe(canaryChecksum({ lastAppliedSpec: '', trackedConfigs: {} }));
   });
 });

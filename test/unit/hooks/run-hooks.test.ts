@@ -63,6 +63,7 @@ describe('run-hooks', () => {
         ['approve', true],
         ['halt', false],
       ]);
+      expect(gate.refusedBy?.name).toBe('halt');
     });
 
     it('follows a load tester gate opened for this canary only', async () => {
@@ -80,14 +81,34 @@ describe('run-hooks', () => {
       expect((await runGate(hooks, 'confirm-rollout', run)).open).toBe(true);
     });
 
-    it('calls the hooks of one type concurrently', async () => {
-      server.on('/slow-a', { status: 200, delayMs: 300 });
-      server.on('/slow-b', { status: 200, delayMs: 300 });
+    it('asks the hooks of one type one at a time, in declaration order', async () => {
+      const arrivedAt: Record<string, number> = {};
+      const slow = (path: string, delayMs: number) =>
+        server.on(path, () => {
+          arrivedAt[path] = Date.now();
+          return { status: 200, delayMs };
+        });
+      slow('/slow-a', 200);
+      slow('/slow-b', 0);
       const hooks = [hook('a', 'confirm-promotion', '/slow-a'), hook('b', 'confirm-promotion', '/slow-b')];
-      const started = Date.now();
       const gate = await runGate(hooks, 'confirm-promotion', run);
       expect(gate.open).toBe(true);
-      expect(Date.now() - started).toBeLessThan(550);
+      expect(server.requests.map((r) => r.path)).toEqual(['/slow-a', '/slow-b']);
+      // Concurrent calls would have reached /slow-b while /slow-a was still waiting to answer.
+      expect(arrivedAt['/slow-b']! - arrivedAt['/slow-a']!).toBeGreaterThanOrEqual(190);
+    });
+
+    it('stops at the first refusal, names the refusing hook, and asks none after it', async () => {
+      const hooks = [
+        hook('first', 'confirm-traffic-increase', '/gate/approve'),
+        hook('quiet', 'confirm-traffic-increase', '/gate/halt', { muteAlert: true }),
+        hook('never', 'confirm-traffic-increase', '/gate/approve'),
+      ];
+      const gate = await runGate(hooks, 'confirm-traffic-increase', run);
+      expect(gate.open).toBe(false);
+      expect(gate.refusedBy).toMatchObject({ name: 'quiet', muteAlert: true });
+      expect(gate.reports.map((r) => r.hook)).toEqual(['first', 'quiet']);
+      expect(server.requests.map((r) => r.path)).toEqual(['/gate/approve', '/gate/halt']);
     });
   });
 
@@ -110,6 +131,22 @@ describe('run-hooks', () => {
           message: expect.stringContaining('failed: 500 Internal Server Error: load test failed'),
         },
       ]);
+    });
+
+    it('stops at the first failed hook: the hooks after it are not called and not reported', async () => {
+      server.on('/ok', { status: 200 });
+      server.on('/broken', { status: 500 });
+      const hooks = [
+        hook('smoke', 'rollout', '/ok'),
+        hook('load', 'rollout', '/broken'),
+        hook('after', 'rollout', '/after'),
+      ];
+      const checks = await runChecks(hooks, 'rollout', run);
+      expect(checks.map((c) => [c.name, c.passed])).toEqual([
+        ['smoke', true],
+        ['load', false],
+      ]);
+      expect(server.requests.map((r) => r.path)).toEqual(['/ok', '/broken']);
     });
 
     it("sends each hook's own metadata in Flagger's payload", async () => {
@@ -172,19 +209,23 @@ describe('run-hooks', () => {
         method: 'POST',
         body: JSON.stringify({ name: 'podinfo', namespace: 'test' }),
       });
+      server.requests.length = 0;
       const answer = await askRollback(hooks, run);
       expect(answer.rollback).toBe(true);
       expect(answer.message).toBe('rollback requested by "check"');
+      // The first hook asking for a rollback is enough: the next one is not asked.
+      expect(server.requests.map((r) => r.path)).toEqual(['/rollback/check']);
     });
   });
 
   describe('notifyAll', () => {
-    it('calls the post-rollout hooks and returns their outcomes', async () => {
+    it('calls the post-rollout hooks in order until one fails, and returns their outcomes', async () => {
       server.on('/done', { status: 202 });
       server.on('/down', { status: 502 });
       const hooks = [
         hook('done', 'post-rollout', '/done'),
         hook('down', 'post-rollout', '/down'),
+        hook('late', 'post-rollout', '/late'),
         hook('ev', 'event', '/done'),
       ];
       const reports = await notifyAll(hooks, 'post-rollout', {
@@ -196,6 +237,23 @@ describe('run-hooks', () => {
         ['down', 'post-rollout', false],
       ]);
       expect((server.bodiesTo('/done')[0] as { phase: string }).phase).toBe('Succeeded');
+      expect(server.requestsTo('/late')).toHaveLength(0);
+    });
+
+    it('forwards an event to every event hook, in order, even after one failed', async () => {
+      server.on('/first', { status: 500 });
+      server.on('/second', { status: 200 });
+      const hooks = [hook('first', 'event', '/first'), hook('second', 'event', '/second')];
+      const reports = await notifyAll(hooks, 'event', {
+        ...run,
+        event: { message: 'm', type: 'Normal' },
+        nowMs: 1,
+      });
+      expect(reports.map((r) => [r.hook, r.outcome.ok])).toEqual([
+        ['first', false],
+        ['second', true],
+      ]);
+      expect(server.requests.map((r) => r.path)).toEqual(['/first', '/second']);
     });
 
     it('forwards an event with eventMessage, eventType and timestamp', async () => {

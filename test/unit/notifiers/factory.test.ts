@@ -1,3 +1,4 @@
+import { boundedFetch } from '../../../src/http/outbound.js';
 import {
   createNotifier,
   providerSecretFromData,
@@ -49,15 +50,15 @@ describe('createNotifier', () => {
     expect(server.requestsTo('/from-spec/slack')).toHaveLength(0);
   });
 
-  it('uses the fetch, clock and timeout it is given', async () => {
+  it('uses the sender, clock and timeout it is given', async () => {
     const urls: string[] = [];
     const notifier = createNotifier(
       { type: 'webhook', address: server.url('/from-spec') },
       { token: 'abc' },
       {
-        fetch: (url, init) => {
-          urls.push(url);
-          return fetch(url, init);
+        send: (request) => {
+          urls.push(request.url.href);
+          return boundedFetch(request);
         },
         now: () => new Date(0),
       },
@@ -75,9 +76,9 @@ describe('createNotifier', () => {
       { type: 'slack', channel: 'C1' },
       { token: 'xoxb-1' },
       {
-        fetch: async (url) => {
-          urls.push(url);
-          return new Response('{"ok":true}', { status: 200 });
+        send: async (request) => {
+          urls.push(request.url.href);
+          return { status: 200, statusText: 'OK', headers: {}, body: Buffer.from('{"ok":true}') };
         },
       },
     );

@@ -2,6 +2,13 @@ import { GenericWebhookNotifier } from '../../../src/notifiers/generic-webhook.j
 import { MSTeamsNotifier } from '../../../src/notifiers/msteams.js';
 import { NotifierConfigError, NotifierError, type Alert } from '../../../src/notifiers/notifier.js';
 import { SlackNotifier } from '../../../src/notifiers/slack.js';
+import {
+  echoHeaders,
+  endless,
+  startHostileServer,
+  trickle,
+  type HostileServer,
+} from '../../support/hostile-server.js';
 import { HttpReceiver } from '../../support/http-receiver.js';
 
 const alert: Alert = {
@@ -112,5 +119,45 @@ describe('notifier failures', () => {
     expect(
       () => new SlackNotifier({ address: 'https://slack.example/api/chat.postMessage', token: 't' }),
     ).toThrow('channel is required when a token is used');
+  });
+});
+
+describe('notifier bounds', () => {
+  let hostile: HostileServer;
+  beforeEach(async () => {
+    hostile = await startHostileServer(endless());
+  });
+  afterEach(async () => {
+    await hostile.stop();
+  });
+
+  it('stops reading a receiver that streams forever at the cap', async () => {
+    const started = Date.now();
+    const err = await caught(
+      new GenericWebhookNotifier({ address: `${hostile.baseUrl}/alerts` }).send(alert),
+    );
+    expect(err.message).toBe(
+      `webhook notifier POST ${hostile.baseUrl}/… failed: answer larger than 1 MiB; stopped reading`,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('ends a send whose answer trickles in at the timeout, body included', async () => {
+    hostile.handle(trickle('{"ok":true}'.repeat(20), 50));
+    const err = await caught(
+      new GenericWebhookNotifier({ address: `${hostile.baseUrl}/alerts`, timeoutMs: 300 }).send(alert),
+    );
+    expect(err.message).toMatch(/failed: timed out after 300ms$/);
+  });
+
+  it('scrubs the token and the address a receiver quotes back', async () => {
+    hostile.handle(echoHeaders(403));
+    const address = `${hostile.baseUrl}/hooks/T000/B000/path-planted-secret`;
+    const err = await caught(
+      new SlackNotifier({ address, token: 'xoxb-planted-77', channel: 'c' }).send(alert),
+    );
+    expect(err.message).toContain('403');
+    for (const planted of ['xoxb-planted-77', 'path-planted-secret'])
+      expect(err.message).not.toContain(planted);
   });
 });

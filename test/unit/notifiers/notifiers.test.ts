@@ -96,6 +96,20 @@ describe('notifier request bodies', () => {
     );
   });
 
+  it('slack with a token: an {ok: false} answer quoting the token is scrubbed', async () => {
+    server.on('/api/chat.postMessage', {
+      status: 200,
+      body: '{"ok":false,"error":"invalid_auth for xoxb-planted-token-99"}',
+    });
+    const notifier = new SlackNotifier({
+      address: server.url('/api/chat.postMessage'),
+      token: 'xoxb-planted-token-99',
+      channel: 'C123',
+    });
+    const error = (await notifier.send(alert).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe('slack notifier chat.postMessage failed: invalid_auth for [redacted]');
+  });
+
   it('discord: the Slack message, posted to <address>/slack', async () => {
     server.on('/api/webhooks/1/tok/slack', { status: 200, body: 'ok' });
     await new DiscordNotifier({

@@ -5,9 +5,11 @@ describe('controller HTTP endpoints', () => {
   it('serves health, readiness and the canary metrics', async () => {
     const metrics = new ControllerMetrics({ processMetrics: false });
     let ready = false;
+    let healthy = true;
     const app = createHttpServer({
       registry: metrics.registry,
       readiness: () => (ready ? { ready } : { ready, reason: 'waiting for the Canary cache to sync' }),
+      health: () => (healthy ? { healthy } : { healthy, reason: 'the in-process scheduler is stopped' }),
     });
     metrics.observeTick('test', 'podinfo', { phase: 'Progressing', canaryWeight: 20, outcome: 'ok' }, 12);
     metrics.observeTick('test', 'broken', { phase: 'Failed', canaryWeight: 0, outcome: 'error' }, 3);
@@ -24,6 +26,8 @@ describe('controller HTTP endpoints', () => {
     expect(notReady.body).toBe('waiting for the Canary cache to sync');
     ready = true;
     expect((await get('/readyz')).statusCode).toBe(200);
+    healthy = false;
+    expect(await get('/healthz')).toEqual({ statusCode: 503, body: 'the in-process scheduler is stopped' });
 
     const body = (await get('/metrics')).body;
     expect(body).toContain('fledge_canary_weight{namespace="test",name="podinfo"} 20');

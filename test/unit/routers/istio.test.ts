@@ -4,7 +4,10 @@ import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import type { DestinationRule, VirtualService } from '../../../src/routers/istio-objects.js';
 import { IstioRouter } from '../../../src/routers/istio.js';
-import { ORIGINAL_CONFIGURATION_ANNOTATION } from '../../../src/routers/owned-object.js';
+import {
+  FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION,
+  ORIGINAL_CONFIGURATION_ANNOTATION,
+} from '../../../src/routers/owned-object.js';
 import { RouterError } from '../../../src/routers/router.js';
 import { AB_ANALYSIS, FULL_SERVICE, NAMESPACE, TARGETS, UID, canaryFor, canaryObject } from './fixtures.js';
 
@@ -149,7 +152,7 @@ describe('IstioRouter.reconcile', () => {
     const before = writes(cluster);
 
     await expect(router.setRoutes(canaryFor(), { primary: 100, canary: 0, mirrored: false })).rejects.toThrow(
-      'VirtualService test/podinfo is controlled by Rollout podinfo',
+      'VirtualService test/podinfo is controlled by Rollout test/podinfo',
     );
     expect(writes(cluster)).toBe(before);
   });
@@ -202,6 +205,36 @@ describe('IstioRouter take-over and finalize', () => {
     expect(restored.metadata.annotations).toEqual(USER_VS.metadata.annotations);
     expect(restored.spec).toEqual(USER_VS.spec);
     expect(restored.metadata.uid).toBe(created.metadata.uid);
+  });
+
+  it("keeps the user's spec that Flagger saved when taking over a VirtualService from Flagger", async () => {
+    const { cluster, router } = setup();
+    const flaggerRoutes = {
+      hosts: ['podinfo'],
+      http: [
+        {
+          route: [
+            { destination: { host: 'podinfo-primary' }, weight: 100 },
+            { destination: { host: 'podinfo-canary' }, weight: 0 },
+          ],
+        },
+      ],
+    };
+    const annotations = {
+      ...USER_VS.metadata.annotations,
+      [FLAGGER_ORIGINAL_CONFIGURATION_ANNOTATION]: JSON.stringify(USER_VS.spec),
+    };
+    await cluster.create({ ...USER_VS, metadata: { ...USER_VS.metadata, annotations }, spec: flaggerRoutes });
+    const canary = canaryFor();
+    await router.reconcile(canary, TARGETS);
+    const taken = (await cluster.get<VirtualService>(VS_KEY))!;
+    expect(JSON.parse(taken.metadata.annotations![ORIGINAL_CONFIGURATION_ANNOTATION]!)).toEqual({
+      labels: USER_VS.metadata.labels,
+      annotations: USER_VS.metadata.annotations,
+      spec: USER_VS.spec,
+    });
+    await router.finalize(canary);
+    expect((await cluster.get<VirtualService>(VS_KEY))!.spec).toEqual(USER_VS.spec);
   });
 
   it('starts a taken-over VirtualService at primary 100', async () => {

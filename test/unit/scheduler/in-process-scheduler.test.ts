@@ -151,6 +151,31 @@ describe('InProcessScheduler', () => {
     );
   });
 
+  it('chains timers for an interval beyond the longest Node.js timer and ticks on time', async () => {
+    const timers = new ManualTimers();
+    const delays: number[] = [];
+    const recording = {
+      setTimeout: (fn: () => void, ms: number) => {
+        delays.push(ms);
+        return timers.setTimeout(fn, ms);
+      },
+      clearTimeout: (handle: unknown) => timers.clearTimeout(handle),
+    };
+    const scheduler = new InProcessScheduler({ timers: recording, now: () => timers.nowMs, phase: () => 0 });
+    const runs: number[] = [];
+    scheduler.start(async () => void runs.push(timers.nowMs));
+    const intervalMs = 300 * 3_600_000 * 100; // 30,000 h: about 50 links of the longest timer
+    scheduler.schedule('ns/a', intervalMs);
+    await timers.advance(intervalMs - 1);
+    expect(runs).toEqual([0]);
+    await timers.advance(1);
+    expect(runs).toEqual([0, intervalMs]);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+    scheduler.remove('ns/a');
+    await timers.advance(intervalMs * 2);
+    expect(runs).toHaveLength(2);
+  });
+
   it('rejects a non-positive interval with the id in the message', () => {
     const { scheduler } = setup();
     expect(() => scheduler.schedule('ns/a', 0)).toThrow('interval for ns/a must be positive, got 0 ms');

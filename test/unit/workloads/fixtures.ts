@@ -57,6 +57,7 @@ export async function setup(
     service?: Partial<CanarySpec['service']>;
     analysis?: Partial<CanarySpec['analysis']>;
     target?: Deployment | null;
+    autoscalerRef?: CanarySpec['autoscalerRef'];
     now?: () => Date;
   } = {},
 ) {
@@ -69,6 +70,7 @@ export async function setup(
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
       service: { port: 9898, ...options.service },
       analysis: { interval: '1m', threshold: 5, stepWeight: 10, maxWeight: 50, ...options.analysis },
+      ...(options.autoscalerRef ? { autoscalerRef: options.autoscalerRef } : {}),
     },
   });
   const canary: ResolvedCanary = resolveCanary(stored, { defaultProvider: 'istio' });

@@ -130,15 +130,22 @@ describe('withCanaryOwner', () => {
     expect(withCanaryOwner([{ ...ours, uid: 'old' }], canary)).toEqual([ours]);
   });
 
+  const flagger = {
+    apiVersion: 'flagger.app/v1beta1',
+    kind: 'Canary',
+    name: 'podinfo',
+    uid: 'f',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+
+  it("replaces the reference to Flagger's Canary of the same name (a migration)", () => {
+    expect(withCanaryOwner([flagger], canary)).toEqual([ours]);
+  });
+
   it('adds a plain reference next to another controller', () => {
-    const flagger = {
-      apiVersion: 'flagger.app/v1beta1',
-      kind: 'Canary',
-      name: 'podinfo',
-      uid: 'f',
-      controller: true,
-    };
-    expect(withCanaryOwner([flagger], canary)).toEqual([flagger, { ...ours, controller: false }]);
+    const other = { ...flagger, name: 'other' };
+    expect(withCanaryOwner([other], canary)).toEqual([other, { ...ours, controller: false }]);
   });
 
   it('keeps references that already name this Canary', () => {

@@ -244,7 +244,8 @@ describe('DeploymentController.promote', () => {
       labels: { app: 'podinfo-primary', version: 'v2' },
       annotations: { 'fledge.dev/revision': revision },
     });
-    expect(primary.spec.replicas).toBe(5);
+    // No autoscaler: the target's replicas (the user's 2), not the primary's 5, reach the primary.
+    expect(primary.spec.replicas).toBe(2);
     expect(primary.spec.selector).toEqual({ matchLabels: { app: 'podinfo-primary' } });
     expect((await controller.observe(canary)).primaryRevision).toBe(revision);
 

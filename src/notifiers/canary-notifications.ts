@@ -1,43 +1,42 @@
 /**
- * The {@link Checks} and {@link Notifications} ports over webhooks, metric providers and alert
- * providers. Failures of notifications are logged here and reported per receiver, never thrown.
+ * The {@link Notifications} port: Events forwarded to `event` webhooks, `post-rollout` webhooks,
+ * and alerts sent to the Canary's AlertProviders by severity. Every failure is logged here and
+ * reported per receiver, never thrown: a broken chat service or receiver must not stop a rollout,
+ * and the reconciler retries what a receiver did not take (see `controller/outbox.ts`).
  */
 import type { Logger } from 'pino';
 import type { ResolvedCanary, ResolvedWebhook } from '../api/defaults.js';
 import type { AlertProvider } from '../api/schema/alert-provider.js';
-import type { CheckResult } from '../api/schema/canary.js';
-import { runMetricChecks, type MetricCheckDeps } from '../../analysis/run-checks.js';
+import { LogKeys } from '../controller/events.js';
+import type { DeliveryOptions, DeliveryReport, Notifications } from '../controller/ports.js';
+import type { AlertEffect, EventEffect } from '../controller/types.js';
+import { subjectOf, type HookSubject } from '../hooks/payload.js';
+import { notifyAll, type HookReport } from '../hooks/run-hooks.js';
+import type { WebhookCaller, WebhookPayload } from '../hooks/webhook.js';
 import type { Cluster } from '../kube/cluster.js';
 import { API, objectKey, type Secret } from '../kube/resources.js';
-import type { HookSubject } from '../hooks/payload.js';
-import { askRollback, notifyAll, runChecks, runGate, type HookReport } from '../hooks/run-hooks.js';
-import type { WebhookCaller, WebhookPayload } from '../hooks/webhook.js';
-import { createNotifier, providerSecretFromData, type NotifierDeps } from '../notifiers/factory.js';
-import { shouldNotify } from '../notifiers/notifier.js';
-import { LogKeys } from './events.js';
-import type { Checks, DeliveryOptions, DeliveryReport, GateType, Notifications } from './ports.js';
-import type { AlertEffect, EventEffect, GateAnswer } from './types.js';
+import { createNotifier, providerSecretFromData, type NotifierDeps } from './factory.js';
+import { shouldNotify } from './notifier.js';
 
-export interface WebhookChecksOptions {
+/** Options of {@link CanaryNotifications}. */
+export interface CanaryNotificationsOptions {
+  /** Where AlertProviders and their Secrets are read. */
   cluster: Cluster;
   caller: WebhookCaller;
-  /** Builds metric providers (Prometheus in a cluster, simulated in the sandbox). */
-  providerFor: MetricCheckDeps['providerFor'];
   logger: Logger;
+  /** Clock of the `timestamp` sent to `event` webhooks. */
   now: () => Date;
   /** HTTP client and timeout for notifiers. */
   notifierDeps?: Omit<NotifierDeps, 'providerName'>;
-  metricConcurrency?: number;
+}
+
+/** Thrown by the constructor for options that cannot work. */
+export class CanaryNotificationsOptionsError extends Error {
+  override name = 'CanaryNotificationsOptionsError';
 }
 
 function subject(canary: ResolvedCanary, payload: WebhookPayload, effectId?: string): HookSubject {
-  return {
-    name: canary.name,
-    namespace: canary.namespace,
-    phase: payload.phase,
-    checksum: payload.checksum,
-    ...(effectId ? { effectId } : {}),
-  };
+  return { ...subjectOf(canary, payload), ...(effectId ? { effectId } : {}) };
 }
 
 /** The receiver name of a webhook in a {@link DeliveryReport}. */
@@ -64,51 +63,31 @@ function deliveryReport(reports: HookReport[]): DeliveryReport {
   return report;
 }
 
-export class WebhookChecks implements Checks, Notifications {
-  constructor(private readonly o: WebhookChecksOptions) {}
-
-  async gate(canary: ResolvedCanary, type: GateType, payload: WebhookPayload): Promise<GateAnswer> {
-    const run = { caller: this.o.caller, subject: subject(canary, payload) };
-    const hooks = canary.analysis.webhooks;
-    if (type === 'rollback') {
-      const answer = await askRollback(hooks, run);
-      // A refusal is the usual "no rollback" answer; only a hook that could not be reached is news.
-      const unreachable = answer.reports.filter((r) => r.outcome.statusCode === undefined);
-      this.logFailures(canary, unreachable, 'rollback webhook could not be asked');
-      return { open: answer.rollback, message: answer.message };
+/** Tells webhooks and chat services what happened to a canary. */
+export class CanaryNotifications implements Notifications {
+  constructor(private readonly o: CanaryNotificationsOptions) {
+    if (typeof o?.caller?.call !== 'function') {
+      throw new CanaryNotificationsOptionsError(
+        'CanaryNotifications: options.caller must be a WebhookCaller',
+      );
     }
-    const result = await runGate(hooks, type, run);
-    return { open: result.open, message: result.message };
+    if (!o.cluster)
+      throw new CanaryNotificationsOptionsError('CanaryNotifications: options.cluster is required');
+    if (typeof o.now !== 'function') {
+      throw new CanaryNotificationsOptionsError('CanaryNotifications: options.now must be a clock');
+    }
   }
 
-  preRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]> {
-    return runChecks(canary.analysis.webhooks, 'pre-rollout', {
-      caller: this.o.caller,
-      subject: subject(canary, payload),
-    });
-  }
-
-  /** Rollout webhooks first, then the metrics, as Flagger orders them. */
-  async analysis(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]> {
-    const hooks = await runChecks(canary.analysis.webhooks, 'rollout', {
-      caller: this.o.caller,
-      subject: subject(canary, payload),
-    });
-    const metrics = await runMetricChecks(canary, {
-      getTemplate: (namespace, name) => this.o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
-      providerFor: this.o.providerFor,
-      concurrency: this.o.metricConcurrency,
-    });
-    return [...hooks, ...metrics];
-  }
-
+  /** Forwards the Event to every `event` webhook that has not taken it yet, in order. */
   async event(
     canary: ResolvedCanary,
     event: EventEffect,
     payload: WebhookPayload,
     options: DeliveryOptions = {},
   ): Promise<DeliveryReport> {
-    const reports = await notifyAll(pending(canary.analysis.webhooks, options.skip), 'event', {
+    const hooks = pending(canary.analysis.webhooks, options.skip);
+    if (!hooks.some((h) => h.type === 'event')) return { delivered: [], failed: [] };
+    const reports = await notifyAll(hooks, 'event', {
       caller: this.o.caller,
       subject: subject(canary, payload, options.effectId),
       event: { message: event.message, type: event.type },
@@ -118,6 +97,7 @@ export class WebhookChecks implements Checks, Notifications {
     return deliveryReport(reports);
   }
 
+  /** Calls the `post-rollout` webhooks that have not taken the effect yet, in order, up to the first failure. */
   async postRollout(
     canary: ResolvedCanary,
     payload: WebhookPayload,
@@ -131,7 +111,7 @@ export class WebhookChecks implements Checks, Notifications {
     return deliveryReport(reports);
   }
 
-  /** Sends an alert to every provider of the Canary whose severity admits it. */
+  /** Sends an alert to every provider of the Canary whose severity admits it, in spec order. */
   async alert(
     canary: ResolvedCanary,
     alert: AlertEffect,

@@ -1,0 +1,43 @@
+/**
+ * The shape of the Istio objects as Fledge reads them: a VirtualService or DestinationRule edited
+ * by hand (a `null` route, a map where a list belongs) is refused with a MalformedObjectError naming
+ * the object and the field path, before anything reads or writes it.
+ */
+import type { KubeObject } from '../kube/cluster.js';
+import { aNumber, aString, aStringMap, checkShape, listOf, objectOf } from '../kube/object-shape.js';
+import type { DestinationRule, VirtualService } from './istio-objects.js';
+
+const destination = objectOf({ host: aString, subset: aString, port: objectOf({ number: aNumber }) }, [
+  'host',
+]);
+
+const httpRoute = objectOf({
+  match: listOf(objectOf({})),
+  route: listOf(objectOf({ destination, weight: aNumber }, ['destination'])),
+  mirror: destination,
+  mirrorPercentage: objectOf({ value: aNumber }),
+});
+
+/**
+ * The VirtualService, typed, once the fields Fledge reads are checked.
+ * @throws MalformedObjectError naming the object and the field
+ */
+export function checkVirtualService(object: KubeObject): VirtualService {
+  return checkShape<VirtualService>(object, {
+    spec: objectOf({ hosts: listOf(aString), gateways: listOf(aString), http: listOf(httpRoute) }),
+  });
+}
+
+/**
+ * The DestinationRule, typed, once the fields Fledge reads are checked.
+ * @throws MalformedObjectError naming the object and the field
+ */
+export function checkDestinationRule(object: KubeObject): DestinationRule {
+  return checkShape<DestinationRule>(object, {
+    spec: objectOf({
+      host: aString,
+      subsets: listOf(objectOf({ name: aString, labels: aStringMap }, ['name'])),
+      trafficPolicy: objectOf({}),
+    }),
+  });
+}

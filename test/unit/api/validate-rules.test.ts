@@ -1,0 +1,279 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { checkDocument, formatFieldError, validateDocument } from '../../../src/api/validate.js';
+import { API_VERSION } from '../../../src/api/schema/common.js';
+import { resolveCanary } from '../../../src/api/defaults.js';
+import type { Canary } from '../../../src/api/schema/canary.js';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function canary(): Doc {
+  const doc = parse(readFileSync(join(ROOT, 'test/fixtures/flagger/podinfo.yaml'), 'utf8')) as Doc;
+  doc.apiVersion = API_VERSION;
+  return doc;
+}
+
+const errorsOf = (doc: unknown): string[] => validateDocument(doc).map(formatFieldError);
+const warningsOf = (doc: unknown): string[] => checkDocument(doc).warnings.map(formatFieldError);
+
+describe('duration bounds', () => {
+  it('bounds analysis.interval to 24h and warns below Flagger floor of 10s', () => {
+    const doc = canary();
+    doc.spec.analysis.interval = '300h';
+    expect(errorsOf(doc)).toEqual(['spec.analysis.interval: must be at most 24h (got "300h")']);
+    doc.spec.analysis.interval = '5s';
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toContain(
+      "spec.analysis.interval: is below 10s: the controller raises it to its --min-interval (default 10s, Flagger's floor)",
+    );
+  });
+
+  it.each([
+    ['1500us', 'must be at least 100ms (got "1500us")'],
+    ['600h', 'must be at most 1h (got "600h")'],
+    ['2000h', 'must be at most 1h (got "2000h")'],
+    ['0s', 'must be greater than zero'],
+  ])('bounds a webhook timeout of %s, naming the field', (timeout, message) => {
+    const doc = canary();
+    doc.spec.analysis.webhooks[0].timeout = timeout;
+    expect(errorsOf(doc)).toEqual([`spec.analysis.webhooks[0].timeout: ${message}`]);
+  });
+
+  it('bounds progressDeadlineSeconds and the route timeouts', () => {
+    const doc = canary();
+    doc.spec.progressDeadlineSeconds = 10_000_000;
+    expect(errorsOf(doc)).toEqual(['spec.progressDeadlineSeconds: must be <= 86400 (got 10000000)']);
+    const routes = canary();
+    routes.spec.service.timeout = '25h';
+    routes.spec.service.retries = { attempts: 3, perTryTimeout: '1us' };
+    expect(errorsOf(routes)).toEqual([
+      'spec.service.timeout: must be at most 24h (got "25h")',
+      'spec.service.retries.perTryTimeout: must be at least 1ms (got "1us")',
+    ]);
+  });
+
+  it.each(['1.5m', '0.5h', '+30s', '30', '1m1h', '2d'])(
+    'accepts only Prometheus durations as metric intervals: %s',
+    (interval) => {
+      const doc = canary();
+      doc.spec.analysis.metrics[0].interval = interval;
+      const errors = errorsOf(doc);
+      if (interval === '2d') {
+        expect(errors).toEqual(['spec.analysis.metrics[0].interval: must be at most 24h (got "2d")']);
+      } else {
+        expect(errors).toEqual([
+          `spec.analysis.metrics[0].interval: must be a Prometheus duration: whole numbers with units, largest first, such as 30s, 1m or 1h30m (got ${JSON.stringify(interval)})`,
+        ]);
+      }
+    },
+  );
+
+  it('accepts Prometheus durations Go would not parse', () => {
+    const doc = canary();
+    doc.spec.analysis.metrics[0].interval = '1d';
+    doc.spec.analysis.metrics[1].interval = '1h30m';
+    expect(errorsOf(doc)).toEqual([]);
+  });
+});
+
+describe('values and addresses the API server or the controller refuse', () => {
+  it('refuses .inf and .nan with the field path', () => {
+    const doc = parse(
+      readFileSync(join(ROOT, 'test/fixtures/flagger/podinfo.yaml'), 'utf8')
+        .replace('min: 99', 'min: .nan')
+        .replace('max: 500', 'max: .inf'),
+    ) as Doc;
+    doc.apiVersion = API_VERSION;
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.metrics[0].thresholdRange.min: must be a finite number (got NaN): the API server refuses .inf and .nan',
+      'spec.analysis.metrics[1].thresholdRange.max: must be a finite number (got Infinity): the API server refuses .inf and .nan',
+    ]);
+  });
+
+  it('refuses addresses that are not http(s) URLs', () => {
+    const doc = canary();
+    doc.spec.metricsServer = 'prometheus:9090';
+    doc.spec.analysis.webhooks[0].url = 'http://';
+    expect(errorsOf(doc)).toEqual([
+      'spec.metricsServer: must be an http:// or https:// address (got "prometheus:9090")',
+      'spec.analysis.webhooks[0].url: must be an http:// or https:// address (got "http://")',
+    ]);
+  });
+
+  it('refuses AlertProvider fields the notifier factory refuses', () => {
+    const provider = (spec: Doc) => ({
+      apiVersion: API_VERSION,
+      kind: 'AlertProvider',
+      metadata: { name: 'chat', namespace: 'test' },
+      spec,
+    });
+    expect(errorsOf(provider({ type: 'slack', address: 'https://hooks.example.com/x' }))).toEqual([]);
+    expect(
+      errorsOf(provider({ type: 'slack', address: 'hooks.example.com', proxy: 'http://proxy:3128' })),
+    ).toEqual([
+      'spec.proxy: is not supported by this version of Fledge; remove it or reach the address directly',
+      'spec.address: must be an http:// or https:// address (got "hooks.example.com")',
+    ]);
+    expect(errorsOf(provider({ type: 'msteams' }))).toEqual([
+      'spec.address: is required unless spec.secretRef names a Secret with an "address" key',
+    ]);
+  });
+
+  it('refuses a MetricTemplate without a usable address', () => {
+    const template = (provider: Doc) => ({
+      apiVersion: API_VERSION,
+      kind: 'MetricTemplate',
+      metadata: { name: 'errors', namespace: 'test' },
+      spec: { provider, query: 'sum(x)' },
+    });
+    expect(errorsOf(template({ type: 'prometheus' }))).toEqual([
+      'spec.provider.address: is required for provider type prometheus',
+    ]);
+    expect(errorsOf(template({ type: 'prometheus', address: 'ftp://x' }))).toEqual([
+      'spec.provider.address: must be an http:// or https:// address (got "ftp://x")',
+    ]);
+  });
+});
+
+describe('names Kubernetes refuses', () => {
+  it('refuses generated Service names over 63 characters, naming the field that makes them', () => {
+    const doc = canary();
+    doc.spec.targetRef.name = 'a'.repeat(56);
+    expect(errorsOf(doc)).toEqual([
+      `spec.targetRef.name: the generated Service "${'a'.repeat(56)}-primary" must be at most 63 characters (has 64)`,
+    ]);
+    doc.spec.targetRef.name = 'podinfo';
+    doc.spec.service.name = 'b'.repeat(56);
+    expect(errorsOf(doc)[0]).toMatch(
+      /^spec\.service\.name: the generated Service "b+-primary" must be at most 63/,
+    );
+  });
+
+  it('refuses names that are not DNS-1123, and a Service name starting with a digit', () => {
+    const doc = canary();
+    doc.metadata.name = 'PodInfo';
+    doc.spec.targetRef.name = '1podinfo';
+    doc.spec.service.portName = 'HTTP';
+    expect(errorsOf(doc)).toEqual([
+      'metadata.name: must be lowercase letters, digits, "-" and ".", starting and ending with a letter or digit (DNS-1123 subdomain)',
+      'spec.targetRef.name: the apex Service name "1podinfo" must be lowercase letters, digits and "-", starting with a letter and ending with a letter or digit (DNS-1035 label, as Kubernetes before the relaxed Service names requires)',
+      'spec.service.portName: the Service port name must be lowercase letters, digits and "-", starting and ending with a letter or digit (DNS-1123 label)',
+    ]);
+  });
+});
+
+describe("Flagger's accepted combinations: accepted, with Flagger's meaning and a warning", () => {
+  it('maxWeight with stepWeights: the last step is the max weight', () => {
+    const doc = canary();
+    delete doc.spec.analysis.stepWeight;
+    doc.spec.analysis.stepWeights = [5, 20, 40];
+    doc.spec.analysis.maxWeight = 80;
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.analysis.maxWeight: is ignored: with stepWeights the last step (40) is the max weight, as in Flagger',
+    ]);
+    const resolved = resolveCanary(doc as Canary, { defaultProvider: 'istio' });
+    expect(resolved.analysis.steps).toEqual([5, 20, 40]);
+    expect(resolved.analysis.maxWeight).toBe(40);
+  });
+
+  it('iterations with stepWeight: blue/green', () => {
+    const doc = canary();
+    doc.spec.analysis.iterations = 5;
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.analysis.stepWeight: is ignored: iterations selects blue/green, as in Flagger',
+      'spec.analysis.maxWeight: is ignored: iterations selects blue/green, as in Flagger',
+    ]);
+    expect(resolveCanary(doc as Canary, { defaultProvider: 'istio' }).analysis.strategy).toBe('blue-green');
+  });
+
+  it('mirrorWeight without mirror: no mirroring', () => {
+    const doc = canary();
+    doc.spec.analysis.mirrorWeight = 50;
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.analysis.mirrorWeight: has no effect without analysis.mirror: true',
+    ]);
+    expect(resolveCanary(doc as Canary, { defaultProvider: 'istio' }).analysis.mirror).toBe(false);
+  });
+
+  it('a metric without thresholdRange: compared with 0, as Flagger does', () => {
+    const doc = canary();
+    delete doc.spec.analysis.metrics[0].thresholdRange;
+    delete doc.spec.analysis.metrics[1].thresholdRange;
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.analysis.metrics[0].thresholdRange: is not set: as in Flagger the check is "value >= 0", which always passes; set thresholdRange.min',
+      'spec.analysis.metrics[1].thresholdRange: is not set: as in Flagger the check is "value <= 0", which fails for any value above 0; set thresholdRange',
+    ]);
+    const metrics = resolveCanary(doc as Canary, { defaultProvider: 'istio' }).analysis.metrics;
+    expect(metrics.map((m) => m.thresholdRange)).toEqual([{ min: 0 }, { max: 0 }]);
+  });
+
+  it('a builtin name with its own query runs both', () => {
+    const doc = canary();
+    doc.spec.analysis.metrics[0].query = 'sum(rate(requests[1m]))';
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.analysis.metrics[0].query: runs besides the builtin request-success-rate query, as in Flagger: both must pass; rename the metric to run only the query',
+    ]);
+  });
+});
+
+describe('accepted fields Fledge does not act on', () => {
+  it('reports them as errors naming the field', () => {
+    const doc = canary();
+    Object.assign(doc.spec.service, {
+      delegation: true,
+      mirror: [{ host: 'shadow' }],
+      appProtocol: 'tcp',
+    });
+    doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
+    expect(errorsOf(doc)).toEqual([
+      'spec.service.delegation: is not supported by this version of Fledge (Istio delegate VirtualServices); remove it',
+      'spec.service.mirror: is not supported by this version of Fledge (extra mirror destinations); remove it, or use analysis.mirror to mirror to the canary',
+      'spec.service.appProtocol: "tcp" is not supported by this version of Fledge: Fledge writes HTTP routes only, so TCP traffic would not be shifted',
+      'spec.analysis.sessionAffinity: is not supported by this version of Fledge; remove it',
+    ]);
+  });
+
+  it('warns of fields Flagger ignores with Istio too', () => {
+    const doc = canary();
+    doc.spec.service.gatewayRefs = [{ name: 'gw' }];
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.service.gatewayRefs: is ignored with the istio provider (Gateway API only), as in Flagger; use service.gateways',
+    ]);
+  });
+});
+
+describe('messages', () => {
+  it('truncates an echoed value', () => {
+    const doc = canary();
+    doc.spec.provider = 'x'.repeat(1_000_000);
+    const [error] = errorsOf(doc);
+    expect(error!.length).toBeLessThan(400);
+    expect(error).toContain('more characters');
+  });
+
+  it('reports nesting too deep with a path, without overflowing the stack', () => {
+    const doc = canary();
+    let inner: Doc = {};
+    doc.spec.service.trafficPolicy = inner;
+    for (let i = 0; i < 200_000; i++) {
+      const next: Doc = {};
+      inner.a = next;
+      inner = next;
+    }
+    const [error] = errorsOf(doc);
+    expect(error).toMatch(
+      /^spec\.service\.trafficPolicy\.a\.a.*: is nested too deeply \(more than 64 levels\)$/,
+    );
+    expect(error!.length).toBeLessThan(300);
+  });
+});
