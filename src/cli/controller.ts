@@ -121,6 +121,12 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         durationMs,
       ),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
+    // The Deployments, Services, ConfigMaps and Secrets cached for a namespace's Canaries.
+    onNamespaceEmpty: (namespace) => {
+      const released = cluster.releaseNamespace(namespace);
+      if (released > 0)
+        logger.info({ namespace, released }, 'released the caches of a namespace without Canaries');
+    },
     ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   let ready = false;

@@ -292,7 +292,9 @@ describe('autoscalers on kube-apiserver', () => {
       });
       await controller.scaleCanaryUp(c);
       const { revision } = await controller.observe(c);
-      await controller.promote(c, revision);
+      // The primary's status moves while it rolls out, so the write may lose a race (409); a tick
+      // would try again on the next interval, this test at once.
+      await eventually(() => controller.promote(c, revision));
       await eventually(async () => {
         const primary = await stored<Deployment>(primaryKey);
         expect(primary?.spec.replicas).toBe(10);
