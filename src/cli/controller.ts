@@ -45,6 +45,8 @@ export interface ControllerOptions {
   startupTimeoutMs: number;
   /** A cache whose list/watch has failed this long fails `/healthz` (so the Pod restarts). */
   unhealthyAfterMs: number;
+  /** Refuse Canaries whose MetricTemplate or AlertProvider reference names another namespace. */
+  noCrossNamespaceRefs?: boolean;
   /** Aborts start-up (SIGTERM while still starting). */
   signal?: AbortSignal;
 }
@@ -98,6 +100,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       defaultProvider: o.meshProvider,
       defaultMetricsServer: o.metricsServer,
       minIntervalMs: o.minIntervalMs,
+      noCrossNamespaceRefs: o.noCrossNamespaceRefs ?? false,
     },
     providerFor: createMetricProviderFactory({ readSecret: secretReader(cluster) }),
     instance: o.instance,
@@ -287,6 +290,10 @@ export function registerControllerCommand(program: Command): Command {
       300_000,
     )
     .option(
+      '--no-cross-namespace-refs',
+      'refuse Canaries whose metric templateRef or alert providerRef names another namespace (as Flagger)',
+    )
+    .option(
       '--leader-election-namespace <namespace>',
       'namespace of the Lease that picks the one ticking replica when there is no Redis',
       process.env.POD_NAMESPACE ?? 'default',
@@ -295,8 +302,10 @@ export function registerControllerCommand(program: Command): Command {
       async (
         raw: Omit<
           ControllerOptions,
-          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs'
+          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs' | 'noCrossNamespaceRefs'
         > & {
+          /** Commander reads `--no-cross-namespace-refs` as this option negated (default true). */
+          crossNamespaceRefs: boolean;
           minInterval: number;
           startupTimeout: number;
           unhealthyAfter: number;
@@ -319,6 +328,7 @@ export function registerControllerCommand(program: Command): Command {
               minIntervalMs: raw.minInterval,
               startupTimeoutMs: raw.startupTimeout,
               unhealthyAfterMs: raw.unhealthyAfter,
+              noCrossNamespaceRefs: !raw.crossNamespaceRefs,
               instance: process.env.POD_NAME ?? hostname(),
               signal: starting.signal,
             },

@@ -104,7 +104,7 @@ export class Harness {
   readonly weights = new Map<string, string[]>();
   readonly reconciler: Reconciler;
 
-  constructor(options: { events?: EventMode } = {}) {
+  constructor(options: { events?: EventMode; noCrossNamespaceRefs?: boolean } = {}) {
     const now = () => new Date(this.nowMs);
     this.reconciler = new Reconciler({
       cluster: this.cluster,
@@ -118,7 +118,11 @@ export class Harness {
       ),
       now,
       logger: pino({ level: 'silent' }),
-      resolve: { defaultProvider: 'istio', defaultMetricsServer: 'http://prometheus:9090' },
+      resolve: {
+        defaultProvider: 'istio',
+        defaultMetricsServer: 'http://prometheus:9090',
+        noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
+      },
     });
     this.cluster.watch<
       { metadata: { name: string }; spec: { http?: { route?: { weight?: number }[] }[] } } & Deployment
