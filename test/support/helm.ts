@@ -98,28 +98,18 @@ export class ChartTool {
   }
 
   /**
-   * Requests the API server has answered 403 so far, by `VERB resource` (its
-   * `apiserver_request_total{code="403"}`; the counter has no user label, so compare two readings
-   * around what only the tested client can be refused).
+   * Requests the API server's authorizer has refused so far (403 Forbidden): its
+   * `authorization_attempts_total` with a result other than `allowed`. Refused requests never
+   * reach the handler that counts `apiserver_request_total`, and the counter has no user label, so
+   * compare two readings around what only the tested client can be refused.
    */
-  async forbiddenRequests(): Promise<Record<string, number>> {
+  async deniedRequests(): Promise<number> {
     const text = await fetchApiServerMetrics(this.cluster);
-    const counts: Record<string, number> = {};
+    let denied = 0;
     for (const line of text.split('\n')) {
-      if (!line.startsWith('apiserver_request_total{') || !line.includes('code="403"')) continue;
-      const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
-      const key = `${label('verb')} ${label('resource')}${label('group') ? `.${label('group')}` : ''}`;
-      counts[key] = (counts[key] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (!line.startsWith('authorization_attempts_total{') || line.includes('result="allowed"')) continue;
+      denied += Number(line.slice(line.lastIndexOf(' ') + 1));
     }
-    return counts;
+    return denied;
   }
-}
-
-/** What `after` counted beyond `before`, keeping only the keys that grew. */
-export function countsAdded(before: Record<string, number>, after: Record<string, number>) {
-  return Object.fromEntries(
-    Object.entries(after)
-      .map(([key, value]) => [key, value - (before[key] ?? 0)] as const)
-      .filter(([, added]) => added > 0),
-  );
 }
