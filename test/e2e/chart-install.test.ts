@@ -25,8 +25,29 @@ let tool: ChartTool;
 let kube: ClientNodeCluster;
 let controller: ControllerProcess | undefined;
 let deniedBefore: number;
-let installed = false;
+/** Release namespaces installed, uninstalled at the end. */
+const installed: string[] = [];
 const scenarios: Scenario[] = [];
+
+/** `helm install` into its own namespace; resolves to a kubeconfig of the release's ServiceAccount. */
+async function install(releaseNamespace: string, values: string[] = []): Promise<string> {
+  const result = await tool.helm([
+    'install',
+    RELEASE,
+    CHART_DIR,
+    '-n',
+    releaseNamespace,
+    '--create-namespace',
+    ...values,
+  ]);
+  if (result.code !== 0) throw new Error(`helm install failed: ${result.stderr}`);
+  installed.push(releaseNamespace);
+  return tool.serviceAccountKubeconfig(
+    releaseNamespace,
+    `${RELEASE}-fledge`,
+    join(logDir, `${releaseNamespace}.kubeconfig`),
+  );
+}
 
 beforeAll(async () => {
   local = await ensureCluster({ output: (t) => process.stdout.write(t) });
@@ -36,14 +57,7 @@ beforeAll(async () => {
     qps: 50,
     burst: 100,
   });
-  const install = await tool.helm(['install', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--create-namespace']);
-  if (install.code !== 0) throw new Error(`helm install failed: ${install.stderr}`);
-  installed = true;
-  const kubeconfig = await tool.serviceAccountKubeconfig(
-    RELEASE_NS,
-    `${RELEASE}-fledge`,
-    join(logDir, 'sa.kubeconfig'),
-  );
+  const kubeconfig = await install(RELEASE_NS);
   deniedBefore = await tool.deniedRequests();
   controller = await startControllerProcess({
     kubeconfig,
@@ -57,10 +71,10 @@ afterAll(async () => {
   await controller?.stop();
   await Promise.allSettled(scenarios.map((s) => s.stop()));
   kube?.stop();
-  if (installed) {
-    const uninstall = await tool.helm(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait']);
+  for (const namespace of installed) {
+    const uninstall = await tool.helm(['uninstall', RELEASE, '-n', namespace, '--wait']);
     if (uninstall.code !== 0) process.stdout.write(`helm uninstall failed: ${uninstall.stderr}\n`);
-    await tool.kubectl(['delete', 'namespace', RELEASE_NS, '--wait=false']).catch(() => undefined);
+    await tool.kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => undefined);
   }
   await local?.stop();
   process.stdout.write(`e2e: chart controller logs in ${logDir}\n`);
@@ -114,3 +128,25 @@ it('as the chart ServiceAccount: promotes one canary and rolls back a faulty one
   const log = readFileSync(controller!.logFile, 'utf8');
   expect(log.match(/.*forbidden.*/gi) ?? []).toEqual([]);
 }, 180_000);
+
+it('namespaced mode: with Roles in the watched namespace only, the controller promotes a canary there', async () => {
+  // One controller at a time: the first one watches every namespace.
+  await controller?.stop();
+  const s = scenario('team');
+  await s.start();
+  const releaseNamespace = `${RELEASE_NS}-ns`;
+  const kubeconfig = await install(releaseNamespace, ['--set', `namespace=${s.namespace}`]);
+  const before = await tool.deniedRequests();
+  controller = await startControllerProcess({
+    kubeconfig,
+    logFile: join(logDir, 'controller-namespaced.log'),
+    extraArgs: [`--namespace=${s.namespace}`],
+    env: { REDIS_URL: '', POD_NAMESPACE: releaseNamespace },
+  });
+  await s.waitForPhase(['Initialized']);
+  await s.setImage('podinfo:2');
+  const c = await s.waitForPhase(['Succeeded', 'Failed']);
+  expect((await tool.deniedRequests()) - before).toBe(0);
+  expect(c.status?.phase).toBe('Succeeded');
+  expect(readFileSync(controller.logFile, 'utf8').match(/.*forbidden.*/gi) ?? []).toEqual([]);
+}, 120_000);
