@@ -13,7 +13,7 @@ import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus } from '../api/schema/canary.js';
-import { formatFieldError, validateDocument } from '../api/validate.js';
+import { crossNamespaceRefErrors, formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { MalformedObjectError } from '../kube/object-shape.js';
 import { OwnershipConflictError } from '../kube/owner-references.js';
@@ -106,6 +106,9 @@ export class Reconciler {
     const now = this.o.now();
     const status: CanaryStatus = object.status ?? {};
     const invalid = validateDocument(object);
+    // Only a Canary that passed validation has the spec shape the reference check reads.
+    if (invalid.length === 0 && this.o.resolve.noCrossNamespaceRefs)
+      invalid.push(...crossNamespaceRefErrors(object));
     if (invalid.length > 0) {
       const message = invalid.map(formatFieldError).join('; ');
       await this.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });

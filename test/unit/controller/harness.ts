@@ -61,6 +61,12 @@ export function canaryObject(name: string, analysis: Partial<Canary['spec']['ana
 /** Path of the receiver that the `receiver` AlertProvider ({@link Harness.alertsTo}) posts to. */
 export const ALERTS_PATH = '/alerts';
 
+/** Settings of {@link Harness.start}. */
+export interface HarnessOptions {
+  events?: EventMode;
+  noCrossNamespaceRefs?: boolean;
+}
+
 export class Harness {
   nowMs = Date.parse('2026-03-01T12:00:00Z');
   readonly cluster = new MemoryCluster({ now: () => new Date(this.nowMs) });
@@ -74,7 +80,7 @@ export class Harness {
   readonly reconciler: Reconciler;
 
   /** Starts the receiver webhooks and alerts go to; {@link close} stops it. */
-  static async start(options: { events?: EventMode } = {}): Promise<Harness> {
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
     const receiver = await HttpReceiver.start();
     receiver.on(ALERTS_PATH, { status: 200 });
     return new Harness(receiver, options);
@@ -83,7 +89,7 @@ export class Harness {
   private constructor(
     /** Where the canaries' webhooks and the `receiver` AlertProvider point. */
     readonly receiver: HttpReceiver,
-    options: { events?: EventMode },
+    options: HarnessOptions,
   ) {
     const now = () => new Date(this.nowMs);
     const logger = pino({ level: 'silent' });
@@ -117,7 +123,11 @@ export class Harness {
       ),
       now,
       logger,
-      resolve: { defaultProvider: 'istio', defaultMetricsServer: 'http://prometheus:9090' },
+      resolve: {
+        defaultProvider: 'istio',
+        defaultMetricsServer: 'http://prometheus:9090',
+        noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
+      },
     });
     this.cluster.watch<
       { metadata: { name: string }; spec: { http?: { route?: { weight?: number }[] }[] } } & Deployment
