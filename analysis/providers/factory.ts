@@ -6,6 +6,7 @@
 import type { MetricProviderRef } from '../run-checks.js';
 import type { MetricsProvider } from '../provider.js';
 import { PrometheusProvider, type PrometheusAuth } from './prometheus.js';
+import { LRUCache } from 'lru-cache';
 
 /** Secret keys Flagger reads for Prometheus credentials. */
 export const PROMETHEUS_SECRET_KEYS = { token: 'token', username: 'username', password: 'password' } as const;
@@ -37,13 +38,16 @@ export function prometheusAuthFrom(data: Record<string, string>, where: string):
 export interface MetricProviderFactoryOptions {
   readSecret: SecretReader;
   timeoutMs?: number;
+  /** Providers kept for reuse, least recently used dropped first (default 256). */
+  maxCachedProviders?: number;
 }
 
 /** Returns a `providerFor` function for {@link runMetricChecks}. */
 export function createMetricProviderFactory(
   options: MetricProviderFactoryOptions,
 ): (spec: MetricProviderRef, namespace: string) => Promise<MetricsProvider> {
-  const cache = new Map<string, MetricsProvider>();
+  // Bounded: a rotated token or a changed address makes a new key, and the old entry must not stay.
+  const cache = new LRUCache<string, MetricsProvider>({ max: options.maxCachedProviders ?? 256 });
   return async (spec, namespace) => {
     if (spec.type !== 'prometheus') {
       throw new MetricProviderConfigError(

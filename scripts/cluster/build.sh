@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the local control plane from Go modules: kube-apiserver, kube-controller-manager,
 # kube-scheduler and kubectl (k8s.io/kubernetes), etcd (go.etcd.io/etcd/server/v3) and kwok
-# (sigs.k8s.io/kwok). Binaries go to ${FLEDGE_CACHE_DIR:-$HOME/.cache/fledge}/bin/<component-version>/;
+# (sigs.k8s.io/kwok), and helm (helm.sh/helm/v3) for the chart tests. Binaries go to ${FLEDGE_CACHE_DIR:-$HOME/.cache/fledge}/bin/<component-version>/;
 # a component whose binaries are already there is skipped, so re-running is cheap.
 #
 # Usage: scripts/cluster/build.sh [--print-dirs]
-#   --print-dirs  only print the three binary directories (one per line) and exit.
+#   --print-dirs  only print the binary directories (kubernetes, etcd, kwok, helm; one per line) and exit.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 if [ "${1:-}" = "--print-dirs" ]; then
-  printf '%s\n' "$K8S_BIN_DIR" "$ETCD_BIN_DIR" "$KWOK_BIN_DIR"
+  printf '%s\n' "$K8S_BIN_DIR" "$ETCD_BIN_DIR" "$KWOK_BIN_DIR" "$HELM_BIN_DIR"
   exit 0
 fi
 
@@ -187,6 +187,32 @@ build_kwok() {
   phase_end
 }
 
+build_helm() {
+  local version="$FLEDGE_HELM_VERSION"
+  if all_present "$HELM_BIN_DIR" helm; then
+    log "helm $version: already built in $HELM_BIN_DIR"
+    return
+  fi
+  phase_start "helm $version: go install"
+  # Helm reports a built-in Kubernetes version (v1.20 unless stamped) to `helm template` and
+  # `helm lint`, which then refuse a chart whose kubeVersion asks for more: stamp the version the
+  # local control plane runs.
+  local k8s_minor
+  k8s_minor=$(echo "${FLEDGE_K8S_VERSION#v1.}" | cut -d. -f1)
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+  local pkg
+  for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+    ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
+  done
+  local out="$HELM_BIN_DIR.partial"
+  rm -rf "$out"
+  mkdir -p "$out"
+  GOBIN="$out" go install "${GO_BUILD_FLAGS[@]}" -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$version" ||
+    die "go install helm.sh/helm/v3/cmd/helm@$version failed"
+  install_dir "$out" "$HELM_BIN_DIR"
+  phase_end
+}
+
 # One build at a time per cache (test files may ask for the cluster concurrently).
 exec 9>"$FLEDGE_CACHE_DIR/build.lock"
 flock 9
@@ -194,4 +220,5 @@ log "build: $(go version); cache $FLEDGE_CACHE_DIR; $(nproc) cores"
 build_etcd
 build_kwok
 build_kubernetes
+build_helm
 log "build: all binaries ready in $(($(date +%s) - SCRIPT_START_S))s"

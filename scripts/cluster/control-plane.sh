@@ -174,6 +174,7 @@ FLEDGE_CLUSTER_CERT_FILE=$PKI_DIR/admin.crt
 FLEDGE_CLUSTER_KEY_FILE=$PKI_DIR/admin.key
 FLEDGE_CLUSTER_ETCD=http://127.0.0.1:$etcd_port
 FLEDGE_CLUSTER_KUBECTL=$KUBECTL
+FLEDGE_CLUSTER_HELM=$HELM_BIN_DIR/helm
 EOF
   cat >"$STATE_JSON" <<EOF
 {
@@ -184,7 +185,8 @@ EOF
   "certFile": "$PKI_DIR/admin.crt",
   "keyFile": "$PKI_DIR/admin.key",
   "etcd": "http://127.0.0.1:$etcd_port",
-  "kubectl": "$KUBECTL"
+  "kubectl": "$KUBECTL",
+  "helm": "$HELM_BIN_DIR/helm"
 }
 EOF
 }

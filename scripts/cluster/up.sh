@@ -36,6 +36,10 @@ if cluster_is_healthy; then
     log "CRD files changed since they were applied: applying them again"
     install_crds "$FLEDGE_CRDS_DIR" "$SHARED_CRDS_DIR"
   fi
+  # A control plane started before helm was part of the build: record helm's path too.
+  if ! grep -q '"helm"' "$STATE_JSON"; then
+    sed -i "s|^  \"kubectl\": \"\(.*\)\"\$|  \"kubectl\": \"\1\",\n  \"helm\": \"$HELM_BIN_DIR/helm\"|" "$STATE_JSON"
+  fi
   log "reusing the healthy control plane in $FLEDGE_CLUSTER_DIR ($(state_get FLEDGE_CLUSTER_SERVER))"
   exit 0
 fi

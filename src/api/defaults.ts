@@ -104,6 +104,11 @@ export interface ResolveOptions {
   defaultMetricsServer?: string | undefined;
   /** Lowest allowed analysis interval; shorter ones are raised to it. */
   minIntervalMs?: number;
+  /**
+   * Refuse a Canary whose MetricTemplate or AlertProvider reference names another namespace (the
+   * `--no-cross-namespace-refs` flag), so one tenant cannot use another's templates or credentials.
+   */
+  noCrossNamespaceRefs?: boolean;
 }
 
 /** Derives the strategy the way Flagger does: match + iterations is A/B, iterations alone blue/green. */

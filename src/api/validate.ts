@@ -189,3 +189,28 @@ export function validateDocument(doc: unknown): FieldError[] {
 function isUnionBranch(e: ErrorObject): boolean {
   return /\/anyOf\/\d+\//.test(e.schemaPath);
 }
+
+/**
+ * The references of a Canary that leave its namespace: `metrics[].templateRef` and
+ * `alerts[].providerRef` with a `namespace` other than the Canary's. Under
+ * `--no-cross-namespace-refs` each is an error, so a tenant cannot borrow another namespace's
+ * queries or alerting credentials.
+ */
+export function crossNamespaceRefErrors(canary: Canary): FieldError[] {
+  const own = canary.metadata.namespace ?? 'default';
+  const errors: FieldError[] = [];
+  const check = (path: string, kind: string, ref: { name: string; namespace?: string | undefined }) => {
+    if (ref.namespace === undefined || ref.namespace === '' || ref.namespace === own) return;
+    errors.push({
+      path: `${path}.namespace`,
+      message: `${kind} ${ref.namespace}/${ref.name} is in another namespace than the Canary (${own}): cross-namespace references are disabled (--no-cross-namespace-refs)`,
+    });
+  };
+  (canary.spec.analysis.metrics ?? []).forEach((m, i) => {
+    if (m.templateRef) check(`spec.analysis.metrics[${i}].templateRef`, 'MetricTemplate', m.templateRef);
+  });
+  (canary.spec.analysis.alerts ?? []).forEach((a, i) => {
+    check(`spec.analysis.alerts[${i}].providerRef`, 'AlertProvider', a.providerRef);
+  });
+  return errors;
+}

@@ -48,6 +48,8 @@ export interface ControllerOptions {
   unhealthyAfterMs: number;
   /** Budget of one tick (outbound calls stopped past it). */
   tickBudgetMs?: number | undefined;
+  /** Refuse Canaries whose MetricTemplate or AlertProvider reference names another namespace. */
+  noCrossNamespaceRefs?: boolean;
   /** Aborts start-up (SIGTERM while still starting). */
   signal?: AbortSignal;
 }
@@ -104,6 +106,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       defaultProvider: o.meshProvider,
       defaultMetricsServer: o.metricsServer,
       minIntervalMs: o.minIntervalMs,
+      noCrossNamespaceRefs: o.noCrossNamespaceRefs ?? false,
     },
     providerFor: createMetricProviderFactory({ readSecret: secretReader(cluster) }),
     instance: o.instance,
@@ -121,6 +124,12 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
         durationMs,
       ),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
+    // The Deployments, Services, ConfigMaps and Secrets cached for a namespace's Canaries.
+    onNamespaceEmpty: (namespace) => {
+      const released = cluster.releaseNamespace(namespace);
+      if (released > 0)
+        logger.info({ namespace, released }, 'released the caches of a namespace without Canaries');
+    },
     ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   let ready = false;
@@ -300,6 +309,10 @@ export function registerControllerCommand(program: Command): Command {
       300_000,
     )
     .option(
+      '--no-cross-namespace-refs',
+      'refuse Canaries whose metric templateRef or alert providerRef names another namespace (as Flagger)',
+    )
+    .option(
       '--leader-election-namespace <namespace>',
       'namespace of the Lease that picks the one ticking replica when there is no Redis',
       process.env.POD_NAMESPACE ?? 'default',
@@ -308,8 +321,15 @@ export function registerControllerCommand(program: Command): Command {
       async (
         raw: Omit<
           ControllerOptions,
-          'instance' | 'minIntervalMs' | 'startupTimeoutMs' | 'unhealthyAfterMs' | 'tickBudgetMs'
+          | 'instance'
+          | 'minIntervalMs'
+          | 'startupTimeoutMs'
+          | 'unhealthyAfterMs'
+          | 'tickBudgetMs'
+          | 'noCrossNamespaceRefs'
         > & {
+          /** Commander reads `--no-cross-namespace-refs` as this option negated (default true). */
+          crossNamespaceRefs: boolean;
           minInterval: number;
           tickBudget: number;
           startupTimeout: number;
@@ -334,6 +354,7 @@ export function registerControllerCommand(program: Command): Command {
               startupTimeoutMs: raw.startupTimeout,
               unhealthyAfterMs: raw.unhealthyAfter,
               tickBudgetMs: raw.tickBudget,
+              noCrossNamespaceRefs: !raw.crossNamespaceRefs,
               instance: process.env.POD_NAME ?? hostname(),
               signal: starting.signal,
             },

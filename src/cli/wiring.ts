@@ -33,6 +33,7 @@ export interface CoreOptions {
   events?: EventMode;
   onTick?: TickObserver;
   onDelete?: (namespace: string, name: string) => void;
+  onNamespaceEmpty?: (namespace: string) => void;
   /** Budget of one tick, see `scheduler/tick-budget.ts`. */
   tickBudgetMs?: number;
 }
@@ -82,6 +83,7 @@ export function createCore(o: CoreOptions): Core {
     ...(o.resolve.minIntervalMs !== undefined ? { minIntervalMs: o.resolve.minIntervalMs } : {}),
     ...(o.onTick ? { onTick: o.onTick } : {}),
     ...(o.onDelete ? { onDelete: o.onDelete } : {}),
+    ...(o.onNamespaceEmpty ? { onNamespaceEmpty: o.onNamespaceEmpty } : {}),
     ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
   return { reconciler, watcher };

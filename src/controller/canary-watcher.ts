@@ -27,6 +27,8 @@ export interface CanaryWatcherOptions {
   onTick?: TickObserver;
   /** Told when a Canary is deleted. */
   onDelete?: (namespace: string, name: string) => void;
+  /** Told when the last Canary of a namespace is deleted (e.g. to drop that namespace's caches). */
+  onNamespaceEmpty?: (namespace: string) => void;
   /** Budget of one tick (default {@link DEFAULT_TICK_BUDGET_MS}); see `scheduler/tick-budget.ts`. */
   tickBudgetMs?: number;
 }
@@ -61,6 +63,29 @@ export class CanaryWatcher {
     );
     const key = { ...API.canary, ...(this.o.namespace ? { namespace: this.o.namespace } : {}) };
     this.unsubscribe = this.o.cluster.watch<Canary>(key, (event) => this.onEvent(event));
+    void this.pruneSchedules(key);
+  }
+
+  /**
+   * Drops schedules of Canaries that no longer exist: with BullMQ, a Canary deleted while no
+   * replica ran leaves its job scheduler in Redis, ticking nothing forever. The watched namespace's
+   * Canaries (and those seen since) are kept; a schedule of another namespace's Canary is only
+   * removed when this replica watches all namespaces.
+   */
+  private async pruneSchedules(key: { apiVersion: string; kind: string; namespace?: string }): Promise<void> {
+    try {
+      const canaries = await this.o.cluster.list<Canary>(key);
+      const keep = new Set(canaries.map((c) => canaryId(c.metadata.namespace ?? 'default', c.metadata.name)));
+      for (const id of this.generations.keys()) keep.add(id);
+      this.logPruned(await this.o.scheduler.prune(keep, this.o.namespace));
+    } catch (err) {
+      this.o.logger.warn({ err }, 'could not prune the schedules of deleted Canaries; trying at next start');
+    }
+  }
+
+  private logPruned(removed: string[]): void {
+    if (removed.length > 0)
+      this.o.logger.info({ removed }, `removed ${removed.length} schedules of Canaries that no longer exist`);
   }
 
   /** Stops watching, then waits for ticks in flight. */
@@ -76,7 +101,11 @@ export class CanaryWatcher {
       if (event.type === 'DELETED') {
         this.o.scheduler.remove(id);
         this.generations.delete(id);
-        this.o.onDelete?.(metadata.namespace ?? 'default', metadata.name);
+        const namespace = metadata.namespace ?? 'default';
+        this.o.onDelete?.(namespace, metadata.name);
+        const prefix = `${namespace}/`;
+        if (![...this.generations.keys()].some((other) => other.startsWith(prefix)))
+          this.o.onNamespaceEmpty?.(namespace);
         return;
       }
       this.o.scheduler.schedule(id, this.intervalOf(event.object));

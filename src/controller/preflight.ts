@@ -85,7 +85,8 @@ export function controllerRequirements(o: PreflightOptions): AccessRequirement[]
     ...on(
       'apps',
       'deployments',
-      ['list', 'watch', 'create', 'patch'],
+      // update: promotion replaces the primary Deployment whole.
+      ['list', 'watch', 'create', 'update', 'patch'],
       'manage the primary and target Deployments',
     ),
     ...on(
@@ -94,14 +95,26 @@ export function controllerRequirements(o: PreflightOptions): AccessRequirement[]
       ['list', 'watch', 'create', 'patch'],
       'manage the apex, primary and canary Services',
     ),
-    ...on('', 'configmaps', ['list', 'watch'], 'track the ConfigMaps a target uses'),
-    ...on('', 'secrets', ['list', 'watch'], 'track the Secrets a target uses and read provider credentials'),
+    // create, patch: config tracking keeps a -primary copy of each one a target uses.
+    ...on('', 'configmaps', ['list', 'watch', 'create', 'patch'], 'track the ConfigMaps a target uses'),
+    ...on(
+      '',
+      'secrets',
+      ['list', 'watch', 'create', 'patch'],
+      'track the Secrets a target uses and read provider credentials',
+    ),
     ...on('events.k8s.io', 'events', ['create', 'patch'], 'record Kubernetes Events'),
   ];
   const mesh = MESH_REQUIREMENTS[o.meshProvider];
   for (const resource of mesh?.resources ?? [])
     requirements.push(
-      ...on(mesh!.group, resource, ['list', 'watch', 'create', 'patch'], `route traffic (${o.meshProvider})`),
+      // update: a route object restored to its saved original (revertOnDeletion) is replaced whole.
+      ...on(
+        mesh!.group,
+        resource,
+        ['list', 'watch', 'create', 'update', 'patch'],
+        `route traffic (${o.meshProvider})`,
+      ),
     );
   if (o.leaseNamespace !== undefined) {
     for (const verb of ['get', 'create', 'patch'])

@@ -13,7 +13,7 @@ import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
-import { formatFieldError, validateDocument } from '../api/validate.js';
+import { crossNamespaceRefErrors, formatFieldError, validateDocument } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { MalformedObjectError } from '../kube/object-shape.js';
 import { OwnershipConflictError } from '../kube/owner-references.js';
@@ -118,6 +118,9 @@ export class Reconciler {
     // The status is Fledge's own and repaired above: only what the user wrote is validated.
     const { status: _status, ...written } = object;
     const invalid = validateDocument(written);
+    // Only a Canary that passed validation has the spec shape the reference check reads.
+    if (invalid.length === 0 && this.o.resolve.noCrossNamespaceRefs)
+      invalid.push(...crossNamespaceRefErrors(object));
     const message = invalid.length > 0 ? invalid.map(formatFieldError).join('; ') : undefined;
     // Before validation: a Canary must stay deletable whatever its spec says.
     if (object.metadata.deletionTimestamp) return this.finalize(key, object, status, message, log);

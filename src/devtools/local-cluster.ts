@@ -36,6 +36,8 @@ export interface ClusterState {
   keyFile: string;
   /** kubectl built with the control plane, handy for debugging. */
   kubectl: string;
+  /** helm built with the control plane (for the chart tests). */
+  helm: string;
 }
 
 /** Where to run the control plane and where its scripts' progress goes. */
@@ -103,6 +105,7 @@ export function readClusterState(dir: string = clusterDir()): ClusterState | und
     certFile: field('certFile'),
     keyFile: field('keyFile'),
     kubectl: field('kubectl'),
+    helm: field('helm'),
   };
 }
 

@@ -225,6 +225,23 @@ export class BullMqScheduler implements Scheduler {
     }
   }
 
+  async prune(keep: ReadonlySet<string>, namespace?: string): Promise<string[]> {
+    if (this.stopping) return [];
+    const { queue } = this.connect();
+    const removed: string[] = [];
+    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+      const id = scheduler.key;
+      if (keep.has(id) || this.desired.has(id)) continue;
+      if (namespace !== undefined && !id.startsWith(`${namespace}/`)) continue;
+      removed.push(id);
+      // If the Canary appears meanwhile, its watch event schedules it again, after this removal
+      // (operations on one id run in order).
+      this.enqueue(id, () => this.removeRemote(id));
+    }
+    await Promise.all(removed.map((id) => this.ops.get(id)));
+    return removed;
+  }
+
   /** The ids this process has scheduled. */
   ids(): string[] {
     return [...this.desired.keys()];

@@ -111,6 +111,11 @@ export class InProcessScheduler implements Scheduler {
     this.entries.delete(id);
   }
 
+  /** Nothing to prune: only this process holds its schedules, and it was given each of them. */
+  async prune(): Promise<string[]> {
+    return [];
+  }
+
   start(handler: TickHandler): void {
     this.handler = handler;
     for (const [id, entry] of this.entries) if (!entry.running && !entry.queued) this.arm(id, entry, 0);

@@ -56,6 +56,14 @@ export interface Scheduler {
   trigger(id: string): void;
   /** Stops ticking `id`. */
   remove(id: string): void;
+  /**
+   * Removes every schedule whose id is not in `keep`, including, on a shared store, schedules that
+   * no running replica made (their Canary was deleted while every replica was down). Resolves with
+   * the removed ids. A schedule this process was given is kept whatever `keep` says. With
+   * `namespace`, only ids of that namespace (`namespace/...`) are candidates: a replica watching one
+   * namespace leaves the others' schedules alone.
+   */
+  prune(keep: ReadonlySet<string>, namespace?: string): Promise<string[]>;
   /** Starts running ticks through `handler`. Never throws because a backing store is unreachable. */
   start(handler: TickHandler): void;
   /** Stops taking new ticks, waits for those in flight and releases connections. */

@@ -213,6 +213,33 @@ export function describeSchedulerContract(
       expect(log.count('ns/b') - bAt).toBeGreaterThanOrEqual(2);
     });
 
+    check(
+      'prunes schedules left by a stopped scheduler and not kept, in the namespace asked, but never ids it was given',
+      async () => {
+        const earlier = started();
+        for (const id of ['ns/kept', 'ns/gone', 'other/c']) earlier.schedule(id, INTERVAL_MS);
+        await log.waitForCount('ns/gone', 1);
+        await earlier.stop();
+        // The replicas are gone; "ns/gone" is deleted meanwhile. A new scheduler starts and is given
+        // what exists, and one id it is given but the caller forgot to keep.
+        const scheduler = started();
+        scheduler.schedule('ns/kept', INTERVAL_MS);
+        scheduler.schedule('ns/given', INTERVAL_MS);
+        const removed = await scheduler.prune(new Set(['ns/kept']), 'ns');
+        // Only a shared store remembers another scheduler's schedules; either way none of the others go.
+        expect(removed.filter((id) => id !== 'ns/gone')).toEqual([]);
+        await sleep(800);
+        await log.waitIdle('ns/gone');
+        const goneAt = log.count('ns/gone');
+        const keptAt = log.count('ns/kept');
+        const givenAt = log.count('ns/given');
+        await sleep(1_500);
+        expect(log.count('ns/gone')).toBe(goneAt);
+        expect(log.count('ns/kept') - keptAt).toBeGreaterThanOrEqual(2);
+        expect(log.count('ns/given') - givenAt).toBeGreaterThanOrEqual(2);
+      },
+    );
+
     check('runs a tick at once on trigger; several triggers before it starts make one tick', async () => {
       const scheduler = started();
       scheduler.schedule('ns/a', LONG_INTERVAL_MS);

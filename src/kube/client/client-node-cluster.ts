@@ -256,6 +256,23 @@ export class ClientNodeCluster implements Cluster {
     this.informers.clear();
   }
 
+  /**
+   * Stops and forgets the caches of one namespace that nothing watches (the Deployments, Services,
+   * ConfigMaps, Secrets... read for its Canaries): called when a namespace's last Canary is gone,
+   * so that a controller does not keep every namespace it ever served in memory. A later read
+   * starts afresh. Watched collections are kept.
+   */
+  releaseNamespace(namespace: string): number {
+    let released = 0;
+    for (const [id, informer] of this.informers) {
+      if (informer.namespace !== namespace || informer.subscriberCount > 0) continue;
+      informer.stop();
+      this.informers.delete(id);
+      released += 1;
+    }
+    return released;
+  }
+
   /** One line per informer. */
   informerStats(): InformerStats[] {
     const now = performance.now();

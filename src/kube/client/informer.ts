@@ -86,6 +86,11 @@ export class Informer {
 
   constructor(private readonly o: InformerOptions) {}
 
+  /** The namespace of the collection; undefined for all namespaces. */
+  get namespace(): string | undefined {
+    return this.o.namespace;
+  }
+
   /** Whether the first list has completed. */
   get synced(): boolean {
     return this.hasSynced;

@@ -22,6 +22,23 @@ describe('metric provider factory', () => {
     expect(c).not.toBe(a);
   });
 
+  it('keeps a bounded number of providers: one per token rotation would grow without end', async () => {
+    const rotating: Record<string, string> = { token: 'v0' };
+    const bounded = createMetricProviderFactory({ readSecret: async () => rotating, maxCachedProviders: 2 });
+    const ref = { type: 'prometheus', address: 'http://prom:9090', secretRef: { name: 'prom' } };
+    const first = await bounded(ref, 'test');
+    expect(await bounded(ref, 'test')).toBe(first);
+    for (let i = 1; i <= 3; i++) {
+      rotating['token'] = `v${i}`;
+      await bounded(ref, 'test');
+    }
+    // The token of the first provider came back: it was evicted, so a new provider is built.
+    rotating['token'] = 'v0';
+    expect(await bounded(ref, 'test')).not.toBe(first);
+    // The most recent one is still reused.
+    expect(await bounded(ref, 'test')).toBe(await bounded(ref, 'test'));
+  });
+
   it('reads bearer and basic credentials from the Secret', () => {
     expect(prometheusAuthFrom({ token: 'x' }, 's')).toEqual({ bearerToken: 'x' });
     expect(prometheusAuthFrom({ username: 'u', password: 'p' }, 's')).toEqual({

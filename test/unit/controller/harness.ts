@@ -61,8 +61,14 @@ export function canaryObject(name: string, analysis: Partial<Canary['spec']['ana
 /** Path of the receiver that the `receiver` AlertProvider ({@link Harness.alertsTo}) posts to. */
 export const ALERTS_PATH = '/alerts';
 
+/** Settings of {@link Harness.start}. */
+export interface HarnessOptions {
+  events?: EventMode;
+  noCrossNamespaceRefs?: boolean;
+}
+
 /** Starts a {@link Harness} before each test of the file, handing it to `use`, and closes it after. */
-export function useHarness(use: (h: Harness) => void, options: { events?: EventMode } = {}): void {
+export function useHarness(use: (h: Harness) => void, options: HarnessOptions = {}): void {
   let current: Harness | undefined;
   beforeEach(async () => {
     current = await Harness.start(options);
@@ -86,7 +92,7 @@ export class Harness {
   readonly reconciler: Reconciler;
 
   /** Starts the receiver webhooks and alerts go to; {@link close} stops it. */
-  static async start(options: { events?: EventMode } = {}): Promise<Harness> {
+  static async start(options: HarnessOptions = {}): Promise<Harness> {
     const receiver = await HttpReceiver.start();
     receiver.on(ALERTS_PATH, { status: 200 });
     return new Harness(receiver, options);
@@ -95,7 +101,7 @@ export class Harness {
   private constructor(
     /** Where the canaries' webhooks and the `receiver` AlertProvider point. */
     readonly receiver: HttpReceiver,
-    options: { events?: EventMode },
+    options: HarnessOptions,
   ) {
     const now = () => new Date(this.nowMs);
     const logger = pino({ level: 'silent' });
@@ -129,7 +135,11 @@ export class Harness {
       ),
       now,
       logger,
-      resolve: { defaultProvider: 'istio', defaultMetricsServer: 'http://prometheus:9090' },
+      resolve: {
+        defaultProvider: 'istio',
+        defaultMetricsServer: 'http://prometheus:9090',
+        noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
+      },
     });
     this.cluster.watch<
       { metadata: { name: string }; spec: { http?: { route?: { weight?: number }[] }[] } } & Deployment

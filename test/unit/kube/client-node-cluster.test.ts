@@ -340,6 +340,22 @@ describe('ClientNodeCluster against a fake API server', () => {
     await expect(cluster.get(key('a'))).rejects.toThrow(/stopped/);
   });
 
+  it("releases a namespace's caches that nothing watches, and reads afresh afterwards", async () => {
+    fake.put(NS, 'a', { v: '1' });
+    make();
+    await data('a');
+    expect(cluster.informerStats().map((s) => s.collection)).toEqual([`v1 ConfigMap ${NS}`]);
+    expect(cluster.releaseNamespace('other')).toBe(0);
+    expect(cluster.releaseNamespace(NS)).toBe(1);
+    expect(cluster.informerStats()).toEqual([]);
+    await eventually(() => expect(fake.openWatches()).toBe(0));
+    fake.put(NS, 'a', { v: '2' });
+    expect(await data('a')).toEqual({ v: '2' });
+    // A collection someone watches stays.
+    cluster.watch<ConfigMap>(collection, () => undefined);
+    expect(cluster.releaseNamespace(NS)).toBe(0);
+  });
+
   it('opens no watch when stopped during the first list', async () => {
     make();
     fake.delay((r) => r.path.endsWith('/configmaps'), 200);

@@ -1,0 +1,181 @@
+/**
+ * The Helm chart with real helm: `helm lint --strict`, the values schema refusing mistakes, and
+ * several value sets rendered with `helm template`, each accepted by the local control plane's
+ * server-side dry run and read as RBAC against the permissions the controller checks at start-up
+ * (`controllerRequirements`), so the chart and that list cannot drift apart.
+ */
+import { controllerRequirements } from '../../src/controller/preflight.js';
+import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { CHART_DIR, ChartTool, setArgs } from '../support/helm.js';
+import {
+  allows,
+  parseManifest,
+  rulesFor,
+  type PolicyRule,
+  type RenderedObject,
+} from '../support/rbac-rules.js';
+
+const run = Math.random().toString(36).slice(2, 7);
+const NS = `chart-${run}`;
+const TEAM = `chart-${run}-team`;
+const RELEASE = 'fl';
+const ACCOUNT = { namespace: NS, name: `${RELEASE}-fledge` };
+
+let local: LocalCluster | undefined;
+let tool: ChartTool;
+
+beforeAll(async () => {
+  local = await ensureCluster({ output: (t) => process.stdout.write(t) });
+  tool = new ChartTool(local);
+  for (const ns of [NS, TEAM]) await tool.kubectl(['create', 'namespace', ns]);
+}, CLUSTER_SETUP_TIMEOUT_MS);
+
+afterAll(async () => {
+  if (local) for (const ns of [NS, TEAM]) await tool.kubectl(['delete', 'namespace', ns, '--wait=false']);
+  await local?.stop();
+});
+
+/** Renders, checks with the API server's dry run, and returns the objects. */
+async function render(values: Record<string, string | number | boolean>): Promise<RenderedObject[]> {
+  const manifest = await tool.template(RELEASE, NS, values);
+  // Every namespaced object names its namespace (the release one, or the watched one for Roles).
+  await tool.kubectl(['apply', '--dry-run=server', '-f', '-'], manifest);
+  return parseManifest(manifest);
+}
+
+const kinds = (objects: RenderedObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+const allRules = (objects: RenderedObject[]): PolicyRule[] =>
+  objects.flatMap((o) => (o['rules'] as PolicyRule[] | undefined) ?? []);
+
+it('passes helm lint --strict', async () => {
+  const result = await tool.helm(['lint', '--strict', CHART_DIR]);
+  expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
+  expect(result.code).toBe(0);
+});
+
+it.each([
+  [{ replicaCont: 2 }, "additional properties 'replicaCont' not allowed"],
+  [{ replicaCount: 'two' }, 'replicaCount'],
+  [{ 'serviceMonitor.intervall': '1m' }, "additional properties 'intervall' not allowed"],
+  [{ events: 'some' }, 'events'],
+  [{ startupTimeout: 'soon' }, 'startupTimeout'],
+])('the schema refuses %j naming it', async (values, message) => {
+  const result = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs(values)]);
+  expect(result.code).not.toBe(0);
+  expect(result.stderr).toContain("values don't meet the specifications of the schema");
+  expect(result.stderr).toContain(message);
+});
+
+it('defaults: a ClusterRole with what a tick uses (no delete, no wildcard), the Lease only in the release namespace', async () => {
+  const objects = await render({});
+  expect(kinds(objects)).toEqual([
+    'ClusterRole/fl-fledge',
+    'ClusterRoleBinding/fl-fledge',
+    'Deployment/fl-fledge',
+    'Role/fl-fledge-leader-election',
+    'RoleBinding/fl-fledge-leader-election',
+    'Service/fl-fledge',
+    'ServiceAccount/fl-fledge',
+  ]);
+  const rules = rulesFor(objects, ACCOUNT);
+  const missing = controllerRequirements({ meshProvider: 'istio', leaseNamespace: NS }).filter(
+    (r) => !allows(rules, r),
+  );
+  expect(missing).toEqual([]);
+  const verbs = allRules(objects).flatMap((r) => r.verbs);
+  expect(verbs).not.toContain('delete');
+  expect(verbs).not.toContain('*');
+  expect(allRules(objects).flatMap((r) => [...(r.resources ?? []), ...(r.apiGroups ?? [])])).not.toContain(
+    '*',
+  );
+  // Leases: the release namespace only, never cluster-wide or in another namespace.
+  const lease = { group: 'coordination.k8s.io', resource: 'leases', verb: 'create', why: '' };
+  expect(allows(rules, { ...lease, namespace: NS })).toBe(true);
+  expect(allows(rules, { ...lease, namespace: 'kube-system' })).toBe(false);
+  const groups = allRules(objects).flatMap((r) => r.apiGroups ?? []);
+  expect(groups).toEqual(expect.arrayContaining(['networking.istio.io', 'autoscaling', 'keda.sh']));
+});
+
+it('rbac.autoscaling=false and rbac.keda=false drop those rules; rbac.create=false renders no RBAC', async () => {
+  const without = await render({ 'rbac.autoscaling': false, 'rbac.keda': false });
+  const groups = allRules(without).flatMap((r) => r.apiGroups ?? []);
+  expect(groups).not.toContain('autoscaling');
+  expect(groups).not.toContain('keda.sh');
+  const none = await render({ 'rbac.create': false });
+  expect(kinds(none).filter((k) => k.includes('Role'))).toEqual([]);
+});
+
+it('namespaced mode: Roles in the watched namespace, no cluster-wide grant', async () => {
+  const objects = await render({ namespace: TEAM });
+  expect(kinds(objects).filter((k) => k.startsWith('Cluster'))).toEqual([]);
+  const role = objects.find((o) => o.kind === 'Role' && o.metadata.name === 'fl-fledge');
+  expect(role?.metadata.namespace).toBe(TEAM);
+  const rules = rulesFor(objects, ACCOUNT);
+  const needed = controllerRequirements({ namespace: TEAM, meshProvider: 'istio', leaseNamespace: NS });
+  expect(needed.filter((r) => !allows(rules, r))).toEqual([]);
+  // Nothing in other namespaces: the same requests elsewhere are refused.
+  const elsewhere = needed
+    .filter((r) => r.namespace === TEAM)
+    .filter((r) => allows(rules, { ...r, namespace: 'default' }));
+  expect(elsewhere).toEqual([]);
+  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  expect(deployment.spec.template.spec.containers[0]?.args).toContain(`--namespace=${TEAM}`);
+});
+
+it('serviceAccount.create=false binds the named account of the release namespace', async () => {
+  const objects = await render({ 'serviceAccount.create': false, 'serviceAccount.name': 'deployer' });
+  expect(kinds(objects).filter((k) => k.startsWith('ServiceAccount/'))).toEqual([]);
+  const subjects = objects
+    .filter((o) => o.kind.endsWith('RoleBinding'))
+    .flatMap((o) => o['subjects'] as { kind: string; name: string; namespace: string }[]);
+  expect(subjects.length).toBeGreaterThan(0);
+  for (const s of subjects) expect(s).toEqual({ kind: 'ServiceAccount', name: 'deployer', namespace: NS });
+});
+
+it('monitors on: a ServiceMonitor and a PodMonitor on the http port, accepted by the Prometheus Operator CRDs', async () => {
+  const objects = await render({
+    'serviceMonitor.enabled': true,
+    'serviceMonitor.labels.release': 'prom',
+    'podMonitor.enabled': true,
+    'podMonitor.interval': '15s',
+  });
+  expect(kinds(objects)).toEqual(
+    expect.arrayContaining(['ServiceMonitor/fl-fledge', 'PodMonitor/fl-fledge']),
+  );
+  const sm = objects.find((o) => o.kind === 'ServiceMonitor') as RenderedObject & {
+    spec: { endpoints: { port: string; path: string }[] };
+  };
+  expect(sm.spec.endpoints).toEqual([{ port: 'http', path: '/metrics', interval: '30s' }]);
+  const pm = objects.find((o) => o.kind === 'PodMonitor') as RenderedObject & {
+    spec: { podMetricsEndpoints: unknown[] };
+  };
+  expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '15s' }]);
+});
+
+it('pdb on with Redis: a PodDisruptionBudget, every flag as set, and no Lease Role (BullMQ schedules)', async () => {
+  const objects = await render({
+    'podDisruptionBudget.enabled': true,
+    replicaCount: 2,
+    'redis.url': 'redis://redis:6379',
+    noCrossNamespaceRefs: true,
+    minInterval: '30s',
+    'extraArgs[0]': '--log-level=debug',
+    priorityClassName: 'system-cluster-critical',
+  });
+  const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget') as RenderedObject & {
+    spec: { minAvailable?: number; maxUnavailable?: number };
+  };
+  expect(pdb.spec).toMatchObject({ minAvailable: 1 });
+  expect(kinds(objects)).not.toContain('Role/fl-fledge-leader-election');
+  const pod = (
+    objects.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { priorityClassName: string; containers: { args: string[] }[] } } };
+    }
+  ).spec.template.spec;
+  expect(pod.priorityClassName).toBe('system-cluster-critical');
+  expect(pod.containers[0]?.args).toEqual(
+    expect.arrayContaining(['--no-cross-namespace-refs', '--min-interval=30s', '--log-level=debug']),
+  );
+});
