@@ -24,17 +24,30 @@ export function unsupportedFieldErrors(canary: Canary): FieldError[] {
       message: `${NOT_YET} (extra mirror destinations); remove it, or use analysis.mirror to mirror to the canary`,
     });
   }
-  if (service.appProtocol?.toLowerCase() === 'tcp') {
-    errors.push({
-      path: 'spec.service.appProtocol',
-      message: `"tcp" ${NOT_YET}: Fledge writes HTTP routes only, so TCP traffic would not be shifted`,
-    });
-  }
+  if (isTcpService(canary)) errors.push(...tcpConflicts(canary));
   if (analysis.sessionAffinity !== undefined) {
     errors.push({ path: 'spec.analysis.sessionAffinity', message: `${NOT_YET}; remove it` });
   }
   return errors;
 }
+
+function isTcpService(canary: Canary): boolean {
+  return canary.spec.service.appProtocol?.toLowerCase() === 'tcp';
+}
+
+/** Analysis fields that need HTTP routes, which a TCP service does not get (Flagger ignores them). */
+function tcpConflicts(canary: Canary): FieldError[] {
+  const { analysis } = canary.spec;
+  const why =
+    'needs HTTP routes: it cannot be combined with service.appProtocol: tcp (tcp routes shift weights only)';
+  const errors: FieldError[] = [];
+  if (analysis.match && analysis.match.length > 0) errors.push({ path: 'spec.analysis.match', message: why });
+  if (analysis.mirror) errors.push({ path: 'spec.analysis.mirror', message: why });
+  return errors;
+}
+
+/** The HTTP route settings of `spec.service`, which tcp routes do not carry. */
+const HTTP_ROUTE_SETTINGS = ['rewrite', 'timeout', 'retries', 'headers', 'corsPolicy'] as const;
 
 /** Warnings for fields Flagger itself ignores with the Istio provider, the only one Fledge has. */
 export function ignoredFieldWarnings(canary: Canary): FieldError[] {
@@ -45,6 +58,15 @@ export function ignoredFieldWarnings(canary: Canary): FieldError[] {
       path: 'spec.service.gatewayRefs',
       message: 'is ignored with the istio provider (Gateway API only), as in Flagger; use service.gateways',
     });
+  }
+  if (isTcpService(canary)) {
+    for (const field of HTTP_ROUTE_SETTINGS) {
+      if (spec.service[field] === undefined) continue;
+      warnings.push({
+        path: `spec.service.${field}`,
+        message: 'is ignored with service.appProtocol: tcp (tcp routes carry weights only), as in Flagger',
+      });
+    }
   }
   if (spec.upstreamRef) {
     warnings.push({

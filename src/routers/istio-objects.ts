@@ -24,6 +24,11 @@ export const SUBSET_CANARY = 'canary';
 
 /** Spec fields of a VirtualService that Fledge owns; `tcp`, `tls`, `exportTo` stay the user's. */
 export const VIRTUAL_SERVICE_OWNED_FIELDS = ['hosts', 'gateways', 'http'] as const;
+/**
+ * With `appProtocol: tcp` Fledge owns the tcp routes instead, and `http` too so that http routes
+ * left from an earlier HTTP spec are removed rather than kept routing at a stale split.
+ */
+export const TCP_VIRTUAL_SERVICE_OWNED_FIELDS = ['hosts', 'gateways', 'http', 'tcp'] as const;
 /** Spec fields of a DestinationRule that Fledge owns. */
 export const DESTINATION_RULE_OWNED_FIELDS = ['host', 'subsets', 'trafficPolicy'] as const;
 
@@ -50,9 +55,22 @@ export interface IstioHttpRoute {
   [key: string]: unknown;
 }
 
+/** An Istio TCPRoute: L4 matches (ports) and weighted destinations, nothing HTTP. */
+export interface IstioTcpRoute {
+  match?: Record<string, unknown>[];
+  route?: IstioRouteDestination[];
+  [key: string]: unknown;
+}
+
 /** A `networking.istio.io/v1` VirtualService. */
 export interface VirtualService extends KubeObject {
-  spec?: { hosts?: string[]; gateways?: string[]; http?: IstioHttpRoute[]; [key: string]: unknown };
+  spec?: {
+    hosts?: string[];
+    gateways?: string[];
+    http?: IstioHttpRoute[];
+    tcp?: IstioTcpRoute[];
+    [key: string]: unknown;
+  };
 }
 
 /** A `networking.istio.io/v1` DestinationRule. */
@@ -69,6 +87,11 @@ export interface DestinationRule extends KubeObject {
 export const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirrored: false };
 
 type Version = 'primary' | 'canary';
+
+/** Whether the service is TCP (`service.appProtocol: tcp`, any case, as in Flagger): tcp routes. */
+export function isTcp(canary: ResolvedCanary): boolean {
+  return canary.service.appProtocol?.toLowerCase() === 'tcp';
+}
 
 export function routingModeOf(canary: ResolvedCanary): RoutingMode {
   return canary.service.subsetRouting ? 'subset' : 'host';
@@ -174,19 +197,43 @@ export function buildHttpRoutes(canary: ResolvedCanary, routes: Routes): IstioHt
   ];
 }
 
-/** The VirtualService `<apex>` for a split. */
+/**
+ * The tcp route for a split, as Flagger writes it: the weights only, matched on the ports of
+ * `service.match` (the only part of an HTTP match that means something at L4).
+ */
+export function buildTcpRoutes(canary: ResolvedCanary, routes: Routes): IstioTcpRoute[] {
+  const match = (canary.service.match ?? []).map((m) => (typeof m.port === 'number' ? { port: m.port } : {}));
+  return [
+    {
+      ...(match.length > 0 ? { match } : {}),
+      route: [
+        { destination: destination(canary, 'primary'), weight: routes.primary },
+        { destination: destination(canary, 'canary'), weight: routes.canary },
+      ],
+    },
+  ];
+}
+
+/** The VirtualService `<apex>` for a split: http routes, or tcp routes for a TCP service. */
 export function buildVirtualService(canary: ResolvedCanary, routes: Routes): DesiredObject {
   const apex = canary.service.apex;
+  const common = {
+    hosts: [...new Set([...canary.service.hosts, canary.names.apex])],
+    gateways: [...canary.service.gateways],
+  };
   return {
     key: objectKey(API.virtualService, canary.namespace, canary.names.apex),
     labels: apex?.labels ?? {},
     annotations: apex?.annotations ?? {},
-    spec: {
-      hosts: [...new Set([...canary.service.hosts, canary.names.apex])],
-      gateways: [...canary.service.gateways],
-      http: buildHttpRoutes(canary, routes),
-    },
-    ownedSpecFields: VIRTUAL_SERVICE_OWNED_FIELDS,
+    ...(isTcp(canary)
+      ? {
+          spec: { ...common, tcp: buildTcpRoutes(canary, routes) },
+          ownedSpecFields: TCP_VIRTUAL_SERVICE_OWNED_FIELDS,
+        }
+      : {
+          spec: { ...common, http: buildHttpRoutes(canary, routes) },
+          ownedSpecFields: VIRTUAL_SERVICE_OWNED_FIELDS,
+        }),
   };
 }
 
@@ -276,12 +323,13 @@ function versionOf(canary: ResolvedCanary, d: IstioDestination | undefined): Ver
 }
 
 /**
- * The split a VirtualService says, read from the route Fledge owns: the first http route with a
- * canary destination (for A/B, the matched route). Undefined when no route sends to the canary,
- * e.g. a user's VirtualService not taken over yet.
+ * The split a VirtualService says, read from the route Fledge owns: the first http route (tcp route
+ * for a TCP service) with a canary destination (for A/B, the matched route). Undefined when no
+ * route sends to the canary, e.g. a user's VirtualService not taken over yet.
  */
 export function readRoutes(canary: ResolvedCanary, vs: VirtualService): Routes | undefined {
-  for (const route of vs.spec?.http ?? []) {
+  const owned: IstioHttpRoute[] = (isTcp(canary) ? vs.spec?.tcp : vs.spec?.http) ?? [];
+  for (const route of owned) {
     const destinations = route.route ?? [];
     // Istio sends everything to a sole destination whatever its weight says.
     const weightOf = (d: IstioRouteDestination): number =>

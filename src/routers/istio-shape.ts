@@ -11,9 +11,13 @@ const destination = objectOf({ host: aString, subset: aString, port: objectOf({ 
   'host',
 ]);
 
+const routeDestinations = listOf(objectOf({ destination, weight: aNumber }, ['destination']));
+
+const tcpRoute = objectOf({ match: listOf(objectOf({})), route: routeDestinations });
+
 const httpRoute = objectOf({
   match: listOf(objectOf({})),
-  route: listOf(objectOf({ destination, weight: aNumber }, ['destination'])),
+  route: routeDestinations,
   mirror: destination,
   mirrorPercentage: objectOf({ value: aNumber }),
 });
@@ -24,7 +28,12 @@ const httpRoute = objectOf({
  */
 export function checkVirtualService(object: KubeObject): VirtualService {
   return checkShape<VirtualService>(object, {
-    spec: objectOf({ hosts: listOf(aString), gateways: listOf(aString), http: listOf(httpRoute) }),
+    spec: objectOf({
+      hosts: listOf(aString),
+      gateways: listOf(aString),
+      http: listOf(httpRoute),
+      tcp: listOf(tcpRoute),
+    }),
   });
 }
 

@@ -19,6 +19,7 @@ import {
   buildDestinationRules,
   buildVirtualService,
   checkRoutes,
+  isTcp,
   readRoutes,
   routingModeOf,
   type DestinationRule,
@@ -85,7 +86,7 @@ export class IstioRouter implements Router {
     const routes = readRoutes(canary, vs);
     if (!routes) {
       throw new RouterError(
-        `${describeKey(key)} has no http route to the canary (${canary.names.canaryService}): it is not as Fledge left it`,
+        `${describeKey(key)} has no ${isTcp(canary) ? 'tcp' : 'http'} route to the canary (${canary.names.canaryService}): it is not as Fledge left it`,
       );
     }
     return routes;

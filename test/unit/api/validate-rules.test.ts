@@ -231,14 +231,36 @@ describe('accepted fields Fledge does not act on', () => {
     Object.assign(doc.spec.service, {
       delegation: true,
       mirror: [{ host: 'shadow' }],
-      appProtocol: 'tcp',
     });
     doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
     expect(errorsOf(doc)).toEqual([
       'spec.service.delegation: is not supported by this version of Fledge (Istio delegate VirtualServices); remove it',
       'spec.service.mirror: is not supported by this version of Fledge (extra mirror destinations); remove it, or use analysis.mirror to mirror to the canary',
-      'spec.service.appProtocol: "tcp" is not supported by this version of Fledge: Fledge writes HTTP routes only, so TCP traffic would not be shifted',
       'spec.analysis.sessionAffinity: is not supported by this version of Fledge; remove it',
+    ]);
+  });
+
+  it('accepts appProtocol: tcp, refusing the analysis fields that need HTTP routes', () => {
+    const doc = canary();
+    doc.spec.service.appProtocol = 'TCP';
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.analysis.match = [{ headers: { 'user-type': { exact: 'premium' } } }];
+    doc.spec.analysis.iterations = 10;
+    doc.spec.analysis.mirror = true;
+    const why =
+      'needs HTTP routes: it cannot be combined with service.appProtocol: tcp (tcp routes shift weights only)';
+    expect(errorsOf(doc)).toEqual(
+      expect.arrayContaining([`spec.analysis.match: ${why}`, `spec.analysis.mirror: ${why}`]),
+    );
+  });
+
+  it('warns that HTTP route settings are ignored with appProtocol: tcp', () => {
+    const doc = canary();
+    Object.assign(doc.spec.service, { appProtocol: 'tcp', timeout: '10s', retries: { attempts: 3 } });
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toEqual([
+      'spec.service.timeout: is ignored with service.appProtocol: tcp (tcp routes carry weights only), as in Flagger',
+      'spec.service.retries: is ignored with service.appProtocol: tcp (tcp routes carry weights only), as in Flagger',
     ]);
   });
 

@@ -231,3 +231,30 @@ describe('reconciler: blue/green and mirroring', () => {
     expect(await primaryImage(h)).toBe('podinfo:2');
   });
 });
+
+describe('reconciler: TCP services', () => {
+  it('drives an appProtocol: tcp canary to Succeeded by the weights of tcp routes', async () => {
+    const h = await harness();
+    await start(h, (c) => Object.assign(c.spec.service, { appProtocol: 'tcp' }));
+    const weights = async (): Promise<string> => {
+      const vs = await h.cluster.get<{
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string };
+        spec: { http?: unknown; tcp: StoredRoute[] };
+      }>(objectKey(API.virtualService, NS, 'podinfo'));
+      expect(vs!.spec.http).toBeUndefined();
+      return vs!.spec.tcp[0]!.route.map((r) => r.weight).join('/');
+    };
+    await h.setImage('podinfo', 'podinfo:2');
+    const seen: string[] = [];
+    for (let i = 0; i < 30 && (await status(h)).phase !== 'Succeeded'; i++) {
+      await h.tick('podinfo');
+      const now = await weights();
+      if (seen.at(-1) !== now) seen.push(now);
+    }
+    expect((await status(h)).phase).toBe('Succeeded');
+    expect(seen).toEqual(['100/0', '90/10', '80/20', '70/30', '100/0']);
+    expect(await primaryImage(h)).toBe('podinfo:2');
+  });
+});
