@@ -2,17 +2,9 @@ import { Command } from 'commander';
 import { registerControllerCommand } from '../../../src/cli/controller.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import { API } from '../../../src/kube/resources.js';
-import { Harness, NS, canaryObject, type HarnessOptions } from './harness.js';
+import { NS, canaryObject, harnessPerTest } from './harness.js';
 
-const started: Harness[] = [];
-async function harness(options: HarnessOptions = {}): Promise<Harness> {
-  const h = await Harness.start(options);
-  started.push(h);
-  return h;
-}
-afterEach(async () => {
-  for (const h of started.splice(0)) await h.close();
-});
+const harness = harnessPerTest();
 
 const CROSS = {
   metrics: [

@@ -14,19 +14,10 @@ import {
   targetDeployment,
   userConfigMap,
 } from '../../support/flagger-leftovers.js';
-import { Harness, NS, canaryObject } from './harness.js';
+import type { Harness } from './harness.js';
+import { NS, canaryObject, harnessPerTest } from './harness.js';
 
-const started: Harness[] = [];
-/** A harness whose podinfo metrics are healthy. */
-async function harness(): Promise<Harness> {
-  const h = await Harness.start();
-  started.push(h);
-  h.traffic.set(NS, 'podinfo', { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
-  return h;
-}
-afterEach(async () => {
-  for (const h of started.splice(0)) await h.close();
-});
+const harness = harnessPerTest({ healthy: ['podinfo'] });
 
 const APP = 'podinfo';
 

@@ -67,6 +67,29 @@ export interface HarnessOptions {
   noCrossNamespaceRefs?: boolean;
 }
 
+/** The traffic of a healthy workload: its success-rate and latency checks pass. */
+export const HEALTHY_TRAFFIC = { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 } as const;
+
+/**
+ * Called at a test file's top level: returns a function that starts a {@link Harness} (the
+ * `healthy` workloads given {@link HEALTHY_TRAFFIC}) and closes every harness it started after
+ * each test.
+ */
+export function harnessPerTest(
+  defaults: { healthy?: string[] } = {},
+): (options?: HarnessOptions) => Promise<Harness> {
+  const started: Harness[] = [];
+  afterEach(async () => {
+    for (const h of started.splice(0)) await h.close();
+  });
+  return async (options = {}) => {
+    const h = await Harness.start(options);
+    started.push(h);
+    for (const name of defaults.healthy ?? []) h.traffic.set(NS, name, HEALTHY_TRAFFIC);
+    return h;
+  };
+}
+
 /** Starts a {@link Harness} before each test of the file, handing it to `use`, and closes it after. */
 export function useHarness(use: (h: Harness) => void, options: HarnessOptions = {}): void {
   let current: Harness | undefined;
@@ -157,7 +180,7 @@ export class Harness {
     image: string,
     analysis: Partial<Canary['spec']['analysis']> = {},
   ): Promise<void> {
-    this.traffic.set(NS, name, { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
+    this.traffic.set(NS, name, HEALTHY_TRAFFIC);
     await this.cluster.create(deploymentObject(name, image));
     await this.cluster.create(canaryObject(name, analysis));
     await this.settle();

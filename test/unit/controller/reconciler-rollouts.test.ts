@@ -6,21 +6,14 @@ import type { Canary } from '../../../src/api/schema/canary.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import { primaryRevisionOf } from '../../../src/workloads/desired-objects.js';
-import { Harness, NS, canaryObject, deploymentObject } from './harness.js';
+import type { Harness } from './harness.js';
+import { HEALTHY_TRAFFIC, NS, canaryObject, deploymentObject, harnessPerTest } from './harness.js';
 
-const started: Harness[] = [];
-async function harness(): Promise<Harness> {
-  const h = await Harness.start();
-  started.push(h);
-  return h;
-}
-afterEach(async () => {
-  for (const h of started.splice(0)) await h.close();
-});
+const harness = harnessPerTest();
 
 /** The canary's metric (success rate >= 99%) passes with 0.1% errors and fails with 5%. */
 function healthy(h: Harness): void {
-  h.traffic.set(NS, 'podinfo', { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
+  h.traffic.set(NS, 'podinfo', HEALTHY_TRAFFIC);
 }
 function failing(h: Harness): void {
   h.traffic.set(NS, 'podinfo', { errorRatePercent: 5 });

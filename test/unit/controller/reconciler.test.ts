@@ -1,19 +1,11 @@
 import { FINALIZER } from '../../../src/controller/reconciler.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
-import { Harness, NS, canaryObject } from './harness.js';
+import { NS, canaryObject, harnessPerTest } from './harness.js';
 
 const VS = (name: string) => objectKey(API.virtualService, NS, name);
 
-const started: Harness[] = [];
-async function harness(options: Parameters<typeof Harness.start>[0] = {}): Promise<Harness> {
-  const h = await Harness.start(options);
-  started.push(h);
-  return h;
-}
-afterEach(async () => {
-  for (const h of started.splice(0)) await h.close();
-});
+const harness = harnessPerTest();
 
 describe('reconciler on the in-memory cluster', () => {
   it('initialises, rolls a new revision 10 -> 20 -> 30, promotes and scales the canary to zero', async () => {

@@ -5,19 +5,9 @@
  */
 import type { Canary } from '../../../src/api/schema/canary.js';
 import { API, objectKey, type HorizontalPodAutoscaler } from '../../../src/kube/resources.js';
-import { Harness, NS, canaryObject, deploymentObject } from './harness.js';
+import { NS, canaryObject, deploymentObject, harnessPerTest } from './harness.js';
 
-const started: Harness[] = [];
-/** A harness whose podinfo metrics are healthy. */
-async function harness(): Promise<Harness> {
-  const h = await Harness.start();
-  started.push(h);
-  h.traffic.set(NS, 'podinfo', { requestsPerSecond: 10, errorRatePercent: 0.1, p99LatencyMs: 50 });
-  return h;
-}
-afterEach(async () => {
-  for (const h of started.splice(0)) await h.close();
-});
+const harness = harnessPerTest({ healthy: ['podinfo'] });
 
 const HPA_KEY = objectKey(API.horizontalPodAutoscaler, NS, 'podinfo');
 const PRIMARY_HPA_KEY = objectKey(API.horizontalPodAutoscaler, NS, 'podinfo-primary');
