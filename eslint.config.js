@@ -14,10 +14,6 @@ export default tseslint.config(
         {
           paths: [
             { name: '@kubernetes/client-node', message: 'Only src/kube/ may import the Kubernetes client.' },
-            {
-              name: 'prometheus-query',
-              message: 'Only analysis/providers/prometheus.ts may import prometheus-query.',
-            },
           ],
         },
       ],
@@ -25,5 +21,4 @@ export default tseslint.config(
   },
   { files: ['src/kube/**'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/scheduler/**'], rules: { 'no-restricted-imports': 'off' } },
-  { files: ['analysis/providers/prometheus.ts'], rules: { 'no-restricted-imports': 'off' } },
 );

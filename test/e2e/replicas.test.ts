@@ -17,7 +17,7 @@ import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js'
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
-import { startRedis, type RedisInstance } from '../../src/devtools/redis-server.js';
+import { startRedis, type RedisInstance } from '../support/devtools/redis-server.js';
 import { CanaryHerd } from './support/replicas-canaries.js';
 import { ControllerFleet } from './support/replicas-fleet.js';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BenchResult } from '../../src/bench/run.js';
+import type { BenchResult } from '../../bench/run.js';
 import {
   CLUSTER_SETUP_TIMEOUT_MS,
   clusterDir,
@@ -30,7 +30,7 @@ afterAll(async () => {
 async function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const hooks = new URL('./scheduler/ts-hooks.mjs', import.meta.url).href;
   const register = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)});`;
-  const main = fileURLToPath(new URL('../../src/bench/main.ts', import.meta.url));
+  const main = fileURLToPath(new URL('../../bench/main.ts', import.meta.url));
   const child = spawn(process.execPath, ['--no-warnings', '--import', register, main, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

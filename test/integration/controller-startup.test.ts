@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
-import { freePort } from '../../src/devtools/processes.js';
+import { freePort } from '../support/devtools/processes.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { FaultProxy } from './kube/fault-proxy.js';
 

@@ -1,5 +1,5 @@
 /**
- * Test harness for the local control plane (`src/devtools/local-cluster.ts`).
+ * Test harness for the local control plane (`test/support/devtools/local-cluster.ts`).
  *
  * Every test file that needs the cluster calls {@link ensureCluster} in `beforeAll`: the first
  * call builds what is missing and starts the control plane, later calls (other files, other
@@ -11,7 +11,7 @@ import {
   stopLocalCluster,
   type ClusterState,
   type LocalClusterOptions,
-} from '../../src/devtools/local-cluster.js';
+} from './devtools/local-cluster.js';
 
 export {
   ClusterSetupError,
@@ -19,7 +19,7 @@ export {
   readClusterState,
   type ClusterState,
   type ClusterStep,
-} from '../../src/devtools/local-cluster.js';
+} from './devtools/local-cluster.js';
 
 /** A running control plane as handed to a test file. */
 export interface LocalCluster extends ClusterState {

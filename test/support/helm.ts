@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fetchApiServerMetrics } from '../../src/bench/apiserver-metrics.js';
+import { fetchApiServerMetrics } from '../../bench/apiserver-metrics.js';
 import type { ClusterState } from './cluster.js';
 
 /** The chart directory of this repository. */

@@ -10,12 +10,7 @@ import { createServer, type IncomingHttpHeaders, type RequestListener } from 'no
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  closeServer as close,
-  freePort,
-  listenOnLoopback as listen,
-  which,
-} from '../../src/devtools/processes.js';
+import { closeServer as close, freePort, listenOnLoopback as listen, which } from './devtools/processes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Produces the exposition text served at `/metrics`, computed at scrape time. */

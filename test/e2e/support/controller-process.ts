@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../../src/devtools/processes.js';
+import { freePort } from '../../support/devtools/processes.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 

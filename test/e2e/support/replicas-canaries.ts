@@ -8,7 +8,7 @@
 import type { Canary } from '../../../src/api/schema/canary.js';
 import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
 import { API, objectKey, type Deployment } from '../../../src/kube/resources.js';
-import { appDeployment } from '../../../src/devtools/manifests.js';
+import { appDeployment } from '../../support/devtools/manifests.js';
 
 /** Every split of a canary that steps 10 -> 50 and is promoted (`primary/canary`). */
 export const STEPPED_ROLLOUT = ['100/0', '90/10', '80/20', '70/30', '60/40', '50/50', '100/0'];

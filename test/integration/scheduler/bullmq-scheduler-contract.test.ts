@@ -5,7 +5,7 @@ import { DEFAULT_QUEUE_NAME } from '../../../src/scheduler/bullmq-options.js';
 import { phaseOf } from '../../../src/scheduler/phase.js';
 import { BullMqScheduler } from '../../../src/scheduler/bullmq-scheduler.js';
 import { describeSchedulerContract } from '../../contract/scheduler-contract.js';
-import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { startRedis, type RedisInstance } from '../../support/devtools/redis-server.js';
 
 let redis: RedisInstance;
 

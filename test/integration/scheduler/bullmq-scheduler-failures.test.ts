@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { BullMqScheduler, SchedulerUnavailableError } from '../../../src/scheduler/bullmq-scheduler.js';
 import type { BullMqSchedulerOptions } from '../../../src/scheduler/bullmq-options.js';
-import { freePort } from '../../../src/devtools/processes.js';
-import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { freePort } from '../../support/devtools/processes.js';
+import { startRedis, type RedisInstance } from '../../support/devtools/redis-server.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface LogLine {

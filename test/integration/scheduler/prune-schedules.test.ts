@@ -10,7 +10,7 @@ import type { Reconciler } from '../../../src/controller/reconciler.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { BullMqScheduler } from '../../../src/scheduler/bullmq-scheduler.js';
 import { DEFAULT_QUEUE_NAME } from '../../../src/scheduler/bullmq-options.js';
-import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { startRedis, type RedisInstance } from '../../support/devtools/redis-server.js';
 import { canaryObject } from '../../unit/controller/harness.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 

@@ -1,5 +1,5 @@
 import { RedisTickGuard, type LuaRunner } from '../../../src/scheduler/redis-tick-guard.js';
-import { startRedis, type RedisInstance } from '../../../src/devtools/redis-server.js';
+import { startRedis, type RedisInstance } from '../../support/devtools/redis-server.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 describe('RedisTickGuard on Redis', () => {

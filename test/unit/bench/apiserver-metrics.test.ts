@@ -1,4 +1,4 @@
-import { parseRequestTotals, resourceName } from '../../../src/bench/apiserver-metrics.js';
+import { parseRequestTotals, resourceName } from '../../../bench/apiserver-metrics.js';
 
 const METRICS = `# HELP apiserver_request_total [STABLE] Counter of apiserver requests
 # TYPE apiserver_request_total counter

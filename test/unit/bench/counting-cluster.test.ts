@@ -1,4 +1,4 @@
-import { CountingCluster, READ_VERBS, WRITE_VERBS, sumByVerbs } from '../../../src/bench/counting-cluster.js';
+import { CountingCluster, READ_VERBS, WRITE_VERBS, sumByVerbs } from '../../../bench/counting-cluster.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 

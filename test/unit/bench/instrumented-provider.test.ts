@@ -1,5 +1,5 @@
-import { InstrumentedProvider } from '../../../src/bench/instrumented-provider.js';
-import { BenchTraffic } from '../../../src/bench/bench-traffic.js';
+import { InstrumentedProvider } from '../../../bench/instrumented-provider.js';
+import { BenchTraffic } from '../../../bench/bench-traffic.js';
 import { SimulatedProvider } from '../../../analysis/providers/simulated.js';
 import type { MetricQuery } from '../../../analysis/provider.js';
 

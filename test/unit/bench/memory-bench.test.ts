@@ -1,4 +1,4 @@
-import { runMemoryBench } from '../../../src/bench/memory-bench.js';
+import { runMemoryBench } from '../../../bench/memory-bench.js';
 
 describe('runMemoryBench', () => {
   it('warms a few canaries up to Progressing, then measures their ticks, writes and queries', async () => {

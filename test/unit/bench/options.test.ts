@@ -1,4 +1,4 @@
-import { benchCommand, type BenchSettings } from '../../../src/bench/options.js';
+import { benchCommand, type BenchSettings } from '../../../bench/options.js';
 
 async function parse(args: string[]): Promise<BenchSettings> {
   let settings: BenchSettings | undefined;

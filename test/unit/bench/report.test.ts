@@ -1,7 +1,7 @@
-import type { MemoryBenchFigures } from '../../../src/bench/memory-bench.js';
-import { memorySection, missedTargets, renderTable } from '../../../src/bench/report.js';
-import { TARGETS } from '../../../src/bench/targets.js';
-import type { WindowFigures } from '../../../src/bench/tick-recorder.js';
+import type { MemoryBenchFigures } from '../../../bench/memory-bench.js';
+import { memorySection, missedTargets, renderTable } from '../../../bench/report.js';
+import { TARGETS } from '../../../bench/targets.js';
+import type { WindowFigures } from '../../../bench/tick-recorder.js';
 
 function window(over: Partial<WindowFigures>): WindowFigures {
   return {

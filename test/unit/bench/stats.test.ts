@@ -1,4 +1,4 @@
-import { diffCounts, percentile, ratio, spreadOf } from '../../../src/bench/stats.js';
+import { diffCounts, percentile, ratio, spreadOf } from '../../../bench/stats.js';
 
 describe('percentile', () => {
   it('takes the nearest rank, whatever the input order', () => {

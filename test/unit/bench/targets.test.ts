@@ -1,4 +1,4 @@
-import { TARGETS, describeTarget, evaluate, formatNumber } from '../../../src/bench/targets.js';
+import { TARGETS, describeTarget, evaluate, formatNumber } from '../../../bench/targets.js';
 
 describe('evaluate', () => {
   it('a figure under a strict bound is met, with how far under', () => {

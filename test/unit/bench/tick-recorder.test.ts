@@ -1,4 +1,4 @@
-import { TickRecorder, analysing, settledInitialized } from '../../../src/bench/tick-recorder.js';
+import { TickRecorder, analysing, settledInitialized } from '../../../bench/tick-recorder.js';
 import type { SchedulerMetrics } from '../../../src/scheduler/scheduler.js';
 
 /** A scheduler whose successive `metrics()` answers carry these lateness batches and active counts. */

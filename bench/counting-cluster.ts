@@ -14,7 +14,7 @@ import type {
   Unsubscribe,
   WatchEvent,
   WriteOptions,
-} from '../kube/cluster.js';
+} from '../src/kube/cluster.js';
 
 /** HTTP verbs the API server reports that are reads. */
 export const READ_VERBS = ['GET', 'LIST'] as const;

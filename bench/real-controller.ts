@@ -4,16 +4,16 @@
  * simulated metrics provider in place of Prometheus. Lives in a benchmark child process; the parent
  * drives it through {@link serveRealController}'s calls.
  */
-import type { EventMode } from '../controller/event-recorder.js';
-import { SimulatedProvider } from '../../analysis/providers/simulated.js';
-import { createCore } from '../cli/wiring.js';
-import type { CanaryWatcher } from '../controller/canary-watcher.js';
-import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../kube/client/config.js';
-import { API } from '../kube/resources.js';
-import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
-import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { EventMode } from '../src/controller/event-recorder.js';
+import { SimulatedProvider } from '../analysis/providers/simulated.js';
+import { createCore } from '../src/cli/wiring.js';
+import type { CanaryWatcher } from '../src/controller/canary-watcher.js';
+import { ClientNodeCluster } from '../src/kube/client/client-node-cluster.js';
+import { loadKubeConfig } from '../src/kube/client/config.js';
+import { API } from '../src/kube/resources.js';
+import { BullMqScheduler } from '../src/scheduler/bullmq-scheduler.js';
+import { InProcessScheduler } from '../src/scheduler/in-process-scheduler.js';
+import type { Scheduler } from '../src/scheduler/scheduler.js';
 import { readRequestTotals, type ApiServerAccess } from './apiserver-metrics.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';

@@ -61,7 +61,7 @@ export function clusterDir(options: LocalClusterOptions = {}): string {
   return options.clusterDir ?? process.env['FLEDGE_CLUSTER_DIR'] ?? '/tmp/fledge-cluster';
 }
 
-/** `scripts/cluster/` of the repository this module is in (from `src/` or from `dist/src/`). */
+/** `scripts/cluster/` of the repository this module is in (from the sources or from `dist/`). */
 function scriptsDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

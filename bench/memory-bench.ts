@@ -4,13 +4,13 @@
  * Runs in the calling process; `main.ts` runs it in a child process per N so that CPU and peak RSS
  * are that N's alone.
  */
-import type { EventMode } from '../controller/event-recorder.js';
-import { SimulatedProvider } from '../../analysis/providers/simulated.js';
-import { createCore } from '../cli/wiring.js';
-import { DeploymentSimulator } from '../kube/memory/deployment-simulator.js';
-import { MemoryCluster } from '../kube/memory/memory-cluster.js';
-import { API, objectKey } from '../kube/resources.js';
-import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
+import type { EventMode } from '../src/controller/event-recorder.js';
+import { SimulatedProvider } from '../analysis/providers/simulated.js';
+import { createCore } from '../src/cli/wiring.js';
+import { DeploymentSimulator } from '../src/kube/memory/deployment-simulator.js';
+import { MemoryCluster } from '../src/kube/memory/memory-cluster.js';
+import { API, objectKey } from '../src/kube/resources.js';
+import { InProcessScheduler } from '../src/scheduler/in-process-scheduler.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { CountingCluster, WRITE_VERBS, sumByVerbs } from './counting-cluster.js';
 import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';

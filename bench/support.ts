@@ -1,7 +1,7 @@
 /** Helpers shared by the benchmark's parts. */
 import { pino, type Logger } from 'pino';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createLogger } from '../log.js';
+import { createLogger } from '../src/log.js';
 
 /** A wait that ran out of time; the message says what was awaited and how far it got. */
 export class BenchTimeoutError extends Error {

@@ -3,11 +3,7 @@
  * {@link SimulatedTraffic} profile the first time it is sampled, and an error rate can be set for
  * all of them at once (the rollback measurement's "bad version").
  */
-import {
-  SimulatedTraffic,
-  type TrafficSample,
-  type TrafficSource,
-} from '../../analysis/providers/simulated.js';
+import { SimulatedTraffic, type TrafficSample, type TrafficSource } from '../analysis/providers/simulated.js';
 
 const HEALTHY = { requestsPerSecond: 10, errorRatePercent: 0, p99LatencyMs: 50 };
 

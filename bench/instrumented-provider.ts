@@ -3,7 +3,7 @@
  * optional delay standing in for Prometheus' response time, and counts taken at the provider
  * boundary: queries by metric, and queries in flight at once (overall and for one canary).
  */
-import type { MetricQuery, MetricsProvider } from '../../analysis/provider.js';
+import type { MetricQuery, MetricsProvider } from '../analysis/provider.js';
 
 /** Told when a query has produced its value (`undefined`: no data), at `atMs` (epoch ms). */
 export type QueryObserver = (query: MetricQuery, value: number | undefined, atMs: number) => void;

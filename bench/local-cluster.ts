@@ -1,12 +1,16 @@
 /**
- * The local control plane the real-stack measurements run against (`src/devtools/local-cluster.ts`),
+ * The local control plane the real-stack measurements run against (`test/support/devtools/local-cluster.ts`),
  * in a run directory of the benchmark's own so that it never disturbs the one the tests share.
  * Built and started when missing, stopped afterwards if the benchmark started it; plus the room a
  * thousand applications need (a roomy fake node, a wider Service range).
  */
-import type { Cluster } from '../kube/cluster.js';
-import { AlreadyExistsError } from '../kube/cluster.js';
-import { startLocalCluster, stopLocalCluster, type ClusterState } from '../devtools/local-cluster.js';
+import type { Cluster } from '../src/kube/cluster.js';
+import { AlreadyExistsError } from '../src/kube/cluster.js';
+import {
+  startLocalCluster,
+  stopLocalCluster,
+  type ClusterState,
+} from '../test/support/devtools/local-cluster.js';
 
 /** The default run directory of the benchmark's control plane. */
 export const BENCH_CLUSTER_DIR = '/tmp/fledge-cluster-bench';

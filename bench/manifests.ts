@@ -1,7 +1,7 @@
 /** The objects the benchmark rolls out: one Deployment and one Canary per simulated application. */
-import type { Canary } from '../api/schema/canary.js';
-import { API } from '../kube/resources.js';
-import { appContainer, appDeployment } from '../devtools/manifests.js';
+import type { Canary } from '../src/api/schema/canary.js';
+import { API } from '../src/kube/resources.js';
+import { appContainer, appDeployment } from '../test/support/devtools/manifests.js';
 
 /** The image every application starts with, and the one each rollout moves it to. */
 export const STABLE_IMAGE = 'bench/app:1';

@@ -4,7 +4,7 @@
  * controller's process, at the provider boundary) to its VirtualService standing at 100/0 as a
  * watch on the API server delivers it.
  */
-import type { EventMode } from '../controller/event-recorder.js';
+import type { EventMode } from '../src/controller/event-recorder.js';
 import { join } from 'node:path';
 import { BenchChild } from './child-rpc.js';
 import { Fleet } from './fleet.js';

@@ -1,5 +1,5 @@
 /** Objects for the local test and benchmark fleets. */
-import { API, type Deployment } from '../kube/resources.js';
+import { API, type Deployment } from '../../../src/kube/resources.js';
 
 /** The one container of an {@link appDeployment}, running `image`. */
 export function appContainer(image: string) {

@@ -5,9 +5,9 @@
  * canary stepping its weight each interval). API requests are read from the server's own
  * `apiserver_request_total`, before and after each window.
  */
-import type { EventMode } from '../controller/event-recorder.js';
+import type { EventMode } from '../src/controller/event-recorder.js';
 import { join } from 'node:path';
-import type { Cluster } from '../kube/cluster.js';
+import type { Cluster } from '../src/kube/cluster.js';
 import type { ApiServerAccess } from './apiserver-metrics.js';
 import { BenchChild } from './child-rpc.js';
 import { READ_VERBS, WRITE_VERBS, sumByVerbs, verbOf } from './counting-cluster.js';

@@ -3,10 +3,10 @@
  * Canaries, starts their rollouts, and follows the Canaries' status and the VirtualServices' split
  * through watches (informer caches: following sends no GET or LIST once synced).
  */
-import { mapLimited } from '../../analysis/map-limited.js';
-import type { Canary } from '../api/schema/canary.js';
-import { NotFoundError, type Cluster, type KubeObject, type Unsubscribe } from '../kube/cluster.js';
-import { API, objectKey } from '../kube/resources.js';
+import { mapLimited } from '../analysis/map-limited.js';
+import type { Canary } from '../src/api/schema/canary.js';
+import { NotFoundError, type Cluster, type KubeObject, type Unsubscribe } from '../src/kube/cluster.js';
+import { API, objectKey } from '../src/kube/resources.js';
 import {
   NEW_IMAGE,
   STABLE_IMAGE,

@@ -5,10 +5,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../kube/client/config.js';
+import { ClientNodeCluster } from '../src/kube/client/client-node-cluster.js';
+import { loadKubeConfig } from '../src/kube/client/config.js';
 import { BenchChild } from './child-rpc.js';
-import { startRedis } from '../devtools/redis-server.js';
+import { startRedis } from '../test/support/devtools/redis-server.js';
 import { ensureBenchCluster, ensureRoomyNode, ensureServiceRoom } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
 import type { BenchSettings } from './options.js';

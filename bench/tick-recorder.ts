@@ -3,10 +3,10 @@
  * window of its life: ticks, tick duration, tick lateness (read from the scheduler), weight steps,
  * CPU time and memory of this process.
  */
-import type { CanaryStatus } from '../api/schema/canary.js';
-import type { TickResult } from '../controller/reconciler.js';
-import { MAX_LATENESS_OBSERVATIONS } from '../scheduler/lateness-recorder.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { CanaryStatus } from '../src/api/schema/canary.js';
+import type { TickResult } from '../src/controller/reconciler.js';
+import { MAX_LATENESS_OBSERVATIONS } from '../src/scheduler/lateness-recorder.js';
+import type { Scheduler } from '../src/scheduler/scheduler.js';
 import { ratio, spreadOf, type Spread } from './stats.js';
 
 /** Where one canary stands after its last tick. */

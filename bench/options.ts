@@ -1,7 +1,7 @@
 /** The benchmark's command line: flags, their defaults, and `--quick`'s smaller defaults. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { parseDurationMs } from '../api/duration.js';
-import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
+import { parseDurationMs } from '../src/api/duration.js';
+import { EVENT_MODES, type EventMode } from '../src/controller/event-recorder.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
 
 /** The parts of the benchmark. */
