@@ -20,7 +20,7 @@ import {
   type WatchEvent,
 } from '../../src/kube/cluster.js';
 import { API, objectKey, type ConfigMap, type KubeEvent } from '../../src/kube/resources.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually.js';
 
 /** A cluster to test and the namespace it may use; `cleanup` removes what the test left. */
 export interface ContractEnvironment {
@@ -43,19 +43,6 @@ interface TestVirtualService extends KubeObject {
   spec: { hosts: string[]; http: { route: { destination: { host: string }; weight: number }[] }[] };
 }
 
-/** Retries `check` until it stops throwing, then returns its result; rethrows the last failure at the deadline. */
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
-}
-
 async function expectRejects(
   promise: Promise<unknown>,
   type: new (...args: never[]) => Error,
@@ -73,7 +60,7 @@ export function describeClusterContract(
   options: ContractOptions = {},
 ): void {
   const timeoutMs = options.eventuallyTimeoutMs ?? 20_000;
-  const soon = <T>(check: () => Promise<T> | T) => eventually(check, timeoutMs);
+  const soon = <T>(check: () => Promise<T> | T) => eventually(check, { timeoutMs, pollMs: 20 });
 
   describe(`Cluster contract: ${name}`, () => {
     let env: ContractEnvironment;

@@ -6,7 +6,6 @@
  * target's replicas reaching the primary on promotion.
  */
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveCanary, type ResolvedCanary } from '../../src/api/defaults.js';
 import type { Canary, CanarySpec } from '../../src/api/schema/canary.js';
 import type { KubeObject, ObjectKey } from '../../src/kube/cluster.js';
@@ -24,6 +23,7 @@ import { PAUSED_REPLICAS_ANNOTATION } from '../../src/workloads/scalers/scaled-o
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { parseAllDocuments } from 'yaml';
 import { ChartTool } from '../support/helm.js';
+import { eventually } from '../support/eventually.js';
 
 const namespace = `fledge-scalers-${randomBytes(3).toString('hex')}`;
 let local: LocalCluster | undefined;
@@ -46,18 +46,6 @@ async function stored<T extends KubeObject>(key: ObjectKey): Promise<T | undefin
     return await fresh.get<T>(key);
   } finally {
     fresh.stop();
-  }
-}
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(100);
-    }
   }
 }
 
@@ -347,25 +335,28 @@ describe('autoscalers on kube-apiserver', () => {
         const [verb, label] = request.split(' ') as [string, string];
         const [resourcePath, group = ''] = [label.split('.')[0]!, label.split('.').slice(1).join('.')];
         const [resource, subresource] = resourcePath.split('/');
-        await eventually(async () => {
-          const review = await adminCluster().create<{ status?: { allowed?: boolean } } & KubeObject>({
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            metadata: { name: '' },
-            spec: {
-              user: role,
-              resourceAttributes: {
-                namespace,
-                verb,
-                group,
-                resource,
-                ...(subresource ? { subresource } : {}),
+        await eventually(
+          async () => {
+            const review = await adminCluster().create<{ status?: { allowed?: boolean } } & KubeObject>({
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              metadata: { name: '' },
+              spec: {
+                user: role,
+                resourceAttributes: {
+                  namespace,
+                  verb,
+                  group,
+                  resource,
+                  ...(subresource ? { subresource } : {}),
+                },
               },
-            },
-          } as KubeObject);
-          // The binding takes a moment to reach the authorizer's cache: retry before calling it denied.
-          if (!review.status?.allowed) throw new Error(request);
-        }, 5_000).catch(() => denied.push(request));
+            } as KubeObject);
+            // The binding takes a moment to reach the authorizer's cache: retry before calling it denied.
+            if (!review.status?.allowed) throw new Error(request);
+          },
+          { timeoutMs: 5_000, pollMs: 100 },
+        ).catch(() => denied.push(request));
       }
       expect(denied).toEqual([]);
     } finally {

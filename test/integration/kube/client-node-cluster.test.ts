@@ -22,25 +22,13 @@ import { describeAutoscalerContract } from '../../contract/autoscaler-contract.j
 import { describeClusterContract } from '../../contract/cluster-contract.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
 import { FaultProxy, adminTls } from './fault-proxy.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../support/eventually.js';
 
 const namespace = `fledge-kube-${randomBytes(3).toString('hex')}`;
 const NAMESPACE_KEY: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace };
 let local: LocalCluster | undefined;
 /** Talks to the API server directly: setup, cleanup, and "another writer" in the tests. */
 let admin: ClientNodeCluster | undefined;
-
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(25);
-    }
-  }
-}
 
 function connected(): LocalCluster {
   if (!local) throw new Error('the control plane did not start (see beforeAll)');

@@ -21,22 +21,15 @@ import {
 import { API, objectKey, type ConfigMap } from '../../../src/kube/resources.js';
 import { FakeApiServer } from './client-fake-api-server.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../../support/eventually.js';
+
+/** Unit tests wait at most 4 s, inside jest's 5 s, so a failure shows the last assertion. */
+const soon = <T>(check: () => Promise<T> | T): Promise<T> =>
+  eventually(check, { timeoutMs: 4_000, pollMs: 10 });
 
 const NS = 'team';
 const key = (name: string) => objectKey(API.configMap, NS, name);
 const collection = { ...API.configMap, namespace: NS };
-
-async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(10);
-    }
-  }
-}
 
 describe('ClientNodeCluster against a fake API server', () => {
   let fake: FakeApiServer;
@@ -93,10 +86,10 @@ describe('ClientNodeCluster against a fake API server', () => {
     await data('a');
     fake.put(NS, 'a', { v: '2' });
     fake.put(NS, 'b', { v: 'b' });
-    await eventually(async () => expect(await data('a')).toEqual({ v: '2' }));
-    await eventually(async () => expect(await data('b')).toEqual({ v: 'b' }));
+    await soon(async () => expect(await data('a')).toEqual({ v: '2' }));
+    await soon(async () => expect(await data('b')).toEqual({ v: 'b' }));
     fake.remove(NS, 'b');
-    await eventually(async () => expect(await data('b')).toBeUndefined());
+    await soon(async () => expect(await data('b')).toBeUndefined());
   });
 
   it('reads its own writes before the watch delivers them', async () => {
@@ -117,7 +110,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     await cluster.delete(key('b'));
     expect(await data('b')).toBeUndefined();
     fake.release();
-    await eventually(() => expect(cluster.informerStats()[0]?.pendingWrites).toBe(0));
+    await soon(() => expect(cluster.informerStats()[0]?.pendingWrites).toBe(0));
     expect(await data('a')).toEqual({ v: '2' });
     expect(await data('b')).toBeUndefined();
   });
@@ -216,10 +209,10 @@ describe('ClientNodeCluster against a fake API server', () => {
     fake.put(NS, 'a', { v: '1' });
     make();
     await data('a');
-    await eventually(() => expect(fake.openWatches()).toBe(1));
+    await soon(() => expect(fake.openWatches()).toBe(1));
     fake.dropWatches();
     fake.put(NS, 'a', { v: 'while-down' });
-    await eventually(async () => expect(await data('a')).toEqual({ v: 'while-down' }));
+    await soon(async () => expect(await data('a')).toEqual({ v: 'while-down' }));
     expect(watches()).toBeGreaterThanOrEqual(2);
     expect(lists()).toBe(1);
     expect(logLines.some((l) => l['msg'] === 'informer restarting')).toBe(true);
@@ -228,7 +221,7 @@ describe('ClientNodeCluster against a fake API server', () => {
   it('relists after repeated watch failures instead of resuming forever', async () => {
     make();
     await cluster.list(collection);
-    await eventually(() => expect(fake.openWatches()).toBe(1));
+    await soon(() => expect(fake.openWatches()).toBe(1));
     for (let i = 0; i < 3; i++)
       fake.script((r) => r.query['watch'] === 'true', 500, {
         kind: 'Status',
@@ -236,10 +229,10 @@ describe('ClientNodeCluster against a fake API server', () => {
         message: 'internal error',
       });
     fake.dropWatches();
-    await eventually(() => expect(lists()).toBe(2));
-    await eventually(() => expect(fake.openWatches()).toBe(1));
+    await soon(() => expect(lists()).toBe(2));
+    await soon(() => expect(fake.openWatches()).toBe(1));
     fake.put(NS, 'after', { v: '1' });
-    await eventually(async () => expect(await data('after')).toEqual({ v: '1' }));
+    await soon(async () => expect(await data('after')).toEqual({ v: '1' }));
   });
 
   it('relists when the watch answers 410 Gone, telling watchers what changed', async () => {
@@ -248,15 +241,15 @@ describe('ClientNodeCluster against a fake API server', () => {
     make();
     const events: WatchEvent<ConfigMap>[] = [];
     const stop = cluster.watch<ConfigMap>(collection, (e) => events.push(e));
-    await eventually(() => expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED']));
-    await eventually(() => expect(fake.openWatches()).toBe(1));
+    await soon(() => expect(events.map((e) => e.type)).toEqual(['ADDED', 'ADDED']));
+    await soon(() => expect(fake.openWatches()).toBe(1));
     fake.hold();
     fake.put(NS, 'a', { v: 'changed' });
     fake.remove(NS, 'b');
     fake.expireNextWatches(1);
     fake.dropWatches();
-    await eventually(() => expect(lists()).toBe(2));
-    await eventually(() =>
+    await soon(() => expect(lists()).toBe(2));
+    await soon(() =>
       expect(
         events
           .slice(2)
@@ -278,9 +271,9 @@ describe('ClientNodeCluster against a fake API server', () => {
     });
     await cluster.list(collection);
     // The fake ignores timeoutSeconds and never closes: only the silence watchdog ends the watch.
-    await eventually(() => expect(watches()).toBeGreaterThanOrEqual(2), 5_000);
+    await soon(() => expect(watches()).toBeGreaterThanOrEqual(2));
     fake.put(NS, 'late', { v: '1' });
-    await eventually(async () => expect(await data('late')).toEqual({ v: '1' }));
+    await soon(async () => expect(await data('late')).toEqual({ v: '1' }));
   });
 
   it('rejects a read whose first list fails, then starts afresh on the next read', async () => {
@@ -309,7 +302,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     fake.put(NS, 'a', { v: '1' });
     const events: WatchEvent[] = [];
     const stop = cluster.watch(collection, (e) => events.push(e));
-    await eventually(() => expect(events.map((e) => e.type)).toEqual(['ADDED']));
+    await soon(() => expect(events.map((e) => e.type)).toEqual(['ADDED']));
     const restarts = logLines.filter((l) => l['msg'] === 'informer restarting');
     expect(restarts.map((l) => l['attempt'])).toEqual([1, 2, 3]);
     expect(
@@ -328,15 +321,15 @@ describe('ClientNodeCluster against a fake API server', () => {
       first.push(`${e.type} ${e.object.data?.['v']}`),
     );
     cluster.watch<ConfigMap>(collection, (e) => second.push(`${e.type} ${e.object.data?.['v']}`));
-    await eventually(() => expect(first).toEqual(['ADDED 1']));
+    await soon(() => expect(first).toEqual(['ADDED 1']));
     fake.put(NS, 'a', { v: '2' });
-    await eventually(() => expect(first).toEqual(['ADDED 1', 'MODIFIED 2']));
+    await soon(() => expect(first).toEqual(['ADDED 1', 'MODIFIED 2']));
     stopFirst();
     fake.put(NS, 'a', { v: '3' });
-    await eventually(() => expect(second).toEqual(['ADDED 1', 'MODIFIED 2', 'MODIFIED 3']));
+    await soon(() => expect(second).toEqual(['ADDED 1', 'MODIFIED 2', 'MODIFIED 3']));
     expect(first).toEqual(['ADDED 1', 'MODIFIED 2']);
     cluster.stop();
-    await eventually(() => expect(fake.openWatches()).toBe(0));
+    await soon(() => expect(fake.openWatches()).toBe(0));
     await expect(cluster.get(key('a'))).rejects.toThrow(/stopped/);
   });
 
@@ -348,7 +341,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     expect(cluster.releaseNamespace('other')).toBe(0);
     expect(cluster.releaseNamespace(NS)).toBe(1);
     expect(cluster.informerStats()).toEqual([]);
-    await eventually(() => expect(fake.openWatches()).toBe(0));
+    await soon(() => expect(fake.openWatches()).toBe(0));
     fake.put(NS, 'a', { v: '2' });
     expect(await data('a')).toEqual({ v: '2' });
     // A collection someone watches stays.
@@ -360,7 +353,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     make();
     fake.delay((r) => r.path.endsWith('/configmaps'), 200);
     const read = cluster.get(key('a'));
-    await eventually(() => expect(lists()).toBe(1));
+    await soon(() => expect(lists()).toBe(1));
     cluster.stop();
     await expect(read).rejects.toThrow(/stopped/);
     await sleep(400);
