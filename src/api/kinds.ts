@@ -29,8 +29,14 @@ export const KINDS: readonly KindInfo[] = [
     printerColumns: [
       { name: 'Status', type: 'string', jsonPath: '.status.phase' },
       { name: 'Weight', type: 'integer', jsonPath: '.status.canaryWeight' },
+      // Flagger's columns, in Flagger's order (`-o wide` shows those with priority 1).
+      { name: 'Suspended', type: 'boolean', jsonPath: '.spec.suspend', priority: 1 },
       { name: 'FailedChecks', type: 'integer', jsonPath: '.status.failedChecks', priority: 1 },
       { name: 'Interval', type: 'string', jsonPath: '.spec.analysis.interval', priority: 1 },
+      { name: 'Mirror', type: 'boolean', jsonPath: '.spec.analysis.mirror', priority: 1 },
+      { name: 'StepWeight', type: 'integer', jsonPath: '.spec.analysis.stepWeight', priority: 1 },
+      { name: 'StepWeights', type: 'string', jsonPath: '.spec.analysis.stepWeights', priority: 1 },
+      { name: 'MaxWeight', type: 'integer', jsonPath: '.spec.analysis.maxWeight', priority: 1 },
       { name: 'LastTransitionTime', type: 'string', jsonPath: '.status.lastTransitionTime' },
     ],
   },
