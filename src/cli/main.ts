@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerControllerCommand } from './controller.js';
 import { registerCrdsCommand } from './crds.js';
 import { registerDemoCommand } from './demo/demo.js';
+import { registerOperatorCommands } from './ops/commands.js';
 import { registerValidateCommand } from './validate.js';
 
 const program = new Command()
@@ -14,6 +15,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerDemoCommand(program);
+registerOperatorCommands(program);
 registerValidateCommand(program);
 registerCrdsCommand(program);
 registerControllerCommand(program);

@@ -21,6 +21,8 @@ export interface KubeEventRecorderOptions {
   cacheSize?: number;
   /** Random part of Event names (default 8 random hex digits), so replicas never collide. */
   randomSuffix?: () => string;
+  /** `reportingController` of the Events (default {@link REPORTING_CONTROLLER}; the CLI has its own). */
+  reportingController?: string;
 }
 
 /** The controller name Events carry in `reportingController`. */
@@ -100,7 +102,7 @@ export class KubeEventRecorder implements EventRecorder {
         kind: API.event.kind,
         metadata: { name, namespace: canary.namespace },
         eventTime: toMicroTime(now),
-        reportingController: REPORTING_CONTROLLER,
+        reportingController: this.options.reportingController ?? REPORTING_CONTROLLER,
         reportingInstance: this.options.instance,
         action: event.reason,
         reason: event.reason,

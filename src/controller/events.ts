@@ -35,6 +35,10 @@ export const EventReasons = {
   EffectAbandoned: 'EffectAbandoned',
   /** Fields of the status Fledge owns had the wrong shape and were replaced. */
   StatusRepaired: 'StatusRepaired',
+  /** An operator suspended the canary (`fledge pause`): no more ticks until resumed. */
+  Paused: 'Paused',
+  /** An operator resumed a suspended canary (`fledge resume`). */
+  Resumed: 'Resumed',
 } as const;
 
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];

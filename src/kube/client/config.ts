@@ -20,6 +20,8 @@ export interface LoadKubeConfigOptions {
   homeDir?: string;
   /** Prepended to the service-account paths (for tests); defaults to none. */
   inClusterPathPrefix?: string;
+  /** A context of the kubeconfig to use instead of its current-context (`--context`). */
+  context?: string;
 }
 
 /** No usable kubeconfig was found, or the one found names no current cluster. */
@@ -61,6 +63,15 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
       `no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ${homeConfig}, or run in a pod with a service account`,
     );
   }
+  if (options.context !== undefined) {
+    if (!kubeConfig.getContextObject(options.context)) {
+      const known = kubeConfig.getContexts().map((c) => c.name);
+      throw new KubeConfigError(
+        `${source}: no context ${JSON.stringify(options.context)} (contexts: ${known.join(', ') || 'none'})`,
+      );
+    }
+    kubeConfig.setCurrentContext(options.context);
+  }
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster?.server) {
     throw new KubeConfigError(
@@ -68,6 +79,11 @@ export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig 
     );
   }
   return kubeConfig;
+}
+
+/** The namespace the kubeconfig's current context names, as kubectl defaults to it. */
+export function contextNamespace(kubeConfig: KubeConfig): string | undefined {
+  return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace || undefined;
 }
 
 export interface ServerConfigOptions {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   KubeConfigError,
   SERVICE_ACCOUNT_TOKEN_PATH,
+  contextNamespace,
   kubeConfigForServer,
   loadKubeConfig,
 } from '../../../src/kube/client/config.js';
@@ -51,6 +52,23 @@ describe('loadKubeConfig', () => {
     );
     expect(serverOf(loadKubeConfig({ env, homeDir: home }))).toBe('https://env:6443');
     expect(serverOf(loadKubeConfig({ env: {}, homeDir: home }))).toBe('https://home:6443');
+  });
+
+  it('switches to the context --context names, with its namespace, and names the contexts when it is missing', () => {
+    const path = write(
+      'two',
+      `${kubeconfig('https://a:6443')}`.replace(
+        'contexts:\n  - name: ctx\n    context: { cluster: c, user: u }\n',
+        'contexts:\n  - name: ctx\n    context: { cluster: c, user: u }\n  - name: other\n    context: { cluster: c, user: u, namespace: team-a }\n',
+      ),
+    );
+    expect(contextNamespace(loadKubeConfig({ kubeconfigPath: path, env: {} }))).toBeUndefined();
+    const other = loadKubeConfig({ kubeconfigPath: path, env: {}, context: 'other' });
+    expect(other.getCurrentContext()).toBe('other');
+    expect(contextNamespace(other)).toBe('team-a');
+    expect(() => loadKubeConfig({ kubeconfigPath: path, env: {}, context: 'prod' })).toThrow(
+      /no context "prod" \(contexts: ctx, other\)/,
+    );
   });
 
   it('uses the in-cluster service account when running in a pod', () => {
