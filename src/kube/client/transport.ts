@@ -11,14 +11,8 @@
  * the `/status` subresource, and (4) defaults patches to strategic merge, which custom resources refuse.
  */
 import type { Agent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
-import {
-  HttpMethod,
-  ServerConfiguration,
-  Watch,
-  type KubeConfig,
-  type RequestContext,
-} from '@kubernetes/client-node';
+import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { boundedFetch } from '../../http/outbound.js';
 import { ApiUnreachableError } from './errors.js';
 import type { TokenBucket } from './rate-limiter.js';
@@ -74,7 +68,7 @@ export interface KubeTransportOptions {
 
 /** The adapter's only path to the network. */
 export class KubeTransport {
-  private readonly server: ServerConfiguration<Record<string, string>>;
+  private readonly server: URL;
   private readonly watcher: Watch;
   private readonly requestTimeoutMs: number;
   private agent: { tls: string; agent: HttpsAgent } | undefined;
@@ -82,7 +76,7 @@ export class KubeTransport {
   constructor(private readonly o: KubeTransportOptions) {
     const cluster = o.kubeConfig.getCurrentCluster();
     if (!cluster?.server) throw new Error('kubeConfig: the current context names no cluster with a server');
-    this.server = new ServerConfiguration(cluster.server, {});
+    this.server = new URL(cluster.server);
     this.watcher = new Watch(o.kubeConfig);
     this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
   }
@@ -99,30 +93,27 @@ export class KubeTransport {
   async send(request: KubeRequest): Promise<KubeResponse> {
     await this.o.limiter.acquire();
     this.o.requests[request.count] = (this.o.requests[request.count] ?? 0) + 1;
-    const context = this.server.makeRequestContext(request.path, HttpMethod[request.method]);
-    for (const [name, value] of Object.entries(request.query ?? {}))
-      if (value !== undefined) context.setQueryParam(name, value);
-    context.setHeaderParam('Accept', 'application/json');
-    if (request.body !== undefined) {
-      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(request.body));
-    }
+    const url = this.url(request);
     try {
-      await this.o.kubeConfig.applySecurityAuthentication(context);
-      this.reuseAgent(context);
-      const body = context.getBody();
-      const url = new URL(context.getUrl());
-      const agent = context.getAgent() as Agent | undefined;
+      // Credentials (token, client certificate, basic auth, impersonation) and TLS settings as
+      // client-node resolves them from the kubeconfig, re-read on every request (rotated tokens).
+      const options: RequestOptions = {};
+      await this.o.kubeConfig.applyToHTTPSOptions(options);
+      const headers: Record<string, string> = { Accept: 'application/json' };
+      for (const [name, value] of Object.entries(options.headers ?? {}))
+        if (value !== undefined) headers[name] = String(value);
+      if (options.auth) headers['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+      const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+      if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
       const response = await boundedFetch({
         url,
         method: request.method,
-        headers: context.getHeaders(),
-        ...(typeof body === 'string' ? { body } : {}),
+        headers,
+        ...(body !== undefined ? { body } : {}),
         deadlineMs: this.requestTimeoutMs,
         maxBytes: this.o.maxResponseBytes ?? MAX_KUBE_RESPONSE_BYTES,
         what: `${request.method} ${request.path}`,
-        // client-node sets a TLS agent even for a plain-http (loopback) server, which node refuses.
-        agent: url.protocol === 'http:' && agent instanceof HttpsAgent ? undefined : agent,
+        agent: this.agentFor(options),
         outsideBudget: true,
       });
       return { status: response.status, body: parseBody(response.body.toString('utf8')) };
@@ -134,27 +125,53 @@ export class KubeTransport {
     }
   }
 
+  /** The request's address: the server's base path (if any), the API path and the query. */
+  private url(request: KubeRequest): URL {
+    const url = new URL(this.server.href.replace(/\/$/, '') + request.path);
+    for (const [name, value] of Object.entries(request.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, value);
+    return url;
+  }
+
   /**
-   * client-node gives every request a new `https.Agent`, hence a new TLS connection, handshake and
-   * SecureContext each time: most of a write's CPU. Requests with the same TLS settings share one
-   * keep-alive agent instead; new settings (rotated certificates) get a new one. Proxy agents
-   * (subclasses) are left as they are.
+   * client-node hands out one agent per cluster and user, without keep-alive, and keeps it even
+   * when the certificates it was built from rotate. Requests with the same TLS settings share one
+   * keep-alive agent instead (keep-alive saves a TLS handshake per request: most of a write's
+   * CPU); new settings (rotated certificates) get a new one. Proxy agents (subclasses) and the
+   * plain-http agent of a loopback server are used as client-node made them.
    */
-  private reuseAgent(context: RequestContext): void {
-    const fresh: unknown = context.getAgent();
-    if (!(fresh instanceof HttpsAgent) || fresh.constructor !== HttpsAgent) return;
-    const o = fresh.options;
+  private agentFor(options: RequestOptions): Agent | undefined {
+    const given = options.agent;
+    if (!(given instanceof HttpsAgent) || given.constructor !== HttpsAgent)
+      return given instanceof Object ? (given as Agent) : undefined;
     const tls = JSON.stringify(
-      [o.ca, o.cert, o.key, o.pfx, o.passphrase, o.rejectUnauthorized, o.servername].map((v) =>
-        Buffer.isBuffer(v) ? v.toString('base64') : v,
-      ),
+      [
+        options.ca,
+        options.cert,
+        options.key,
+        options.pfx,
+        options.passphrase,
+        options.rejectUnauthorized,
+        options.servername,
+      ].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
     );
     // A replaced agent is not destroyed: its requests in flight finish, its idle sockets time out.
     if (this.agent?.tls !== tls) {
+      const tlsOptions = {
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        pfx: options.pfx,
+        passphrase: options.passphrase,
+        servername: options.servername,
+        ...(options.rejectUnauthorized !== undefined
+          ? { rejectUnauthorized: options.rejectUnauthorized }
+          : {}),
+      };
       // Idle sockets close after 30 s, before the API server drops them (90 s) mid-reuse.
-      this.agent = { tls, agent: new HttpsAgent({ ...o, keepAlive: true, timeout: 30_000 }) };
+      this.agent = { tls, agent: new HttpsAgent({ ...tlsOptions, keepAlive: true, timeout: 30_000 }) };
     }
-    context.setAgent(this.agent.agent);
+    return this.agent.agent;
   }
 
   /**
