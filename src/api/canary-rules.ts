@@ -8,6 +8,7 @@ import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
+import { delegationErrors, sessionAffinityErrors } from './routing-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
 
@@ -184,6 +185,8 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...metricErrors(canary),
     ...webhookAndAlertErrors(canary),
     ...durationErrors(canary),
+    ...sessionAffinityErrors(canary),
+    ...delegationErrors(canary),
     ...unsupportedFieldErrors(canary),
   ];
 }

@@ -24,6 +24,8 @@ export const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
 export const DEFAULT_READY_THRESHOLD_PERCENT = 100;
 export const DEFAULT_PORT_NAME = 'http';
 export const DEFAULT_GATEWAYS = ['mesh'] as const;
+/** Max-Age of the session affinity cookie when `maxAge` is not set (Flagger's: one day). */
+export const DEFAULT_SESSION_COOKIE_MAX_AGE_SECONDS = 86_400;
 
 /** How traffic moves; derived from the spec, as Flagger does, never declared. */
 export type Strategy = 'canary' | 'blue-green' | 'ab-testing';
@@ -70,11 +72,22 @@ export interface ResolvedAnalysis {
   match: Record<string, unknown>[];
   mirror: boolean;
   mirrorWeight: number;
+  /** `analysis.sessionAffinity` with its defaults; undefined when not set. */
+  sessionAffinity: ResolvedSessionAffinity | undefined;
   primaryReadyThreshold: number;
   canaryReadyThreshold: number;
   metrics: ResolvedMetric[];
   webhooks: ResolvedWebhook[];
   alerts: CanaryAlert[];
+}
+
+/** Cookie-based session affinity (`analysis.sessionAffinity`), as Flagger's Istio router applies it. */
+export interface ResolvedSessionAffinity {
+  cookieName: string;
+  /** Set only when the user asked for a primary cookie. */
+  primaryCookieName: string | undefined;
+  /** Max-Age of the canary cookie. */
+  maxAgeSeconds: number;
 }
 
 /** A Canary as the controller sees it: identity, the raw spec, and every default resolved. */
@@ -198,7 +211,12 @@ export function resolveCanary(canary: Canary, options: ResolveOptions): Resolved
       ...spec.service,
       name: generatedNames(spec).apex,
       portName: spec.service.portName ?? DEFAULT_PORT_NAME,
-      gateways: spec.service.gateways?.length ? spec.service.gateways : [...DEFAULT_GATEWAYS],
+      // A delegate VirtualService has no gateways, not even the default `mesh` (as in Flagger).
+      gateways: spec.service.gateways?.length
+        ? spec.service.gateways
+        : spec.service.delegation
+          ? []
+          : [...DEFAULT_GATEWAYS],
       hosts: spec.service.hosts ?? [],
     },
     names: generatedNames(spec),
@@ -213,6 +231,7 @@ export function resolveCanary(canary: Canary, options: ResolveOptions): Resolved
       match: a.match ?? [],
       mirror: a.mirror ?? false,
       mirrorWeight: a.mirrorWeight ?? 100,
+      sessionAffinity: resolveSessionAffinity(a.sessionAffinity),
       primaryReadyThreshold: a.primaryReadyThreshold ?? DEFAULT_READY_THRESHOLD_PERCENT,
       canaryReadyThreshold: a.canaryReadyThreshold ?? DEFAULT_READY_THRESHOLD_PERCENT,
       metrics: (a.metrics ?? []).map(resolveMetric),
@@ -223,5 +242,17 @@ export function resolveCanary(canary: Canary, options: ResolveOptions): Resolved
     skipAnalysis: spec.skipAnalysis ?? false,
     suspend: spec.suspend ?? false,
     revertOnDeletion: spec.revertOnDeletion ?? false,
+  };
+}
+
+function resolveSessionAffinity(
+  sa: CanarySpec['analysis']['sessionAffinity'],
+): ResolvedSessionAffinity | undefined {
+  if (!sa?.cookieName) return undefined;
+  return {
+    cookieName: sa.cookieName,
+    primaryCookieName: sa.primaryCookieName || undefined,
+    // As Flagger: 0 (or absent) means one day.
+    maxAgeSeconds: sa.maxAge || DEFAULT_SESSION_COOKIE_MAX_AGE_SECONDS,
   };
 }

@@ -1,34 +1,15 @@
 /**
- * Fields the schema accepts (they are Flagger's) but this version of Fledge does not act on. Each
- * is reported, by `fledge validate` and by the controller (the `Reconciled` condition names the
- * field), rather than silently ignored: a user who sets one expects its effect.
+ * Fields the schema accepts (they are Flagger's) whose effect this version of Fledge cannot give in
+ * the combination set. Each is reported, by `fledge validate` and by the controller (the
+ * `Reconciled` condition names the field), rather than silently ignored: a user who sets one
+ * expects its effect. Fields Flagger itself ignores with the Istio provider are warnings instead.
  */
 import type { FieldError } from './field-error.js';
 import type { Canary } from './schema/canary.js';
 
-const NOT_YET = 'is not supported by this version of Fledge';
-
 /** Errors for fields set to a value whose effect Fledge does not implement. */
 export function unsupportedFieldErrors(canary: Canary): FieldError[] {
-  const { service, analysis } = canary.spec;
-  const errors: FieldError[] = [];
-  if (service.delegation) {
-    errors.push({
-      path: 'spec.service.delegation',
-      message: `${NOT_YET} (Istio delegate VirtualServices); remove it`,
-    });
-  }
-  if (service.mirror && service.mirror.length > 0) {
-    errors.push({
-      path: 'spec.service.mirror',
-      message: `${NOT_YET} (extra mirror destinations); remove it, or use analysis.mirror to mirror to the canary`,
-    });
-  }
-  if (isTcpService(canary)) errors.push(...tcpConflicts(canary));
-  if (analysis.sessionAffinity !== undefined) {
-    errors.push({ path: 'spec.analysis.sessionAffinity', message: `${NOT_YET}; remove it` });
-  }
-  return errors;
+  return isTcpService(canary) ? tcpConflicts(canary) : [];
 }
 
 function isTcpService(canary: Canary): boolean {
@@ -43,6 +24,7 @@ function tcpConflicts(canary: Canary): FieldError[] {
   const errors: FieldError[] = [];
   if (analysis.match && analysis.match.length > 0) errors.push({ path: 'spec.analysis.match', message: why });
   if (analysis.mirror) errors.push({ path: 'spec.analysis.mirror', message: why });
+  if (analysis.sessionAffinity) errors.push({ path: 'spec.analysis.sessionAffinity', message: why });
   return errors;
 }
 
@@ -67,6 +49,13 @@ export function ignoredFieldWarnings(canary: Canary): FieldError[] {
         message: 'is ignored with service.appProtocol: tcp (tcp routes carry weights only), as in Flagger',
       });
     }
+  }
+  if (spec.service.mirror && spec.service.mirror.length > 0) {
+    warnings.push({
+      path: 'spec.service.mirror',
+      message:
+        'is ignored with the istio provider (Gateway API only), as in Flagger; use analysis.mirror to mirror to the canary',
+    });
   }
   if (spec.upstreamRef) {
     warnings.push({

@@ -25,6 +25,7 @@ import type { WorkloadController, WorkloadObservation } from '../workloads/workl
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
 import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
+import { nextSessionCookies, randomCookieValue } from './session-affinity.js';
 import { repairStatus } from './status-repair.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
@@ -64,6 +65,8 @@ export interface ReconcilerOptions {
   now: () => Date;
   logger: Logger;
   resolve: ResolveOptions;
+  /** Makes the value of a session affinity cookie (default: 10 random letters, as Flagger). */
+  cookieValue?: () => string;
 }
 
 /** How a tick ended. */
@@ -160,7 +163,12 @@ export class Reconciler {
       trackedConfigs: workload.trackedConfigs,
     });
     const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
-    const decision = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
+    const decided = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
+    const cookieValue = this.o.cookieValue ?? randomCookieValue;
+    const decision = {
+      ...decided,
+      status: nextSessionCookies(canary, status, decided.status, cookieValue),
+    };
     const effects = calculateEffects({
       outbox: status.outbox ?? [],
       decision,

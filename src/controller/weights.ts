@@ -5,7 +5,7 @@
  */
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { CanaryStatus, Phase } from '../api/schema/canary.js';
-import type { Routes } from '../routers/router.js';
+import type { Routes, SessionCookies } from '../routers/router.js';
 
 /** The weight after `current` in the canary schedule; `current` itself when at or past the end. */
 export function nextWeight(steps: readonly number[], current: number): number {
@@ -52,10 +52,24 @@ export function routesFor(canary: ResolvedCanary, status: CanaryStatus): Routes 
     canary.analysis.mirror &&
     weight === 0 &&
     (status.iterations ?? 0) > 0;
-  return { primary: 100 - weight, canary: weight, mirrored };
+  return {
+    primary: 100 - weight,
+    canary: weight,
+    mirrored,
+    ...(canary.analysis.sessionAffinity ? { cookies: sessionCookiesOf(status) } : {}),
+  };
 }
 
-/** True when two splits are the same. */
+/** The session affinity cookies a status holds (`session-affinity.ts` keeps them). */
+export function sessionCookiesOf(status: CanaryStatus): SessionCookies {
+  return {
+    ...(status.sessionAffinityCookie ? { canary: status.sessionAffinityCookie } : {}),
+    ...(status.previousSessionAffinityCookie ? { previous: status.previousSessionAffinityCookie } : {}),
+    ...(status.primarySessionAffinityCookie ? { primary: status.primarySessionAffinityCookie } : {}),
+  };
+}
+
+/** True when two splits are the same (weights and mirroring; the cookies follow the status). */
 export function sameRoutes(a: Routes, b: Routes): boolean {
   return a.primary === b.primary && a.canary === b.canary && a.mirrored === b.mirrored;
 }

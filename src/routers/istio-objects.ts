@@ -13,6 +13,7 @@ import type { ResolvedCanary } from '../api/defaults.js';
 import type { KubeObject } from '../kube/cluster.js';
 import { API, objectKey } from '../kube/resources.js';
 import type { DesiredObject } from './owned-object.js';
+import { buildSessionRoutes, isStickyRoute, readSessionCookies } from './istio-session-affinity.js';
 import { RouterError, type RouteTargets, type Routes } from './router.js';
 
 /** How versions are told apart: by host, or by subset of the apex host. */
@@ -186,7 +187,16 @@ function splitRoute(
  */
 export function buildHttpRoutes(canary: ResolvedCanary, routes: Routes): IstioHttpRoute[] {
   const serviceMatch = canary.service.match ?? [];
-  if (canary.analysis.strategy !== 'ab-testing') return [splitRoute(canary, routes, serviceMatch)];
+  if (canary.analysis.strategy !== 'ab-testing') {
+    const weighted = splitRoute(canary, routes, serviceMatch);
+    if (!canary.analysis.sessionAffinity) return [weighted];
+    return buildSessionRoutes(canary, routes, {
+      weighted,
+      serviceMatch,
+      merge: mergeMatches,
+      isCanary: (d) => versionOf(canary, d) === 'canary',
+    }) as IstioHttpRoute[];
+  }
   return [
     splitRoute(canary, routes, mergeMatches(canary.analysis.match, serviceMatch)),
     {
@@ -217,10 +227,14 @@ export function buildTcpRoutes(canary: ResolvedCanary, routes: Routes): IstioTcp
 /** The VirtualService `<apex>` for a split: http routes, or tcp routes for a TCP service. */
 export function buildVirtualService(canary: ResolvedCanary, routes: Routes): DesiredObject {
   const apex = canary.service.apex;
-  const common = {
-    hosts: [...new Set([...canary.service.hosts, canary.names.apex])],
-    gateways: [...canary.service.gateways],
-  };
+  // A delegate VirtualService (`service.delegation`) has neither hosts nor gateways, as Flagger
+  // writes it: the root VirtualService that delegates to it carries them.
+  const common = canary.service.delegation
+    ? { hosts: [], gateways: [] }
+    : {
+        hosts: [...new Set([...canary.service.hosts, canary.names.apex])],
+        gateways: [...canary.service.gateways],
+      };
   return {
     key: objectKey(API.virtualService, canary.namespace, canary.names.apex),
     labels: apex?.labels ?? {},
@@ -324,26 +338,33 @@ function versionOf(canary: ResolvedCanary, d: IstioDestination | undefined): Ver
 
 /**
  * The split a VirtualService says, read from the route Fledge owns: the first http route (tcp route
- * for a TCP service) with a canary destination (for A/B, the matched route). Undefined when no
- * route sends to the canary, e.g. a user's VirtualService not taken over yet.
+ * for a TCP service) with a canary destination (for A/B, the matched route), leaving out the
+ * session affinity routes, with the cookies those carry. Undefined when no route sends to the
+ * canary, e.g. a user's VirtualService not taken over yet.
  */
 export function readRoutes(canary: ResolvedCanary, vs: VirtualService): Routes | undefined {
   const owned: IstioHttpRoute[] = (isTcp(canary) ? vs.spec?.tcp : vs.spec?.http) ?? [];
-  for (const route of owned) {
-    const destinations = route.route ?? [];
-    // Istio sends everything to a sole destination whatever its weight says.
-    const weightOf = (d: IstioRouteDestination): number =>
-      destinations.length === 1 ? 100 : (d.weight ?? 0);
-    const sum = (version: Version): number =>
-      destinations
-        .filter((d) => versionOf(canary, d.destination) === version)
-        .reduce((total, d) => total + weightOf(d), 0);
-    if (!destinations.some((d) => versionOf(canary, d.destination) === 'canary')) continue;
-    return {
-      primary: sum('primary'),
-      canary: sum('canary'),
-      mirrored: versionOf(canary, route.mirror) === 'canary',
-    };
-  }
-  return undefined;
+  const weighted = owned.find(
+    (r) => !isStickyRoute(r) && (r.route ?? []).some((d) => versionOf(canary, d.destination) === 'canary'),
+  );
+  const routes = weighted && readSplit(canary, weighted);
+  if (!routes || !canary.analysis.sessionAffinity) return routes;
+  const isCanary = (d: IstioDestination): boolean => versionOf(canary, d) === 'canary';
+  return { ...routes, cookies: readSessionCookies(owned, weighted, isCanary) };
+}
+
+/** The split of the route that carries it (one with a canary destination). */
+function readSplit(canary: ResolvedCanary, route: IstioHttpRoute): Routes {
+  const destinations = route.route ?? [];
+  // Istio sends everything to a sole destination whatever its weight says.
+  const weightOf = (d: IstioRouteDestination): number => (destinations.length === 1 ? 100 : (d.weight ?? 0));
+  const sum = (version: Version): number =>
+    destinations
+      .filter((d) => versionOf(canary, d.destination) === version)
+      .reduce((total, d) => total + weightOf(d), 0);
+  return {
+    primary: sum('primary'),
+    canary: sum('canary'),
+    mirrored: versionOf(canary, route.mirror) === 'canary',
+  };
 }

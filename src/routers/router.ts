@@ -11,6 +11,21 @@ export interface Routes {
   canary: number;
   /** Whether primary traffic is mirrored to the canary (blue/green with `analysis.mirror`). */
   mirrored: boolean;
+  /**
+   * Session affinity (`analysis.sessionAffinity`): the cookies the routes match and set, each as
+   * `name=value` (Flagger's `status.sessionAffinityCookie` and friends). Absent without it.
+   */
+  cookies?: SessionCookies;
+}
+
+/** The cookies of session affinity, each `name=value`; a missing one has no route. */
+export interface SessionCookies {
+  /** Issued by the canary while it gets traffic; requests carrying it go to the canary. */
+  canary?: string;
+  /** The canary cookie of the rollout before: requests carrying it are told to drop it. */
+  previous?: string;
+  /** Issued by the primary while the canary gets traffic; requests carrying it stay on the primary. */
+  primary?: string;
 }
 
 /** Everything a router needs to know about the workloads behind the routes. */

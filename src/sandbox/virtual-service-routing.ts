@@ -1,7 +1,8 @@
 /**
  * Where an Istio VirtualService sends one HTTP request: the route-matching rules the sandbox and the
  * end-to-end traffic harness need (header exact/prefix/regex, first matching route wins, weighted
- * destinations, mirroring), so they can show that traffic really follows the routes Fledge wrote.
+ * destinations, mirroring), and the `Set-Cookie` answers the routes add (session affinity), so they
+ * can show that traffic really follows the routes Fledge wrote.
  */
 
 export interface StringMatch {
@@ -10,9 +11,16 @@ export interface StringMatch {
   regex?: string;
 }
 
+/** Istio header operations; only the response `add` (where Set-Cookie goes) is read. */
+export interface HeaderOperations {
+  response?: { add?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
 export interface HttpRouteDestination {
   destination: { host: string; subset?: string; port?: { number: number } };
   weight?: number;
+  headers?: HeaderOperations;
 }
 
 export interface HttpRoute {
@@ -22,6 +30,7 @@ export interface HttpRoute {
   mirror?: HttpRouteDestination['destination'];
   /** Share of requests mirrored, 0 to 100; Istio mirrors every request when it is absent. */
   mirrorPercentage?: { value: number };
+  headers?: HeaderOperations;
   [key: string]: unknown;
 }
 
@@ -100,4 +109,26 @@ export function routeRequest(
   random: number,
 ): HttpRouteDestination['destination'] | undefined {
   return pickDestination(selectRoute(spec, request), random);
+}
+
+function setCookieOf(headers: HeaderOperations | undefined): string[] {
+  const add = headers?.response?.add ?? {};
+  return Object.entries(add)
+    .filter(([name]) => name.toLowerCase() === 'set-cookie')
+    .map(([, value]) => value);
+}
+
+/**
+ * The `Set-Cookie` values the answer to a request carries when it took `route` to `destination`:
+ * the route's own, then the destination's (Istio adds both).
+ */
+export function responseCookies(
+  route: HttpRoute | undefined,
+  destination: HttpRouteDestination['destination'] | undefined,
+): string[] {
+  if (!route) return [];
+  const picked = (route.route ?? []).find(
+    (d) => d.destination.host === destination?.host && d.destination.subset === destination?.subset,
+  );
+  return [...setCookieOf(route.headers), ...setCookieOf(picked?.headers)];
 }

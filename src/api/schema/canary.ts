@@ -123,8 +123,17 @@ export const ServiceSchema = Struct(
     ),
     headers: Type.Optional(Opaque('Istio Headers manipulation (request/response set, add, remove).')),
     corsPolicy: Type.Optional(Opaque('Istio CorsPolicy.')),
-    mirror: Type.Optional(Type.Array(Opaque('Extra mirror destinations.'))),
-    delegation: Type.Optional(Type.Boolean()),
+    mirror: Type.Optional(
+      Type.Array(
+        Opaque('Gateway API: a RequestMirror filter of the routes (ignored with Istio, as in Flagger).'),
+      ),
+    ),
+    delegation: Type.Optional(
+      Type.Boolean({
+        description:
+          'Istio: write the VirtualService as a delegate (no hosts, no gateways) for a root VirtualService to delegate to.',
+      }),
+    ),
     apex: Type.Optional(ObjectLabels),
     primary: Type.Optional(ObjectLabels),
     canary: Type.Optional(ObjectLabels),
@@ -228,11 +237,29 @@ export const AnalysisSchema = Struct(
     mirror: Type.Optional(Type.Boolean({ description: 'Mirror primary traffic to the canary.' })),
     mirrorWeight: Type.Optional(Percent('Percentage of traffic mirrored (default: 100).')),
     sessionAffinity: Type.Optional(
-      Struct({
-        cookieName: Type.Optional(Type.String()),
-        primaryCookieName: Type.Optional(Type.String()),
-        maxAge: Type.Optional(Type.Integer({ minimum: 0 })),
-      }),
+      Struct(
+        {
+          cookieName: Type.Optional(
+            Type.String({
+              description:
+                'Name of the cookie that keeps a user who reached the canary on it until the rollout ends (required).',
+            }),
+          ),
+          primaryCookieName: Type.Optional(
+            Type.String({
+              description:
+                'Name of a cookie that keeps a user who reached the primary on it for one analysis interval.',
+            }),
+          ),
+          maxAge: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              description: 'Max-Age of the canary cookie in seconds (default: 86400, one day).',
+            }),
+          ),
+        },
+        { description: 'Istio: cookie-based session affinity during a weighted canary rollout.' },
+      ),
     ),
     primaryReadyThreshold: Type.Optional(
       Percent('Percent of primary pods that must be ready (default: 100).'),
@@ -382,6 +409,23 @@ export const CanaryStatusSchema = Type.Object({
     Type.String({
       description:
         'Fledge: since when the canary has not been ready while it should run (absent while ready); the progress deadline is timed from here.',
+    }),
+  ),
+  sessionAffinityCookie: Type.Optional(
+    Type.String({
+      description:
+        'Session affinity cookie (name=value) of the current rollout, set while the canary gets traffic.',
+    }),
+  ),
+  previousSessionAffinityCookie: Type.Optional(
+    Type.String({
+      description: 'Session affinity cookie of the previous rollout, expired for users who still send it.',
+    }),
+  ),
+  primarySessionAffinityCookie: Type.Optional(
+    Type.String({
+      description:
+        'Cookie (name=value) keeping users on the primary for one interval while the canary gets traffic.',
     }),
   ),
   outbox: Type.Optional(

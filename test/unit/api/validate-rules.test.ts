@@ -225,21 +225,69 @@ describe("Flagger's accepted combinations: accepted, with Flagger's meaning and 
   });
 });
 
-describe('accepted fields Fledge does not act on', () => {
-  it('reports them as errors naming the field', () => {
+describe('Flagger routing fields: session affinity, delegation, service.mirror', () => {
+  it('accepts sessionAffinity with a cookie name, and names what is wrong in one', () => {
     const doc = canary();
-    Object.assign(doc.spec.service, {
-      delegation: true,
-      mirror: [{ host: 'shadow' }],
-    });
     doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', primaryCookieName: 'primary-cookie' };
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.analysis.sessionAffinity = { maxAge: 60 };
     expect(errorsOf(doc)).toEqual([
-      'spec.service.delegation: is not supported by this version of Fledge (Istio delegate VirtualServices); remove it',
-      'spec.service.mirror: is not supported by this version of Fledge (extra mirror destinations); remove it, or use analysis.mirror to mirror to the canary',
-      'spec.analysis.sessionAffinity: is not supported by this version of Fledge; remove it',
+      'spec.analysis.sessionAffinity.cookieName: is required with sessionAffinity',
+    ]);
+    doc.spec.analysis.sessionAffinity = { cookieName: 'my cookie', primaryCookieName: 'a;b' };
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.sessionAffinity.cookieName: must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only (got "my cookie")',
+      'spec.analysis.sessionAffinity.primaryCookieName: must be a cookie name: letters, digits and !#$%&\'*+-.^_`|~ only (got "a;b")',
+    ]);
+    doc.spec.analysis.sessionAffinity = { cookieName: 'c', primaryCookieName: 'c' };
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.sessionAffinity.primaryCookieName: must differ from cookieName: one cookie cannot keep users on both versions',
     ]);
   });
 
+  it('refuses sessionAffinity with A/B testing and with tcp routes, where Flagger drops its routes', () => {
+    const doc = canary();
+    doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' };
+    delete doc.spec.analysis.stepWeight;
+    delete doc.spec.analysis.maxWeight;
+    Object.assign(doc.spec.analysis, {
+      iterations: 10,
+      match: [{ headers: { 'user-type': { exact: 'premium' } } }],
+    });
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.sessionAffinity: cannot be combined with analysis.match (A/B testing sends the matched requests to the canary; Flagger drops the cookie routes there)',
+    ]);
+    const tcp = canary();
+    tcp.spec.service.appProtocol = 'tcp';
+    tcp.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie' };
+    expect(errorsOf(tcp)).toEqual([
+      'spec.analysis.sessionAffinity: needs HTTP routes: it cannot be combined with service.appProtocol: tcp (tcp routes shift weights only)',
+    ]);
+  });
+
+  it('resolves a delegate VirtualService to no gateways, not the default mesh (messages: validate.test.ts)', () => {
+    const doc = canary();
+    delete doc.spec.service.hosts;
+    delete doc.spec.service.gateways;
+    expect(resolveCanary(doc as Canary, { defaultProvider: 'istio' }).service.gateways).toEqual(['mesh']);
+    doc.spec.service.delegation = true;
+    expect(errorsOf(doc)).toEqual([]);
+    expect(resolveCanary(doc as Canary, { defaultProvider: 'istio' }).service.gateways).toEqual([]);
+  });
+
+  it('warns that service.mirror is ignored with Istio (Gateway API only), as in Flagger', () => {
+    const doc = canary();
+    doc.spec.service.mirror = [{ backendRef: { name: 'shadow', port: 9898 } }];
+    expect(errorsOf(doc)).toEqual([]);
+    expect(warningsOf(doc)).toContain(
+      'spec.service.mirror: is ignored with the istio provider (Gateway API only), as in Flagger; use analysis.mirror to mirror to the canary',
+    );
+  });
+});
+
+describe('fields Fledge refuses or ignores in some combinations', () => {
   it('accepts appProtocol: tcp, refusing the analysis fields that need HTTP routes', () => {
     const doc = canary();
     doc.spec.service.appProtocol = 'TCP';

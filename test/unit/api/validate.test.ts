@@ -123,6 +123,38 @@ describe('validateDocument: Flagger compatibility', () => {
     expect(errorsOf(doc)).toEqual([]);
   });
 
+  it("accepts Flagger's session affinity, delegation and service.mirror, with the rules each now has", () => {
+    const doc = flaggerCanary();
+    doc.spec.analysis.sessionAffinity = {
+      cookieName: 'flagger-cookie',
+      primaryCookieName: 'flagger-primary-cookie',
+      maxAge: 21600,
+    };
+    // Gateway API only in Flagger: a warning with Istio (validate-rules.test.ts), not an error.
+    doc.spec.service.mirror = [{ backendRef: { name: 'podinfo-shadow', port: 9898 } }];
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.service.delegation = true;
+    expect(errorsOf(doc)).toEqual([
+      'spec.service.hosts: must be empty with service.delegation: true (a delegate VirtualService has no hosts; the root VirtualService that delegates to it has them)',
+      'spec.service.gateways: must be empty with service.delegation: true (a delegate VirtualService has no gateways; the root VirtualService that delegates to it has them)',
+    ]);
+    delete doc.spec.service.hosts;
+    delete doc.spec.service.gateways;
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.analysis.sessionAffinity = { cookieName: '' };
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.sessionAffinity.cookieName: is required with sessionAffinity',
+    ]);
+  });
+
+  it("refuses the cookie attributes of Flagger's sessionAffinity that Fledge does not write", () => {
+    const doc = flaggerCanary();
+    doc.spec.analysis.sessionAffinity = { cookieName: 'flagger-cookie', sameSite: 'Strict' };
+    expect(errorsOf(doc)).toEqual([
+      expect.stringMatching(/^spec\.analysis\.sessionAffinity\.sameSite: unknown field/),
+    ]);
+  });
+
   it('accepts only a boolean muteAlert, naming the field', () => {
     const doc = flaggerCanary();
     doc.spec.analysis.webhooks.push({

@@ -18,6 +18,7 @@ import type { WebhookAlertBody } from '../../../src/notifiers/generic-webhook.js
 import { CanaryNotifications } from '../../../src/notifiers/canary-notifications.js';
 import { HttpReceiver } from '../../support/http-receiver.js';
 import { DeploymentSimulator } from '../../../src/kube/memory/deployment-simulator.js';
+import type { KubeObject } from '../../../src/kube/cluster.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey, type Deployment, type KubeEvent } from '../../../src/kube/resources.js';
 import { createRouter } from '../../../src/routers/factory.js';
@@ -65,6 +66,8 @@ export const ALERTS_PATH = '/alerts';
 export interface HarnessOptions {
   events?: EventMode;
   noCrossNamespaceRefs?: boolean;
+  /** Makes session affinity cookie values (default: random, as in production). */
+  cookieValue?: () => string;
 }
 
 /** The traffic of a healthy workload: its success-rate and latency checks pass. */
@@ -158,6 +161,7 @@ export class Harness {
       ),
       now,
       logger,
+      ...(options.cookieValue ? { cookieValue: options.cookieValue } : {}),
       resolve: {
         defaultProvider: 'istio',
         defaultMetricsServer: 'http://prometheus:9090',
@@ -260,6 +264,11 @@ export class Harness {
 
   async canary(name: string): Promise<Canary> {
     return (await this.cluster.get<Canary>(objectKey(API.canary, NS, name)))!;
+  }
+
+  /** The VirtualService `name` as stored, with the spec shape a test expects. */
+  async virtualService<Spec>(name: string): Promise<(KubeObject & { spec: Spec }) | undefined> {
+    return this.cluster.get<KubeObject & { spec: Spec }>(objectKey(API.virtualService, NS, name));
   }
 
   async deployment(name: string): Promise<Deployment | undefined> {

@@ -186,10 +186,10 @@ describe('reconciler on the in-memory cluster', () => {
     expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
   });
 
-  it('refuses a field it does not act on, and an interval past its bound, naming each in the condition', async () => {
+  it('refuses an incomplete field, and an interval past its bound, naming each in the condition', async () => {
     const h = await harness();
     const bad = canaryObject('podinfo', { interval: '300h' });
-    (bad.spec.analysis as Record<string, unknown>).sessionAffinity = { cookieName: 'c' };
+    (bad.spec.analysis as Record<string, unknown>).sessionAffinity = { maxAge: 60 };
     await h.cluster.create(bad);
     await h.tick('podinfo');
     const condition = (await h.canary('podinfo')).status?.conditions?.[0];
@@ -200,7 +200,7 @@ describe('reconciler on the in-memory cluster', () => {
     });
     expect(condition?.message).toContain('spec.analysis.interval: must be at most 24h (got "300h")');
     expect(condition?.message).toContain(
-      'spec.analysis.sessionAffinity: is not supported by this version of Fledge',
+      'spec.analysis.sessionAffinity.cookieName: is required with sessionAffinity',
     );
     expect(await h.cluster.list({ ...API.deployment, namespace: NS })).toEqual([]);
   });

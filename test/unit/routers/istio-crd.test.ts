@@ -35,6 +35,24 @@ const SCENARIOS: [string, Partial<CanarySpec['service']>, Partial<CanarySpec['an
     { iterations: 5, mirror: true },
     { primary: 100, canary: 0, mirrored: true },
   ],
+  [
+    'session affinity, canary and primary cookies',
+    FULL_SERVICE,
+    { sessionAffinity: { cookieName: 'canary-cookie', primaryCookieName: 'primary-cookie' } },
+    {
+      primary: 80,
+      canary: 20,
+      mirrored: false,
+      cookies: { canary: 'canary-cookie=AAAAAAAAAA', primary: 'primary-cookie=BBBBBBBBBB' },
+    },
+  ],
+  [
+    'session affinity, previous cookie expired',
+    FULL_SERVICE,
+    { sessionAffinity: { cookieName: 'canary-cookie' } },
+    { primary: 100, canary: 0, mirrored: false, cookies: { previous: 'canary-cookie=AAAAAAAAAA' } },
+  ],
+  ['delegation', { delegation: true }, {}, { primary: 60, canary: 40, mirrored: false }],
 ];
 
 describe('Istio objects against the Istio CRDs', () => {
