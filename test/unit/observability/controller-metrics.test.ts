@@ -187,3 +187,34 @@ describe('controller metrics', () => {
     }
   });
 });
+
+describe('controller metrics when a tick fails after its commit point', () => {
+  it('still counts the rollback the status write committed, once', async () => {
+    const { h, metrics } = await observed();
+    await h.startRollout('podinfo');
+    await h.tick('podinfo');
+    expect((await h.canary('podinfo')).status?.canaryWeight).toBeGreaterThan(0);
+    h.traffic.set(NS, 'podinfo', { requestsPerSecond: 10, errorRatePercent: 5, p99LatencyMs: 50 });
+    await h.tick('podinfo');
+    expect((await h.canary('podinfo')).status?.failedChecks).toBe(1);
+    // Every write of the next tick but the status fails: the rollback is committed, then the
+    // routes cannot be set back to the primary.
+    const cluster = h.cluster as unknown as Record<'patch' | 'replace' | 'create', unknown>;
+    const saved = { patch: cluster.patch, replace: cluster.replace, create: cluster.create };
+    for (const verb of ['patch', 'replace', 'create'] as const) {
+      cluster[verb] = async () => {
+        throw new Error(`${verb} refused by the test`);
+      };
+    }
+    const failed = await h.tick('podinfo');
+    Object.assign(cluster, saved);
+    expect(failed.error?.message).toMatch(/refused by the test/);
+    expect((await h.canary('podinfo')).status?.phase).toBe('Failed');
+    const outcome = ',deployment_strategy="canary",analysis_status="completed"';
+    expect(await samples(metrics, 'fledge_canary_failures_total')).toEqual({ [podinfo(outcome)]: 1 });
+    expect(await samples(metrics, 'fledge_canary_status')).toEqual({ [podinfo()]: 2 });
+    await h.tick('podinfo');
+    expect(await samples(metrics, 'fledge_canary_failures_total')).toEqual({ [podinfo(outcome)]: 1 });
+    expect(await samples(metrics, 'fledge_canary_weight')).toEqual(weights(100, 0));
+  });
+});
