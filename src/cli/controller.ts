@@ -12,6 +12,7 @@ import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../kube/client/config.js';
 import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
+import { packageVersion } from '../observability/version.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
 import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
@@ -97,6 +98,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       })
     : new InProcessScheduler({ concurrency: o.schedulerConcurrency });
   metrics.attachScheduler(scheduler);
+  metrics.setInfo(packageVersion(), o.meshProvider);
   const { watcher } = createCore({
     cluster,
     scheduler,
@@ -112,17 +114,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     instance: o.instance,
     namespace: o.namespace,
     events: o.events,
-    onTick: (namespace, name, result, durationMs) =>
-      metrics.observeTick(
-        namespace,
-        name,
-        {
-          phase: result.phase,
-          canaryWeight: result.canaryWeight,
-          outcome: result.error ? 'error' : result.conflict ? 'conflict' : 'ok',
-        },
-        durationMs,
-      ),
+    onTick: (namespace, name, result, durationMs) => metrics.recordTick(namespace, name, result, durationMs),
     onDelete: (namespace, name) => metrics.forget(namespace, name),
     // The Deployments, Services, ConfigMaps and Secrets cached for a namespace's Canaries.
     onNamespaceEmpty: (namespace) => {
@@ -132,6 +124,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
     },
     ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });
+  metrics.attachCanaryCounts(() => watcher.countsByNamespace());
   let ready = false;
   let startedTicking = false;
   let notReadyReason = 'starting: checking the API server, the CRDs and permissions';

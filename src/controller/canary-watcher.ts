@@ -88,6 +88,19 @@ export class CanaryWatcher {
       this.o.logger.info({ removed }, `removed ${removed.length} schedules of Canaries that no longer exist`);
   }
 
+  /**
+   * Canaries seen and not deleted, per namespace. Every replica watches every Canary (only the
+   * ticks are shared out), so each reports the whole count, as Flagger's `canary_total`.
+   */
+  countsByNamespace(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const id of this.generations.keys()) {
+      const namespace = id.slice(0, id.indexOf('/'));
+      counts.set(namespace, (counts.get(namespace) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Stops watching, then waits for ticks in flight. */
   async stop(): Promise<void> {
     this.unsubscribe?.();

@@ -42,6 +42,7 @@ import {
 import { hookPhase, nextObservation, planObservations, type Gathered } from './plan.js';
 import type { Checks, GateType, Notifications } from './ports.js';
 import type { EventEffect, GateAnswers } from './types.js';
+import type { TickReport, TickResult } from './tick-result.js';
 import { canaryShouldRun, routesFor } from './weights.js';
 
 /** Where the answer of each gate goes. */
@@ -53,6 +54,7 @@ const GATE_ANSWER: Record<GateType, keyof GateAnswers> = {
 };
 
 export { FINALIZER } from './finalizer.js';
+export type { TickReport, TickResult } from './tick-result.js';
 
 export interface ReconcilerOptions {
   cluster: Cluster;
@@ -67,18 +69,6 @@ export interface ReconcilerOptions {
   resolve: ResolveOptions;
   /** Makes the value of a session affinity cookie (default: 10 random letters, as Flagger). */
   cookieValue?: () => string;
-}
-
-/** How a tick ended. */
-export interface TickResult {
-  /** The phase after the tick; undefined when the Canary is gone or invalid. */
-  phase: CanaryStatus['phase'];
-  /** The canary weight after the tick. */
-  canaryWeight?: number | undefined;
-  /** The status write lost a race: the caller should tick again soon. */
-  conflict?: boolean;
-  /** Why the tick could not complete (also recorded as a condition or an Event). */
-  error?: Error;
 }
 
 /** The Reconciled condition's reason for an error that stops a tick before anything is decided. */
@@ -98,10 +88,12 @@ export class Reconciler {
     const key: ObjectKey = { ...API.canary, namespace, name };
     const log = this.o.logger.child({ [LogKeys.canary]: `${namespace}/${name}` });
     const started = Date.now();
+    // Filled in by `tick` at its commit point, so that a tick failing after it still reports it.
+    const committed: { report?: TickReport } = {};
     try {
       const object = await this.o.cluster.get<Canary>(key);
       if (!object) return { phase: undefined };
-      const result = await this.tick(key, object, log);
+      const result = await this.tick(key, object, log, committed);
       log.debug({ [LogKeys.phase]: result.phase, [LogKeys.durationMs]: Date.now() - started }, 'tick done');
       return result;
     } catch (err) {
@@ -111,11 +103,16 @@ export class Reconciler {
       }
       const error = err instanceof Error ? err : new Error(String(err));
       log.error({ [LogKeys.err]: error }, 'tick failed');
-      return { phase: undefined, error };
+      return { phase: undefined, error, ...(committed.report ? { report: committed.report } : {}) };
     }
   }
 
-  private async tick(key: ObjectKey, object: Canary, log: Logger): Promise<TickResult> {
+  private async tick(
+    key: ObjectKey,
+    object: Canary,
+    log: Logger,
+    committed: { report?: TickReport },
+  ): Promise<TickResult> {
     const now = this.o.now();
     const status = await this.repairStatus(key, object, log);
     // The status is Fledge's own and repaired above: only what the user wrote is validated.
@@ -180,6 +177,16 @@ export class Reconciler {
 
     const wrote = await this.persistStatus(key, object, status, next);
     if (!wrote) await this.ensureUnchanged(key, object);
+    const report: TickReport = {
+      target: canary.names.target,
+      strategy: canary.analysis.strategy,
+      skipAnalysis: canary.skipAnalysis,
+      phaseBefore: status.phase,
+      phase: next.phase,
+      routes: routesFor(canary, next),
+      checks,
+    };
+    committed.report = report;
     this.logDecision(log, status, next);
     if (effects.dropped.length > 0) {
       await reportLost(this.drainDeps, canary, log, effects.dropped, 'because the outbox is full');
@@ -194,7 +201,7 @@ export class Reconciler {
     }
     await this.emit(canary, effects.direct, payload, log);
     await this.drain(key, object, canary, next.outbox, undefined, log);
-    return { phase: next.phase, canaryWeight: next.canaryWeight };
+    return { phase: next.phase, canaryWeight: next.canaryWeight, report };
   }
 
   /**

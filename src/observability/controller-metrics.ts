@@ -1,32 +1,32 @@
 /**
- * Prometheus metrics of the controller itself, served on `/metrics`. Names follow Flagger's where
- * Flagger has one (`*_canary_status`, `*_canary_weight`), so dashboards carry over.
+ * Prometheus metrics of the controller itself, served on `/metrics`: Flagger's (`fledge_info`,
+ * `fledge_canary_total` here, the per-canary series in `canary-metrics.ts`) under Fledge's prefix,
+ * so Flagger's dashboards and alerts carry over by renaming, and Fledge's own about ticks and the
+ * scheduler's queue. The README's Metrics table lists them.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Phase } from '../api/schema/canary.js';
+import type { TickResult } from '../controller/tick-result.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
+import { CanaryMetrics } from './canary-metrics.js';
 
-/** Flagger's encoding of the phase in `canary_status`: 0 running, 1 successful, 2 failed. */
-export function statusCode(phase: Phase | undefined): number {
-  if (phase === 'Succeeded' || phase === 'Initialized') return 1;
-  if (phase === 'Failed') return 2;
-  return 0;
-}
+export { statusCode } from './canary-metrics.js';
 
+/** How a tick ended, the label of `fledge_ticks_total`. */
 export type TickOutcome = 'ok' | 'error' | 'conflict';
 
+/** The outcome label of a tick's result. */
+export function tickOutcome(result: TickResult): TickOutcome {
+  return result.error ? 'error' : result.conflict ? 'conflict' : 'ok';
+}
+
+/** The controller's metrics on one registry (served by `http-server.ts`). */
 export class ControllerMetrics {
   readonly registry = new Registry();
-  private readonly weight = new Gauge({
-    name: 'fledge_canary_weight',
-    help: 'Traffic percentage routed to the canary.',
-    labelNames: ['namespace', 'name'] as const,
-    registers: [this.registry],
-  });
-  private readonly status = new Gauge({
-    name: 'fledge_canary_status',
-    help: 'Canary status: 0 running, 1 successful, 2 failed.',
-    labelNames: ['namespace', 'name'] as const,
+  private readonly canaries = new CanaryMetrics(this.registry);
+  private readonly info = new Gauge({
+    name: 'fledge_info',
+    help: 'Fledge version and default mesh provider: 1.',
+    labelNames: ['version', 'mesh_provider'] as const,
     registers: [this.registry],
   });
   private readonly ticks = new Counter({
@@ -46,19 +46,35 @@ export class ControllerMetrics {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'fledge_' });
   }
 
-  /** Records one tick of `namespace/name`. */
-  observeTick(
-    namespace: string,
-    name: string,
-    result: { phase: Phase | undefined; canaryWeight?: number | undefined; outcome: TickOutcome },
-    durationMs: number,
-  ): void {
-    this.ticks.inc({ outcome: result.outcome });
+  /** Sets `fledge_info`, as Flagger's `flagger_info`, at start-up. */
+  setInfo(version: string, meshProvider: string): void {
+    this.info.reset();
+    this.info.set({ version, mesh_provider: meshProvider }, 1);
+  }
+
+  /** Records one tick of the Canary `namespace/name` that took `durationMs`. */
+  recordTick(namespace: string, name: string, result: TickResult, durationMs: number): void {
+    this.ticks.inc({ outcome: tickOutcome(result) });
     this.duration.observe(durationMs / 1000);
-    if (result.phase !== undefined) {
-      this.status.set({ namespace, name }, statusCode(result.phase));
-      this.weight.set({ namespace, name }, result.canaryWeight ?? 0);
-    }
+    if (result.report) this.canaries.record(namespace, name, result.report, durationMs);
+    else this.canaries.recordPhase(namespace, name, result.phase);
+  }
+
+  /**
+   * `fledge_canary_total{namespace}`: the Canaries per namespace, read from `counts` on each scrape
+   * (the watcher's). A namespace whose last Canary is gone loses its series.
+   */
+  attachCanaryCounts(counts: () => Map<string, number>): void {
+    new Gauge({
+      name: 'fledge_canary_total',
+      help: 'Canaries per namespace.',
+      labelNames: ['namespace'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [namespace, count] of counts()) this.set({ namespace }, count);
+      },
+    });
   }
 
   /**
@@ -90,9 +106,8 @@ export class ControllerMetrics {
     });
   }
 
-  /** Drops the series of a deleted canary. */
+  /** Drops the series of the deleted Canary `namespace/name`. */
   forget(namespace: string, name: string): void {
-    this.status.remove({ namespace, name });
-    this.weight.remove({ namespace, name });
+    this.canaries.forget(namespace, name);
   }
 }

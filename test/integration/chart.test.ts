@@ -4,6 +4,8 @@
  * server-side dry run and read as RBAC against the permissions the controller checks at start-up
  * (`controllerRequirements`), so the chart and that list cannot drift apart.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { controllerRequirements } from '../../src/controller/preflight.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { CHART_DIR, ChartTool, setArgs } from '../support/helm.js';
@@ -59,6 +61,7 @@ it.each([
   [{ 'serviceMonitor.intervall': '1m' }, "additional properties 'intervall' not allowed"],
   [{ events: 'some' }, 'events'],
   [{ startupTimeout: 'soon' }, 'startupTimeout'],
+  [{ 'dashboards.enabld': true }, "additional properties 'enabld' not allowed"],
 ])('the schema refuses %j naming it', async (values, message) => {
   const result = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs(values)]);
   expect(result.code).not.toBe(0);
@@ -152,6 +155,24 @@ it('monitors on: a ServiceMonitor and a PodMonitor on the http port, accepted by
     spec: { podMetricsEndpoints: unknown[] };
   };
   expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'http', path: '/metrics', interval: '15s' }]);
+});
+
+it('dashboards on: a ConfigMap labelled grafana_dashboard "1" carrying the dashboard file, where asked', async () => {
+  const objects = await render({
+    'dashboards.enabled': true,
+    'dashboards.namespace': TEAM,
+    'dashboards.annotations.grafana_folder': 'Fledge',
+  });
+  const configMap = objects.find((o) => o.kind === 'ConfigMap') as
+    (RenderedObject & { data: Record<string, string> }) | undefined;
+  expect(configMap?.metadata).toMatchObject({
+    name: 'fl-fledge-dashboards',
+    namespace: TEAM,
+    labels: { grafana_dashboard: '1' },
+    annotations: { grafana_folder: 'Fledge' },
+  });
+  const file = readFileSync(join(CHART_DIR, 'dashboards', 'fledge.json'), 'utf8');
+  expect(JSON.parse(configMap?.data['fledge.json'] ?? '')).toEqual(JSON.parse(file));
 });
 
 it('pdb on with Redis: a PodDisruptionBudget, every flag as set, and no Lease Role (BullMQ schedules)', async () => {

@@ -14,7 +14,7 @@ import { closeServer as close, freePort, listenOnLoopback as listen, which } fro
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Produces the exposition text served at `/metrics`, computed at scrape time. */
-export type MetricsFeed = () => string;
+export type MetricsFeed = () => string | Promise<string>;
 
 /** Options of {@link startPrometheus}. */
 export interface StartPrometheusOptions {
@@ -60,8 +60,17 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   if (!feed === !options.target) throw new Error('startPrometheus: give exactly one of feed and target');
   const target = createServer((req, res) => {
     if (feed && req.url?.startsWith('/metrics')) {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(feed());
+      Promise.resolve()
+        .then(feed)
+        .then(
+          (text) => {
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+            res.end(text);
+          },
+          (err: unknown) => {
+            res.writeHead(500).end(String(err));
+          },
+        );
     } else {
       res.writeHead(404).end();
     }
@@ -221,14 +230,48 @@ export function istioFeed(workloads: WorkloadRates[], now: () => number = Date.n
       '# HELP istio_request_duration_milliseconds Request latency seen by the destination proxy.',
       '# TYPE istio_request_duration_milliseconds histogram',
     );
+    for (const w of workloads)
+      lines.push(...histogramLines('istio_request_duration_milliseconds', labels(w), w, elapsed));
+    return `${lines.join('\n')}\n`;
+  };
+}
+
+/** The `_bucket`, `_sum` and `_count` samples of a workload's latency histogram after `elapsed` s. */
+function histogramLines(name: string, labels: string, w: WorkloadRates, elapsed: number): string[] {
+  const lines = w.bucketsPerSecond.map(
+    ([le, rate]) => `${name}_bucket{${labels},le="${le}"} ${rate * elapsed}`,
+  );
+  const total = w.bucketsPerSecond[w.bucketsPerSecond.length - 1]?.[1] ?? 0;
+  lines.push(`${name}_sum{${labels}} ${w.latencySumPerSecond * elapsed}`);
+  lines.push(`${name}_count{${labels}} ${total * elapsed}`);
+  return lines;
+}
+
+/**
+ * A feed exposing Linkerd's proxy metrics for each workload (`workload` is the Deployment):
+ * `response_total` on the inbound side, classified `failure` for 5xx as Linkerd does by default,
+ * and the `response_latency_ms` histogram. Counters grow as {@link istioFeed}'s do.
+ */
+export function linkerdFeed(workloads: WorkloadRates[], now: () => number = Date.now): MetricsFeed {
+  const startMs = now();
+  return () => {
+    const elapsed = (now() - startMs) / 1_000;
+    const labels = (w: WorkloadRates): string =>
+      `namespace="${w.namespace}",deployment="${w.workload}",direction="inbound"`;
+    const lines = ['# HELP response_total Responses of the Linkerd proxy.', '# TYPE response_total counter'];
     for (const w of workloads) {
-      for (const [le, rate] of w.bucketsPerSecond) {
-        lines.push(`istio_request_duration_milliseconds_bucket{${labels(w)},le="${le}"} ${rate * elapsed}`);
+      for (const [code, rate] of Object.entries(w.requestsPerSecondByCode)) {
+        const classification = code.startsWith('5') ? 'failure' : 'success';
+        lines.push(
+          `response_total{${labels(w)},status_code="${code}",classification="${classification}"} ${rate * elapsed}`,
+        );
       }
-      const total = w.bucketsPerSecond[w.bucketsPerSecond.length - 1]?.[1] ?? 0;
-      lines.push(`istio_request_duration_milliseconds_sum{${labels(w)}} ${w.latencySumPerSecond * elapsed}`);
-      lines.push(`istio_request_duration_milliseconds_count{${labels(w)}} ${total * elapsed}`);
     }
+    lines.push(
+      '# HELP response_latency_ms Response latency of the Linkerd proxy.',
+      '# TYPE response_latency_ms histogram',
+    );
+    for (const w of workloads) lines.push(...histogramLines('response_latency_ms', labels(w), w, elapsed));
     return `${lines.join('\n')}\n`;
   };
 }

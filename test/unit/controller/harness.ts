@@ -116,6 +116,8 @@ export class Harness {
   /** Every weight pair a VirtualService was written with, per name. */
   readonly weights = new Map<string, string[]>();
   readonly reconciler: Reconciler;
+  /** Told about every tick {@link tick} runs, as the watcher tells its `onTick` (e.g. metrics). */
+  onTick: ((namespace: string, name: string, result: TickResult) => void) | undefined;
 
   /** Starts the receiver webhooks and alerts go to; {@link close} stops it. */
   static async start(options: HarnessOptions = {}): Promise<Harness> {
@@ -248,6 +250,7 @@ export class Harness {
 
   async tick(name: string): Promise<TickResult> {
     const result = await this.reconciler.reconcileOnce(NS, name);
+    this.onTick?.(NS, name, result);
     await this.settle();
     this.nowMs += 60_000;
     return result;

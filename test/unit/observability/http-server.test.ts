@@ -1,5 +1,7 @@
 import { ControllerMetrics, statusCode } from '../../../src/observability/controller-metrics.js';
 import { createHttpServer, parseListenAddress } from '../../../src/observability/http-server.js';
+import type { Phase } from '../../../src/api/schema/canary.js';
+import type { TickReport } from '../../../src/controller/tick-result.js';
 
 describe('controller HTTP endpoints', () => {
   it('serves health, readiness and the canary metrics', async () => {
@@ -11,8 +13,22 @@ describe('controller HTTP endpoints', () => {
       readiness: () => (ready ? { ready } : { ready, reason: 'waiting for the Canary cache to sync' }),
       health: () => (healthy ? { healthy } : { healthy, reason: 'the in-process scheduler is stopped' }),
     });
-    metrics.observeTick('test', 'podinfo', { phase: 'Progressing', canaryWeight: 20, outcome: 'ok' }, 12);
-    metrics.observeTick('test', 'broken', { phase: 'Failed', canaryWeight: 0, outcome: 'error' }, 3);
+    const report = (target: string, phase: Phase, canary: number): TickReport => ({
+      target,
+      strategy: 'canary',
+      skipAnalysis: false,
+      phaseBefore: phase,
+      phase,
+      routes: { primary: 100 - canary, canary, mirrored: false },
+    });
+    metrics.recordTick(
+      'test',
+      'podinfo',
+      { phase: 'Progressing', report: report('podinfo', 'Progressing', 20) },
+      12,
+    );
+    metrics.recordTick('test', 'broken', { phase: 'Failed', report: report('broken', 'Failed', 0) }, 3);
+    metrics.recordTick('test', 'broken', { phase: 'Failed', error: new Error('target not found') }, 3);
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
     const get = async (path: string) => {
@@ -30,10 +46,10 @@ describe('controller HTTP endpoints', () => {
     expect(await get('/healthz')).toEqual({ statusCode: 503, body: 'the in-process scheduler is stopped' });
 
     const body = (await get('/metrics')).body;
-    expect(body).toContain('fledge_canary_weight{namespace="test",name="podinfo"} 20');
-    expect(body).toContain('fledge_canary_status{namespace="test",name="broken"} 2');
+    expect(body).toContain('fledge_canary_weight{workload="podinfo",namespace="test"} 20');
+    expect(body).toContain('fledge_canary_status{name="broken",namespace="test"} 2');
     expect(body).toContain('fledge_ticks_total{outcome="error"} 1');
-    expect(body).toContain('fledge_tick_duration_seconds_count 2');
+    expect(body).toContain('fledge_tick_duration_seconds_count 3');
 
     metrics.forget('test', 'broken');
     expect((await get('/metrics')).body).not.toContain('name="broken"');
