@@ -9,7 +9,6 @@
  * are idempotent and re-applied on every tick, so a crash between the status write and the route
  * write is repaired by the next tick without skipping or repeating a step.
  */
-import jsonMergePatch from 'json-merge-patch';
 import type { Logger } from 'pino';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
@@ -26,7 +25,7 @@ import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
 import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
 import { nextSessionCookies, randomCookieValue } from './session-affinity.js';
-import { repairStatus } from './status-repair.js';
+import { StatusWriter } from './status-writer.js';
 import { decide } from './decide.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
@@ -81,7 +80,11 @@ function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof Event
 
 /** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
 export class Reconciler {
-  constructor(private readonly o: ReconcilerOptions) {}
+  private readonly statuses: StatusWriter;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.statuses = new StatusWriter(o);
+  }
 
   /** Runs one tick for the Canary `namespace/name`. Never throws: failures are returned and recorded. */
   async reconcileOnce(namespace: string, name: string): Promise<TickResult> {
@@ -114,7 +117,7 @@ export class Reconciler {
     committed: { report?: TickReport },
   ): Promise<TickResult> {
     const now = this.o.now();
-    const status = await this.repairStatus(key, object, log);
+    const status = await this.statuses.repair(key, object, log);
     // The status is Fledge's own and repaired above: only what the user wrote is validated.
     const { status: _status, ...written } = object;
     const invalid = validateDocument(written);
@@ -125,7 +128,7 @@ export class Reconciler {
     // Before validation: a Canary must stay deletable whatever its spec says.
     if (object.metadata.deletionTimestamp) return this.finalize(key, object, status, message, log);
     if (message !== undefined) {
-      await this.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });
+      await this.statuses.reportProblem(key, object, status, { reason: EventReasons.InvalidSpec, message });
       return { phase: status.phase, error: new Error(message) };
     }
     const canary = resolveCanary(object, this.o.resolve);
@@ -150,7 +153,7 @@ export class Reconciler {
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const reason = problemReasonOf(err);
-      await this.reportProblem(key, object, status, { reason, message: error.message });
+      await this.statuses.reportProblem(key, object, status, { reason, message: error.message });
       return { phase: status.phase, error };
     }
 
@@ -175,8 +178,8 @@ export class Reconciler {
     });
     const next = withReconciledCondition(withOutbox(decision.status, effects.outbox), now, undefined);
 
-    const wrote = await this.persistStatus(key, object, status, next);
-    if (!wrote) await this.ensureUnchanged(key, object);
+    const wrote = await this.statuses.persist(key, object, status, next);
+    if (!wrote) await this.statuses.ensureUnchanged(key, object);
     const report: TickReport = {
       target: canary.names.target,
       strategy: canary.analysis.strategy,
@@ -231,37 +234,6 @@ export class Reconciler {
     return got;
   }
 
-  /** The commit point of a tick: see the module comment. */
-  private async persistStatus(
-    key: ObjectKey,
-    object: Canary,
-    before: CanaryStatus,
-    after: CanaryStatus,
-  ): Promise<boolean> {
-    const patch = jsonMergePatch.generate(before, after);
-    if (patch === undefined) return false;
-    const options = object.metadata.resourceVersion
-      ? { resourceVersion: object.metadata.resourceVersion }
-      : {};
-    const written = await this.o.cluster.patchStatus<Canary>(key, patch as Record<string, unknown>, options);
-    object.metadata.resourceVersion = written.metadata.resourceVersion;
-    return true;
-  }
-
-  /**
-   * A tick that changed nothing writes no status, so no precondition guards its routing. Before
-   * re-applying routes from the status it read, it checks that the Canary has not moved on since
-   * (another tick, on another replica, committed a step): if it has, re-applying would write back
-   * an older weight. Reads come from the cache, so this narrows the window rather than closing it;
-   * the next tick, from fresh state, repairs whatever slips through.
-   */
-  private async ensureUnchanged(key: ObjectKey, object: Canary): Promise<void> {
-    const current = await this.o.cluster.get<Canary>(key);
-    if (current && current.metadata.resourceVersion !== object.metadata.resourceVersion) {
-      throw new ConflictError(`Canary ${key.namespace}/${key.name} changed during the tick`);
-    }
-  }
-
   /**
    * Brings scaling and routing to what the status implies. Order matters: the canary is scaled up
    * before it gets traffic, and loses its traffic before it is scaled down.
@@ -306,17 +278,7 @@ export class Reconciler {
     if (!outbox || outbox.length === 0) return;
     const result = await drainOutbox(this.drainDeps, canary, outbox, which);
     if (!result.changed) return;
-    try {
-      const written = await this.o.cluster.patchStatus<Canary>(
-        key,
-        { outbox: result.outbox.length > 0 ? result.outbox : null },
-        preconditionOf(object),
-      );
-      object.metadata.resourceVersion = written.metadata.resourceVersion;
-    } catch (err) {
-      if (!(err instanceof ConflictError)) throw err;
-      log.info('canary changed while its outbox was delivered; delivered effects may be delivered again');
-    }
+    await this.statuses.writeOutbox(key, object, result.outbox, log);
   }
 
   private get drainDeps(): DrainDeps {
@@ -326,60 +288,6 @@ export class Reconciler {
   private async record(canary: ResolvedCanary, event: EventEffect, payload: WebhookPayload): Promise<void> {
     const log = this.o.logger.child({ [LogKeys.canary]: `${canary.namespace}/${canary.name}` });
     await deliverEvent(this.drainDeps, canary, event, payload, {}, log);
-  }
-
-  /**
-   * Reads the status, replacing what Fledge owns that has the wrong shape (`status-repair.ts`).
-   * A repair is written at once, before anything can fail, so that every later write of the tick
-   * starts from a status that passes the schema; it is also logged and recorded as a Warning Event.
-   */
-  private async repairStatus(key: ObjectKey, object: Canary, log: Logger): Promise<CanaryStatus> {
-    const { status, repairs } = repairStatus(object.status);
-    if (repairs.length === 0) return status;
-    const message = `Repaired the status of ${key.namespace}/${key.name}: ${repairs.join('; ')}`.slice(
-      0,
-      1024,
-    );
-    log.warn({ [LogKeys.reason]: EventReasons.StatusRepaired }, message);
-    const before = object.status !== null && typeof object.status === 'object' ? object.status : {};
-    await this.persistStatus(key, object, before, status);
-    object.status = status;
-    await this.recordOnly(key, object, { type: 'Warning', reason: EventReasons.StatusRepaired, message });
-    return status;
-  }
-
-  /**
-   * Records why a canary cannot be reconciled as its Reconciled condition and, when that is news,
-   * as a Warning Event. Routing and workloads are left as they are: nothing half-applied.
-   */
-  private async reportProblem(
-    key: ObjectKey,
-    object: Canary,
-    status: CanaryStatus,
-    problem: { reason: (typeof EventReasons)[keyof typeof EventReasons]; message: string },
-  ): Promise<void> {
-    const next = withReconciledCondition(status, this.o.now(), problem);
-    if (next === status) return;
-    await this.o.cluster.patchStatus(
-      key,
-      { conditions: next.conditions ?? [] },
-      {
-        ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
-      },
-    );
-    await this.recordOnly(key, object, { type: 'Warning', reason: problem.reason, message: problem.message });
-  }
-
-  /** A Kubernetes Event only (no webhooks: the spec naming them may be unreadable), best effort. */
-  private async recordOnly(key: ObjectKey, object: Canary, event: EventEffect): Promise<void> {
-    try {
-      await this.o.events.record(
-        { namespace: key.namespace, name: key.name, uid: object.metadata.uid ?? '' },
-        event,
-      );
-    } catch (err) {
-      this.o.logger.warn({ [LogKeys.err]: err }, 'could not record Event');
-    }
   }
 
   /**
@@ -396,7 +304,7 @@ export class Reconciler {
     const finalizers = object.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return { phase: status.phase };
     if (status.phase !== 'Terminating') {
-      await this.persistStatus(key, object, status, { ...status, phase: 'Terminating' });
+      await this.statuses.persist(key, object, status, { ...status, phase: 'Terminating' });
     }
     const { canary, lost } = await restoreForDeletion(this.o, object, invalid);
     await this.o.cluster.patch(key, { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } });
@@ -417,7 +325,7 @@ export class Reconciler {
       await this.record(canary, event, this.payload(canary, status)); // logs it too
     } else {
       log.warn({ [LogKeys.reason]: event.reason }, event.message);
-      await this.recordOnly(key, object, event);
+      await this.statuses.recordOnly(key, object, event);
     }
     return { phase: 'Terminated' };
   }
@@ -445,11 +353,6 @@ export class Reconciler {
       );
     }
   }
-}
-
-/** The resourceVersion precondition of a write that follows this tick's read. */
-function preconditionOf(object: Canary): { resourceVersion?: string } {
-  return object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {};
 }
 
 /** The status with its outbox set, or without the field when nothing is pending. */
