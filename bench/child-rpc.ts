@@ -28,6 +28,8 @@ export class ChildProcessError extends Error {
 export interface BenchChildOptions {
   /** Receives the child's stderr and stdout lines (default: this process's stderr). */
   output?: (text: string) => void;
+  /** The child's V8 heap cap (`--max-old-space-size`) in MiB; none when undefined. */
+  heapLimitMb?: number;
 }
 
 /** Path of the child entry beside this module (`.ts` under the tests' loader, `.js` when built). */
@@ -48,7 +50,10 @@ export class BenchChild {
     const output = options.output ?? ((text: string) => void process.stderr.write(text));
     // execArgv is inherited: a TypeScript loader under the tests.
     this.child = fork(childEntry(), [], {
-      execArgv: process.execArgv,
+      execArgv: [
+        ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
+        ...(options.heapLimitMb ? [`--max-old-space-size=${options.heapLimitMb}`] : []),
+      ],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => output(chunk.toString('utf8')));

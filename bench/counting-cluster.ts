@@ -59,6 +59,11 @@ export class CountingCluster implements Cluster {
     return this.inner.get<T>(key);
   }
 
+  getFull<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    this.count('GET', key.kind);
+    return this.inner.getFull<T>(key);
+  }
+
   list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]> {
     this.count('LIST', key.kind);
     return this.inner.list<T>(key, labels);

@@ -39,6 +39,11 @@ export interface BenchSettings {
   cpuProfDir: string | undefined;
   warmupTimeoutMs: number;
   quick: boolean;
+  /**
+   * V8 heap cap of every measured controller (`--max-old-space-size`, MiB): by default the chart's,
+   * 75% of its 512Mi memory limit, so that RSS is measured as the chart runs the controller.
+   */
+  heapLimitMb: number | undefined;
 }
 
 /** Defaults of a full run, and of `--quick` (seconds, a handful of canaries: for the tests). */
@@ -68,6 +73,15 @@ function positiveInt(flag: string) {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0)
       throw new InvalidArgumentError(`${flag} must be a positive integer, got "${value}"`);
+    return n;
+  };
+}
+
+function nonNegativeInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${flag} must be a whole number of MiB (0: none), got "${value}"`);
     return n;
   };
 }
@@ -172,6 +186,11 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
       duration('--warmup-timeout'),
       '10m',
     )
+    .option(
+      '--heap-limit <MiB>',
+      "controllers' V8 heap cap (--max-old-space-size); 0 for none (default: the chart's, 384)",
+      nonNegativeInt('--heap-limit'),
+    )
     .addOption(new Option('--quick', 'a few canaries for a few seconds (for tests)').default(false))
     .action(async (raw: Record<string, unknown>) => run(resolveSettings(raw)));
   return program;
@@ -216,5 +235,14 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
     cpuProfDir: raw['cpuProf'] as string | undefined,
     warmupTimeoutMs: ms('warmupTimeout', '10m'),
     quick,
+    heapLimitMb: heapLimitOf(raw['heapLimit'] as number | undefined),
   };
+}
+
+/** The chart's default heap cap: heapLimitPercent (75) of resources.limits.memory (512Mi). */
+export const CHART_HEAP_LIMIT_MB = 384;
+
+function heapLimitOf(flag: number | undefined): number | undefined {
+  if (flag === undefined) return CHART_HEAP_LIMIT_MB;
+  return flag === 0 ? undefined : flag;
 }

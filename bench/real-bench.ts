@@ -74,6 +74,8 @@ export interface RealBenchContext {
   access: ApiServerAccess;
   kubeconfigPath: string;
   output: (text: string) => void;
+  /** The controller child's heap cap in MiB (see {@link BenchSettings.heapLimitMb}). */
+  heapLimitMb: number | undefined;
 }
 
 /** One measured window of the real stack. */
@@ -185,7 +187,7 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
   const log = (text: string) => ctx.output(`real N=${o.canaries}: ${text}\n`);
   log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
   await fleet.create();
-  const child = new BenchChild({ output: ctx.output });
+  const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
   let namespaceDeleted = false;
   try {
     const controller: RealControllerOptions = {

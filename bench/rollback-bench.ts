@@ -60,7 +60,7 @@ export async function runRollbackBench(
   const log = (text: string) => ctx.output(`rollback: ${text}\n`);
   log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
   await fleet.create();
-  const child = new BenchChild({ output: ctx.output });
+  const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
   try {
     const controller: RealControllerOptions = {
       kubeconfigPath: ctx.kubeconfigPath,

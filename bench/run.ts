@@ -61,7 +61,7 @@ async function runMemory(
   const out: MemoryBenchFigures[] = [];
   for (const canaries of s.sizes) {
     progress(`memory N=${canaries}: warming up, then measuring ${s.durationMs / 1000} s\n`);
-    const child = new BenchChild({ output: progress });
+    const child = new BenchChild({ output: progress, heapLimitMb: s.heapLimitMb });
     try {
       const options: MemoryBenchOptions = {
         canaries,
@@ -111,6 +111,7 @@ async function runRealParts(
       access: cluster,
       kubeconfigPath: cluster.kubeconfigPath,
       output: progress,
+      heapLimitMb: s.heapLimitMb,
     };
     const common = {
       queryLatencyMs: s.queryLatencyMs,

@@ -11,7 +11,9 @@ import { eventsFor, KubeEventRecorder, type EventMode } from '../controller/even
 import { Reconciler } from '../controller/reconciler.js';
 import { HttpWebhookCaller } from '../hooks/http-webhook-caller.js';
 import { WebhookChecks } from '../hooks/webhook-checks.js';
-import type { Cluster } from '../kube/cluster.js';
+import { LRUCache } from 'lru-cache';
+import { contentChecksum } from '../kube/cache-shape.js';
+import type { Cluster, ConfigSummary } from '../kube/cluster.js';
 import { API, objectKey, type Secret } from '../kube/resources.js';
 import { CanaryNotifications } from '../notifiers/canary-notifications.js';
 import { createRouter } from '../routers/factory.js';
@@ -89,14 +91,32 @@ export function createCore(o: CoreOptions): Core {
   return { reconciler, watcher };
 }
 
-/** Reads a Secret's data, base64-decoded, with `stringData` on top. */
-export function secretReader(cluster: Cluster) {
+/** Secrets whose decoded values {@link secretReader} keeps, least recently used dropped first. */
+export const SECRETS_READ_KEPT = 256;
+
+/**
+ * Reads a Secret's data, base64-decoded, with `stringData` on top. The caches hold Secrets without
+ * their values, so the values are read whole (`getFull`) and kept only for the Secrets read here
+ * (metric providers' credentials, which their providers hold anyway), at most
+ * {@link SECRETS_READ_KEPT}, until the cached checksum says the Secret changed: an analysis tick
+ * sends no GET for an unchanged Secret.
+ */
+export function secretReader(cluster: Cluster, maxKept = SECRETS_READ_KEPT) {
+  const kept = new LRUCache<string, { checksum: string; values: Record<string, string> }>({ max: maxKept });
   return async (namespace: string, name: string): Promise<Record<string, string> | undefined> => {
-    const secret = await cluster.get<Secret>(objectKey(API.secret, namespace, name));
+    const key = objectKey(API.secret, namespace, name);
+    const id = `${namespace}/${name}`;
+    const summary = await cluster.get<ConfigSummary>(key);
+    const hit = kept.get(id);
+    if (summary && hit?.checksum === summary.contentChecksum) return hit.values;
+    kept.delete(id);
+    const secret = summary ? await cluster.getFull<Secret>(key) : undefined;
     if (!secret) return undefined;
     const data: Record<string, string> = {};
     for (const [k, v] of Object.entries(secret.data ?? {}))
       data[k] = Buffer.from(v, 'base64').toString('utf8');
-    return { ...data, ...secret.stringData };
+    const values = { ...data, ...secret.stringData };
+    kept.set(id, { checksum: contentChecksum(secret), values });
+    return values;
   };
 }

@@ -3,6 +3,10 @@
  * `@kubernetes/client-node`, reads served from informer caches) and the in-memory one used by the
  * sandbox and unit tests both implement it and are held to one contract suite.
  *
+ * Reads keep what the caches keep (`cache-shape.ts`): no `metadata.managedFields`, and ConfigMaps and
+ * Secrets as a {@link ConfigSummary} (a checksum in place of their content). {@link Cluster.getFull}
+ * reads one object whole, past the caches, for the few places that need a content.
+ *
  * Custom resources are only ever changed with a JSON merge patch or a full replace: the API server
  * refuses strategic merge patches for them.
  */
@@ -37,6 +41,8 @@ export interface KubeObject {
   kind: string;
   metadata: ObjectMeta;
 }
+
+export type { ConfigSummary } from './cache-shape.js';
 
 /** Identifies one namespaced object. */
 export interface ObjectKey {
@@ -74,9 +80,18 @@ export type Unsubscribe = () => void;
 
 /** The operations Fledge performs on a cluster. */
 export interface Cluster {
-  /** Reads one object; `undefined` when it does not exist. */
+  /**
+   * Reads one object as the caches keep it (ConfigMaps and Secrets as a {@link ConfigSummary});
+   * `undefined` when it does not exist.
+   */
   get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined>;
-  /** Lists a collection, optionally filtered by equality label selector. */
+  /**
+   * Reads one object whole, content included, from the API server (a GET: never from a cache);
+   * `undefined` when it does not exist. For content only `get` does not give: a ConfigMap's or
+   * Secret's data, read when it is copied or used, never kept.
+   */
+  getFull<T extends KubeObject>(key: ObjectKey): Promise<T | undefined>;
+  /** Lists a collection as the caches keep it, optionally filtered by equality label selector. */
   list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]>;
   /** Creates an object; {@link AlreadyExistsError} when the name is taken. */
   create<T extends KubeObject>(object: T): Promise<T>;

@@ -132,7 +132,7 @@ export class CanaryNotifications implements Notifications {
         if (!provider) throw new Error(`AlertProvider ${providerName} not found (alert "${ref.name}")`);
         const secretName = provider.spec.secretRef?.name;
         const secret = secretName
-          ? await this.o.cluster.get<Secret>(objectKey(API.secret, namespace, secretName))
+          ? await this.o.cluster.getFull<Secret>(objectKey(API.secret, namespace, secretName))
           : undefined;
         if (secretName && !secret)
           throw new Error(`Secret ${namespace}/${secretName} of AlertProvider ${providerName} not found`);

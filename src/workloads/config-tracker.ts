@@ -1,6 +1,8 @@
 /**
  * Config tracking: reads the ConfigMaps and Secrets the target references, checksums them (a change
  * is a new revision, as a template change is), and keeps the primary's `-primary` copies in step.
+ * The checksums come from the caches, which keep no content (`cache-shape.ts`); the content is read
+ * whole only to write a copy whose checksum differs from its source's.
  *
  * Not tracked (the primary keeps referencing the object itself, as Flagger does): objects annotated
  * `fledge.dev/config-tracking: disabled` (or Flagger's `flagger.app/config-tracking`), and Secrets
@@ -8,7 +10,13 @@
  */
 import { calculateMergePatch } from './merge-patch.js';
 import type { ResolvedCanary } from '../api/defaults.js';
-import { describeKey, type Cluster, type KubeObject } from '../kube/cluster.js';
+import {
+  describeKey,
+  type Cluster,
+  type ConfigSummary,
+  type KubeObject,
+  type ObjectKey,
+} from '../kube/cluster.js';
 import { API, objectKey, type ConfigMap, type PodSpec, type Secret } from '../kube/resources.js';
 import {
   configKey,
@@ -19,7 +27,6 @@ import {
 } from './config-refs.js';
 import { OwnershipConflictError, standingOf, withCanaryOwner } from '../kube/owner-references.js';
 import { PRIMARY_SUFFIX } from './selector-label.js';
-import { stableHash } from './stable-hash.js';
 
 /** Annotations that switch tracking off for one ConfigMap or Secret when set to `disabled`. */
 export const CONFIG_TRACKING_ANNOTATIONS = [
@@ -40,7 +47,8 @@ export interface TrackedConfig {
   kind: ConfigKind;
   name: string;
   checksum: string;
-  object: ConfigMap | Secret;
+  /** The source as the caches keep it: metadata, `type`, checksum. */
+  object: ConfigSummary;
 }
 
 /** What the target's pod spec references. */
@@ -48,11 +56,6 @@ export interface TargetConfigs {
   tracked: TrackedConfig[];
   /** Required references whose object does not exist (the pods cannot start). */
   missing: ConfigRef[];
-}
-
-/** Checksum of the content of a ConfigMap (data, binaryData) or Secret (data). */
-export function configChecksum(kind: ConfigKind, object: ConfigMap | Secret): string {
-  return stableHash(contentOf(kind, object));
 }
 
 /** `configmap/NAME` / `secret/NAME` to checksum, as stored in `status.trackedConfigs`. */
@@ -76,10 +79,10 @@ function apiOf(kind: ConfigKind): { apiVersion: string; kind: string } {
   return kind === 'configmap' ? API.configMap : API.secret;
 }
 
-function isTracked(kind: ConfigKind, object: ConfigMap | Secret): boolean {
+function isTracked(kind: ConfigKind, object: ConfigSummary): boolean {
   if (CONFIG_TRACKING_ANNOTATIONS.some((a) => object.metadata.annotations?.[a] === 'disabled')) return false;
   if (kind === 'secret') {
-    const type = (object as Secret).type ?? 'Opaque';
+    const type = object.type ?? 'Opaque';
     return (TRACKED_SECRET_TYPES as readonly string[]).includes(type);
   }
   return true;
@@ -93,7 +96,7 @@ export async function readTargetConfigs(
 ): Promise<TargetConfigs> {
   const refs = uniqueConfigRefs(findConfigRefs(spec));
   const found = await Promise.all(
-    refs.map((ref) => cluster.get<ConfigMap | Secret>(objectKey(apiOf(ref.kind), namespace, ref.name))),
+    refs.map((ref) => cluster.get<ConfigSummary>(objectKey(apiOf(ref.kind), namespace, ref.name))),
   );
   const tracked: TrackedConfig[] = [];
   const missing: ConfigRef[] = [];
@@ -104,14 +107,14 @@ export async function readTargetConfigs(
       return;
     }
     if (isTracked(ref.kind, object))
-      tracked.push({ kind: ref.kind, name: ref.name, checksum: configChecksum(ref.kind, object), object });
+      tracked.push({ kind: ref.kind, name: ref.name, checksum: object.contentChecksum, object });
   });
   return { tracked, missing };
 }
 
 /**
- * The content a `-primary` copy carries, compared with the stored copy and checksummed. A Secret's
- * stringData only exists before the API server folds it into data (the in-memory cluster keeps it).
+ * The content a `-primary` copy carries (what `contentChecksum` of `cache-shape.ts` covers). A Secret's stringData
+ * only exists before the API server folds it into data (the in-memory cluster keeps it).
  */
 function contentOf(kind: ConfigKind, object: ConfigMap | Secret): Record<string, Record<string, string>> {
   if (kind === 'configmap') {
@@ -122,9 +125,17 @@ function contentOf(kind: ConfigKind, object: ConfigMap | Secret): Record<string,
   return { data: secret.data ?? {}, ...(secret.stringData ? { stringData: secret.stringData } : {}) };
 }
 
+/** Reads an object whole (content included); one that vanished since the cache saw it is an error. */
+async function readWhole<T extends ConfigMap | Secret>(cluster: Cluster, key: ObjectKey): Promise<T> {
+  const object = await cluster.getFull<T>(key);
+  if (!object) throw new Error(`${describeKey(key)} vanished while its -primary copy was written`);
+  return object;
+}
+
 /**
  * Creates or updates the `-primary` copy of each tracked config with the source's content, owned by
- * the Canary. Writes only what differs.
+ * the Canary. Writes only what differs; reads the contents (source and copy) only when the cached
+ * checksums differ.
  */
 export async function syncPrimaryCopies(
   cluster: Cluster,
@@ -135,26 +146,34 @@ export async function syncPrimaryCopies(
     const api = apiOf(config.kind);
     const name = `${config.name}${PRIMARY_SUFFIX}`;
     const key = objectKey(api, canary.namespace, name);
-    const stored = await cluster.get<ConfigMap | Secret>(key);
-    const content = contentOf(config.kind, config.object);
+    const sourceKey = objectKey(api, canary.namespace, config.name);
+    const stored = await cluster.get<ConfigSummary>(key);
     if (!stored) {
-      const type = config.kind === 'secret' ? (config.object as Secret).type : undefined;
+      const content = contentOf(config.kind, await readWhole(cluster, sourceKey));
       await cluster.create<KubeObject>({
         ...api,
         metadata: { name, namespace: canary.namespace, ownerReferences: withCanaryOwner(undefined, canary) },
-        ...(type ? { type } : {}),
+        ...(config.object.type ? { type: config.object.type } : {}),
         ...content,
       } as KubeObject);
       continue;
     }
-    const before = { content: contentOf(config.kind, stored), owners: stored.metadata.ownerReferences ?? [] };
-    const after = { content, owners: withCanaryOwner(stored.metadata.ownerReferences, canary) };
-    const diff = calculateMergePatch(before, after) as { content?: object; owners?: unknown } | undefined;
-    if (!diff) continue;
+    const owners = withCanaryOwner(stored.metadata.ownerReferences, canary);
+    const ownersDiffer = calculateMergePatch(stored.metadata.ownerReferences ?? [], owners) !== undefined;
+    let contentPatch: object | undefined;
+    let resourceVersion = stored.metadata.resourceVersion;
+    if (stored.contentChecksum !== config.checksum) {
+      const [source, copy] = await Promise.all([readWhole(cluster, sourceKey), readWhole(cluster, key)]);
+      contentPatch = calculateMergePatch(contentOf(config.kind, copy), contentOf(config.kind, source)) as
+        object | undefined;
+      // The patch is computed from the copy just read, so its version is the precondition.
+      resourceVersion = copy.metadata.resourceVersion;
+    }
+    if (!contentPatch && !ownersDiffer) continue;
     await cluster.patch(
       key,
-      { ...(diff.content ?? {}), ...(diff.owners ? { metadata: { ownerReferences: after.owners } } : {}) },
-      { resourceVersion: stored.metadata.resourceVersion },
+      { ...(contentPatch ?? {}), ...(ownersDiffer ? { metadata: { ownerReferences: owners } } : {}) },
+      { resourceVersion },
     );
   }
 }
@@ -184,7 +203,7 @@ export async function adoptPrimaryCopies(
 ): Promise<void> {
   for (const ref of uniqueConfigRefs(findConfigRefs(spec))) {
     const key = objectKey(apiOf(ref.kind), canary.namespace, `${ref.name}${PRIMARY_SUFFIX}`);
-    const copy = await cluster.get<ConfigMap | Secret>(key);
+    const copy = await cluster.get<ConfigSummary>(key);
     if (!copy || !isAdoptable(copy, canary)) continue;
     await cluster.patch(
       key,

@@ -14,11 +14,14 @@ import {
   InvalidError,
   NotFoundError,
   type Cluster,
+  type ConfigSummary,
   type KubeObject,
   type ObjectKey,
   type OwnerReference,
   type WatchEvent,
 } from '../../src/kube/cluster.js';
+import { contentChecksum } from '../../src/kube/cache-shape.js';
+import { describeCacheShapeContract } from './cache-shape-contract.js';
 import { API, objectKey, type ConfigMap, type KubeEvent } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 
@@ -79,6 +82,8 @@ export function describeClusterContract(
       await env.cleanup();
     });
 
+    describeCacheShapeContract(() => ({ cluster, namespace: ns, run }), soon);
+
     const configMap = (
       suffix: string,
       extra: Partial<ConfigMap['metadata']> = {},
@@ -132,7 +137,8 @@ export function describeClusterContract(
         return got as ConfigMap;
       });
       expect(read.metadata.uid).toBe(created.metadata.uid);
-      expect(read.data).toEqual({ a: '1' });
+      expect((read as ConfigMap & ConfigSummary).contentChecksum).toBe(contentChecksum(configMap('one')));
+      expect((await cluster.getFull<ConfigMap>(cmKey('one')))?.data).toEqual({ a: '1' });
     });
 
     it('starts a custom resource at generation 1', async () => {
@@ -201,7 +207,9 @@ export function describeClusterContract(
         await soon(() => expect(events.map((e) => e.type)).toEqual(['ADDED']));
         await cluster.patch(cmKey('watched'), { data: { a: '2' } });
         await soon(() => expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED']));
-        expect(events[1]?.object.data).toEqual({ a: '2' });
+        expect((events[1]?.object as ConfigMap & ConfigSummary).contentChecksum).toBe(
+          contentChecksum(configMap('watched', {}, { a: '2' })),
+        );
         await cluster.delete(cmKey('watched'));
         await soon(() => expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']));
       } finally {

@@ -202,7 +202,7 @@ it('5. a change to a referenced ConfigMap starts a canary and the primary gets t
   const c = await s.waitForPhase(['Succeeded', 'Failed']);
   expect(c.status?.phase).toBe('Succeeded');
   expect(s.weights).toEqual(FULL_ROLLOUT);
-  const copy = await kube.get<{
+  const copy = await kube.getFull<{
     apiVersion: string;
     kind: string;
     metadata: { name: string };

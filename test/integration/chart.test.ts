@@ -200,3 +200,36 @@ it('pdb on with Redis: a PodDisruptionBudget, every flag as set, and no Lease Ro
     expect.arrayContaining(['--no-cross-namespace-refs', '--min-interval=30s', '--log-level=debug']),
   );
 });
+
+it('caps the V8 heap at heapLimitPercent of the memory limit, and leaves NODE_OPTIONS to env when set there', async () => {
+  const nodeOptions = async (values: Record<string, string | number | boolean>) => {
+    const objects = parseManifest(await tool.template(RELEASE, NS, values));
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
+    };
+    const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+    return env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+  };
+  expect(await nodeOptions({})).toEqual(['--max-old-space-size=384']);
+  expect(await nodeOptions({ 'resources.limits.memory': '1Gi' })).toEqual(['--max-old-space-size=768']);
+  expect(await nodeOptions({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual([
+    '--max-old-space-size=476',
+  ]);
+  expect(await nodeOptions({ heapLimitPercent: 0 })).toEqual([]);
+  expect(await nodeOptions({ 'resources.limits': 'null' })).toEqual([]);
+  expect(
+    await nodeOptions({ 'env[0].name': 'NODE_OPTIONS', 'env[0].value': '--max-old-space-size=300' }),
+  ).toEqual(['--max-old-space-size=300']);
+  // The cap reaches the API server as rendered: the default set through a server-side dry run.
+  await render({});
+  const bad = await tool.helm([
+    'template',
+    RELEASE,
+    CHART_DIR,
+    ...setArgs({ 'resources.limits.memory': 'lots' }),
+  ]);
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain('resources.limits.memory: "lots" is not a memory quantity');
+  const schema = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ heapLimitPercent: 120 })]);
+  expect(schema.stderr).toContain('heapLimitPercent');
+});

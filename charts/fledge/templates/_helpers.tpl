@@ -60,3 +60,39 @@ scrapeTimeout: {{ . }}
 honorLabels: true
 {{- end }}
 {{- end -}}
+
+{{/*
+The V8 heap cap in MiB: heapLimitPercent of resources.limits.memory, so that the heap is collected
+before the container reaches its limit (V8 sizes its heap from the node's memory, not the
+container's). Empty without a memory limit or with heapLimitPercent 0.
+*/}}
+{{- define "fledge.heapLimitMiB" -}}
+{{- $limit := dig "limits" "memory" "" (.Values.resources | default dict) | toString -}}
+{{- $percent := int .Values.heapLimitPercent -}}
+{{- if and $limit (gt $percent 0) -}}
+{{- $mib := 0.0 -}}
+{{- if regexMatch "^[0-9]+(\\.[0-9]+)?$" $limit -}}
+{{- $mib = divf (float64 $limit) 1048576.0 -}}
+{{- else -}}
+{{- $factors := dict "Ki" 0.0009765625 "Mi" 1.0 "Gi" 1024.0 "Ti" 1048576.0 "k" 0.00095367431640625 "M" 0.95367431640625 "G" 953.67431640625 "T" 953674.31640625 -}}
+{{- $number := regexReplaceAll "(Ki|Mi|Gi|Ti|k|M|G|T)$" $limit "" -}}
+{{- $suffix := trimPrefix $number $limit -}}
+{{- if or (not (hasKey $factors $suffix)) (not (regexMatch "^[0-9]+(\\.[0-9]+)?$" $number)) -}}
+{{- fail (printf "resources.limits.memory: %q is not a memory quantity this chart reads (use e.g. 512Mi or 1Gi), or set heapLimitPercent=0" $limit) -}}
+{{- end -}}
+{{- $mib = mulf (float64 $number) (get $factors $suffix) -}}
+{{- end -}}
+{{- $heap := floor (divf (mulf $mib (float64 $percent)) 100.0) | int -}}
+{{- if lt $heap 16 -}}
+{{- fail (printf "resources.limits.memory: %q leaves a heap of %d MiB at heapLimitPercent=%d; the controller needs far more" $limit $heap $percent) -}}
+{{- end -}}
+{{- $heap -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart sets no heap cap). */}}
+{{- define "fledge.userNodeOptions" -}}
+{{- range .Values.env -}}
+{{- if eq .name "NODE_OPTIONS" -}}true{{- end -}}
+{{- end -}}
+{{- end -}}

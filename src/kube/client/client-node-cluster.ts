@@ -1,6 +1,7 @@
 /**
- * The real {@link Cluster}: writes go to the API server; reads are served from informer caches, so
- * a tick in steady state sends no GET. The first read of a collection (kind + namespace, or kind in
+ * The real {@link Cluster}: writes go to the API server; reads are served from informer caches
+ * (objects in the form `cache-shape.ts` gives them), so a tick in steady state sends no GET; only
+ * `getFull` asks the API server. The first read of a collection (kind + namespace, or kind in
  * all namespaces) starts its informer and waits for the first list; later reads never wait. The
  * answers of this process's writes are laid over the caches until the watch delivers them, so a read
  * after a write sees it.
@@ -35,6 +36,7 @@ import {
 import { isStatus, toKubeError } from './errors.js';
 import { copyObject } from '../copy.js';
 import { Informer } from './informer.js';
+import { isKubeObject, withPrecondition } from './write-body.js';
 import { TokenBucket } from './rate-limiter.js';
 import { KubeTransport, type KubeRequest, type RequestCounts } from './transport.js';
 
@@ -136,6 +138,23 @@ export class ClientNodeCluster implements Cluster {
     });
     const found = informer.cache.get(`${key.namespace}/${key.name}`);
     return found ? (copyObject(found) as T) : undefined;
+  }
+
+  async getFull<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    const info = await this.discovery.resolve(key.apiVersion, key.kind);
+    const response = await this.transport.send({
+      method: 'GET',
+      path: objectPath(info, key.namespace, key.name),
+      count: `get ${resourceLabel(info)}`,
+    });
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw toKubeError(response.status, response.body, `get ${describeKey(key)}`);
+    if (!isKubeObject(response.body))
+      throw new KubeApiError(`get ${describeKey(key)}: the answer is not an object`, response.status);
+    const { managedFields: _dropped, ...metadata } = response.body.metadata as KubeObject['metadata'] & {
+      managedFields?: unknown;
+    };
+    return { ...response.body, metadata } as T;
   }
 
   async list<T extends KubeObject>(key: CollectionKey, labels?: Record<string, string>): Promise<T[]> {
@@ -374,21 +393,4 @@ export class ClientNodeCluster implements Cluster {
     }
     return informer;
   }
-}
-
-/** Adds the optimistic-concurrency precondition to a merge patch: the server answers 409 if it is stale. */
-export function withPrecondition(patch: MergePatch, resourceVersion: string | undefined): MergePatch {
-  if (resourceVersion === undefined) return patch;
-  const metadata =
-    typeof patch['metadata'] === 'object' && patch['metadata'] !== null ? patch['metadata'] : {};
-  return { ...patch, metadata: { ...metadata, resourceVersion } };
-}
-
-function isKubeObject(value: unknown): value is KubeObject {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as KubeObject).kind === 'string' &&
-    typeof (value as KubeObject).metadata === 'object'
-  );
 }

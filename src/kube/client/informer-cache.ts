@@ -7,7 +7,11 @@
  * overlay for a write answered with resourceVersion X stands until the stream delivers X (then the
  * stream is at least as new), delivers the object's deletion, or a relist that began after the write
  * replaces the view. A write whose X the stream already delivered sets no overlay.
+ *
+ * Everything enters in the caches' form ({@link cacheShape}): no managedFields, ConfigMaps and
+ * Secrets without their content.
  */
+import { cacheShape } from '../cache-shape.js';
 import type { KubeObject, WatchEvent, WatchEventType } from '../cluster.js';
 
 /** `namespace/name` (`/name` for cluster-scoped objects): the store's key. */
@@ -44,7 +48,7 @@ export class CollectionCache {
   replace(items: readonly KubeObject[], listStartedSeq: number): WatchEvent[] {
     const events: WatchEvent[] = [];
     const next = new Map<string, KubeObject>();
-    for (const item of items) next.set(objectId(item), item);
+    for (const item of items) next.set(objectId(item), cacheShape(item));
     for (const [id, old] of this.stream) {
       if (!next.has(id)) {
         events.push({ type: 'DELETED', object: old });
@@ -68,7 +72,8 @@ export class CollectionCache {
   }
 
   /** Applies one stream event (ADDED, MODIFIED or DELETED); returns it for the subscribers. */
-  apply(type: WatchEventType, object: KubeObject): WatchEvent {
+  apply(type: WatchEventType, received: KubeObject): WatchEvent {
+    const object = cacheShape(received);
     const id = objectId(object);
     if (type === 'DELETED') {
       this.stream.delete(id);
@@ -87,7 +92,8 @@ export class CollectionCache {
    * left the object terminating). A write answer whose object is gone (deletion timestamp and no
    * finalizers left) counts as a deletion.
    */
-  recordWrite(object: KubeObject, seq: number): void {
+  recordWrite(answer: KubeObject, seq: number): void {
+    const object = cacheShape(answer);
     const id = objectId(object);
     const { uid, resourceVersion, deletionTimestamp, finalizers } = object.metadata;
     if (uid !== undefined && this.deletedUids.has(uid)) return;

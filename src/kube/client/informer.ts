@@ -6,6 +6,7 @@
  * relists at once; a watch that goes silent longer than its own server-side timeout is
  * treated as dropped. Only {@link Informer.stop} ends it.
  */
+import { cacheShape } from '../cache-shape.js';
 import { copyObject } from '../copy.js';
 import type { Logger } from 'pino';
 import type { KubeObject, Unsubscribe, WatchEvent, WatchEventType } from '../cluster.js';
@@ -253,9 +254,10 @@ export class Informer {
         metadata?: { resourceVersion?: string; continue?: string };
         items?: KubeObject[];
       };
-      // List items carry no apiVersion/kind of their own.
+      // List items carry no apiVersion/kind of their own. Shaped page by page, so that a relist
+      // never holds a whole namespace's Secret values at once.
       for (const item of body.items ?? [])
-        items.push({ ...item, apiVersion: info.apiVersion, kind: info.kind });
+        items.push(cacheShape({ ...item, apiVersion: info.apiVersion, kind: info.kind }));
       continueToken = body.metadata?.continue || undefined;
       listVersion = body.metadata?.resourceVersion;
     } while (continueToken !== undefined && !this.stopped);

@@ -1,11 +1,13 @@
 /**
  * An in-memory {@link Cluster} for the sandbox and unit tests. It mimics the API server's rules
  * that Fledge depends on (resourceVersion preconditions, status subresource, generation, finalizers,
- * owner-based garbage collection, merge patch) and is held to the same contract suite as the real
+ * owner-based garbage collection, merge patch), reads in the caches' form (`cache-shape.ts`: ConfigMaps
+ * and Secrets without their content, except through `getFull`) and is held to the same contract suite as the real
  * adapter, so it cannot drift from it.
  */
 import jsonMergePatch from 'json-merge-patch';
 import { nameProblem, nameRuleOf } from '../../api/names.js';
+import { cacheShape } from '../cache-shape.js';
 import { copyObject, serializedCopy } from '../copy.js';
 import {
   AlreadyExistsError,
@@ -90,6 +92,12 @@ export class MemoryCluster implements Cluster {
   async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
     this.requests.get++;
     const found = this.objects.get(storeKey(key));
+    return found ? (copyObject(cacheShape(found)) as T) : undefined;
+  }
+
+  async getFull<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
+    this.requests.get++;
+    const found = this.objects.get(storeKey(key));
     return found ? (copyObject(found) as T) : undefined;
   }
 
@@ -98,7 +106,7 @@ export class MemoryCluster implements Cluster {
     return [...this.objects.values()]
       .filter((o) => sameCollection(key, o))
       .filter((o) => Object.entries(labels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v))
-      .map((o) => copyObject(o) as T);
+      .map((o) => copyObject(cacheShape(o)) as T);
   }
 
   async create<T extends KubeObject>(object: T): Promise<T> {
@@ -193,7 +201,7 @@ export class MemoryCluster implements Cluster {
     const watcher: Watcher = { key, onEvent: onEvent as (e: WatchEvent) => void };
     const existing = [...this.objects.values()]
       .filter((o) => sameCollection(key, o))
-      .map((o) => copyObject(o));
+      .map((o) => copyObject(cacheShape(o)));
     this.watchers.add(watcher);
     queueMicrotask(() => {
       for (const object of existing)
@@ -294,7 +302,7 @@ export class MemoryCluster implements Cluster {
   }
 
   private emit(type: WatchEvent['type'], obj: KubeObject): void {
-    const snapshot = copyObject(obj);
+    const snapshot = copyObject(cacheShape(obj));
     for (const w of this.watchers) {
       if (sameCollection(w.key, snapshot))
         queueMicrotask(() => w.onEvent({ type, object: copyObject(snapshot) }));

@@ -71,7 +71,7 @@ describe('renderTable', () => {
 describe('memorySection and missedTargets', () => {
   it('holds every N to the targets and lists the ones missed', () => {
     const { text, verdicts } = memorySection([
-      run(100, {}),
+      run(100, { peakRssMb: 90 }),
       run(5000, { latenessMs: { count: 1, p50: 90, p99: 900, max: 900 }, cores: 1.4 }),
     ]);
     expect(text).toContain('N=100');
@@ -86,5 +86,19 @@ describe('memorySection and missedTargets', () => {
       'memory N=5000: tick lateness p99 (ms) = 900, target < 250 ms (3.60x the target)',
     );
     expect(missedTargets(verdicts.filter((v) => v.met))).toBe('All 6 targets met.');
+  });
+
+  it('holds peak RSS to its target at 100 and 5,000 canaries, and to none at other sizes', () => {
+    const { text, verdicts } = memorySection([
+      run(100, { peakRssMb: 90 }),
+      run(1000, { peakRssMb: 900 }),
+      run(5000, { peakRssMb: 450 }),
+    ]);
+    const rss = verdicts.filter((v) => v.figure === 'peak RSS (MB)');
+    expect(rss.map((v) => [v.scope, v.target, v.met])).toEqual([
+      ['N=100', '< 100 MB', true],
+      ['N=5000', '< 400 MB', false],
+    ]);
+    expect(text).toMatch(/peak RSS \(MB\)\s+90 ✓ < 100 MB\s+900\s+450 ✗ < 400 MB/);
   });
 });

@@ -69,7 +69,8 @@ describe("migrating from Flagger: Fledge's Canary adopts Flagger's objects in pl
       // Flagger's labels and annotations stay (the Flux marker included).
       expect(now.metadata.labels ?? {}).toEqual(expect.objectContaining(old.metadata.labels ?? {}));
       expect(now.metadata.annotations).toEqual(expect.objectContaining(old.metadata.annotations));
-      if (old.kind === 'ConfigMap') expect((now as { data?: unknown }).data).toEqual(CONFIG);
+      if (old.kind === 'ConfigMap')
+        expect((await h.cluster.getFull<KubeObject & { data?: unknown }>(keyOf(old)))?.data).toEqual(CONFIG);
       if (old.kind === 'Service') {
         expect((now as Service).spec.selector).toEqual((old as Service).spec.selector);
       }

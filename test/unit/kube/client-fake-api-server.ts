@@ -140,6 +140,8 @@ export class FakeApiServer {
   private commit(type: HistoryEvent['type'], object: StoredObject): StoredObject {
     this.revision += 1;
     object.metadata.resourceVersion = String(this.revision);
+    // As kube-apiserver does on every write: what the caches must not keep.
+    object.metadata['managedFields'] = [{ manager: 'fake', operation: 'Update', fieldsType: 'FieldsV1' }];
     const key = `${object.metadata.namespace}/${object.metadata.name}`;
     if (type === 'DELETED') this.objects.delete(key);
     else this.objects.set(key, object);

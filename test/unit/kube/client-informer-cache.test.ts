@@ -2,7 +2,8 @@
  * The informer store: the stream view plus the answers of this process's writes until the stream
  * catches up. resourceVersions are compared for equality only.
  */
-import type { KubeObject } from '../../../src/kube/cluster.js';
+import { contentChecksum } from '../../../src/kube/cache-shape.js';
+import type { ConfigSummary, KubeObject } from '../../../src/kube/cluster.js';
 import { CollectionCache } from '../../../src/kube/client/informer-cache.js';
 
 const cm = (
@@ -10,13 +11,13 @@ const cm = (
   rv: string,
   extra: Partial<KubeObject['metadata']> = {},
   data = 'x',
-): KubeObject & { data: { v: string } } => ({
+): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
-  metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: rv, ...extra },
-  data: { v: data },
+  // The value is a label: the cache keeps a ConfigMap's metadata, and a checksum in place of data.
+  metadata: { name, namespace: 'ns', uid: `uid-${name}`, resourceVersion: rv, labels: { v: data }, ...extra },
 });
-const value = (o: KubeObject | undefined) => (o as { data?: { v: string } } | undefined)?.data?.v;
+const value = (o: KubeObject | undefined) => o?.metadata.labels?.['v'];
 
 describe('CollectionCache', () => {
   it('turns a relist into the events the stream would have delivered', () => {
@@ -131,5 +132,38 @@ describe('CollectionCache', () => {
     cache.recordWrite(cm('a', '2', {}, 'mine'), 1);
     expect(cache.streamObjects().map(value)).toEqual(['stream']);
     expect(cache.list().map(value)).toEqual(['mine']);
+  });
+});
+
+describe('CollectionCache: what it keeps', () => {
+  const secret = (rv: string, value: string): KubeObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 's',
+        namespace: 'ns',
+        uid: 'uid-s',
+        resourceVersion: rv,
+        managedFields: [{ manager: 'm' }],
+      },
+      type: 'Opaque',
+      data: { token: value },
+    }) as KubeObject;
+
+  it('keeps Secrets without their values or managedFields, whichever way they come in', () => {
+    const cache = new CollectionCache();
+    const listed = cache.replace([secret('1', 'bGlzdGVk')], 0);
+    const watched = cache.apply('MODIFIED', secret('2', 'd2F0Y2hlZA=='));
+    cache.recordWrite(secret('3', 'd3JpdHRlbg=='), 1);
+    const kept = [...listed.map((e) => e.object), watched.object, ...cache.list(), ...cache.streamObjects()];
+    expect(kept).toHaveLength(4);
+    for (const object of kept) {
+      expect(JSON.stringify(object)).not.toMatch(/bGlzdGVk|d2F0Y2hlZA==|d3JpdHRlbg==|managedFields/);
+      expect((object as ConfigSummary).contentChecksum).toMatch(/^[0-9a-f]{16}$/);
+    }
+    expect((cache.get('ns/s') as ConfigSummary).contentChecksum).toBe(
+      contentChecksum(secret('3', 'd3JpdHRlbg==')),
+    );
   });
 });

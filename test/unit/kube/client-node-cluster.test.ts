@@ -12,12 +12,14 @@ import {
   InvalidError,
   KubeApiError,
   NotFoundError,
+  type ConfigSummary,
   type WatchEvent,
 } from '../../../src/kube/cluster.js';
 import {
   ClientNodeCluster,
   type ClientNodeClusterOptions,
 } from '../../../src/kube/client/client-node-cluster.js';
+import { contentChecksum } from '../../../src/kube/cache-shape.js';
 import { API, objectKey, type ConfigMap } from '../../../src/kube/resources.js';
 import { FakeApiServer } from './client-fake-api-server.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,7 +56,10 @@ describe('ClientNodeCluster against a fake API server', () => {
   };
   const lists = () => fake.count('GET', (r) => r.path.endsWith('/configmaps') && r.query['watch'] !== 'true');
   const watches = () => fake.count('GET', (r) => r.query['watch'] === 'true');
-  const data = async (name: string) => (await cluster.get<ConfigMap>(key(name)))?.data;
+  // The caches keep a ConfigMap's checksum, not its data: reads are compared by checksum.
+  const data = async (name: string) => (await cluster.get<ConfigSummary>(key(name)))?.contentChecksum;
+  const checksumOf = (content: Record<string, string>) =>
+    contentChecksum({ ...API.configMap, metadata: { name: '' }, data: content } as ConfigMap);
 
   beforeEach(async () => {
     fake = new FakeApiServer();
@@ -68,9 +73,9 @@ describe('ClientNodeCluster against a fake API server', () => {
   it('serves a second get from the cache: no further request reaches the server', async () => {
     fake.put(NS, 'a', { v: '1' });
     make();
-    expect(await data('a')).toEqual({ v: '1' });
+    expect(await data('a')).toEqual(checksumOf({ v: '1' }));
     const before = fake.requests.length;
-    expect(await data('a')).toEqual({ v: '1' });
+    expect(await data('a')).toEqual(checksumOf({ v: '1' }));
     expect(await cluster.get(key('missing'))).toBeUndefined();
     expect(await cluster.list(collection)).toHaveLength(1);
     expect(fake.requests.length).toBe(before);
@@ -86,8 +91,8 @@ describe('ClientNodeCluster against a fake API server', () => {
     await data('a');
     fake.put(NS, 'a', { v: '2' });
     fake.put(NS, 'b', { v: 'b' });
-    await soon(async () => expect(await data('a')).toEqual({ v: '2' }));
-    await soon(async () => expect(await data('b')).toEqual({ v: 'b' }));
+    await soon(async () => expect(await data('a')).toEqual(checksumOf({ v: '2' })));
+    await soon(async () => expect(await data('b')).toEqual(checksumOf({ v: 'b' })));
     fake.remove(NS, 'b');
     await soon(async () => expect(await data('b')).toBeUndefined());
   });
@@ -103,15 +108,15 @@ describe('ClientNodeCluster against a fake API server', () => {
       data: { v: 'new' },
     });
     expect(created.metadata.uid).toEqual(expect.any(String));
-    expect(await data('b')).toEqual({ v: 'new' });
+    expect(await data('b')).toEqual(checksumOf({ v: 'new' }));
     await cluster.patch(key('a'), { data: { v: '2' } });
-    expect(await data('a')).toEqual({ v: '2' });
+    expect(await data('a')).toEqual(checksumOf({ v: '2' }));
     expect((await cluster.list(collection)).map((o) => o.metadata.name).sort()).toEqual(['a', 'b']);
     await cluster.delete(key('b'));
     expect(await data('b')).toBeUndefined();
     fake.release();
     await soon(() => expect(cluster.informerStats()[0]?.pendingWrites).toBe(0));
-    expect(await data('a')).toEqual({ v: '2' });
+    expect(await data('a')).toEqual(checksumOf({ v: '2' }));
     expect(await data('b')).toBeUndefined();
   });
 
@@ -212,7 +217,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     await soon(() => expect(fake.openWatches()).toBe(1));
     fake.dropWatches();
     fake.put(NS, 'a', { v: 'while-down' });
-    await soon(async () => expect(await data('a')).toEqual({ v: 'while-down' }));
+    await soon(async () => expect(await data('a')).toEqual(checksumOf({ v: 'while-down' })));
     expect(watches()).toBeGreaterThanOrEqual(2);
     expect(lists()).toBe(1);
     expect(logLines.some((l) => l['msg'] === 'informer restarting')).toBe(true);
@@ -232,7 +237,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     await soon(() => expect(lists()).toBe(2));
     await soon(() => expect(fake.openWatches()).toBe(1));
     fake.put(NS, 'after', { v: '1' });
-    await soon(async () => expect(await data('after')).toEqual({ v: '1' }));
+    await soon(async () => expect(await data('after')).toEqual(checksumOf({ v: '1' })));
   });
 
   it('relists when the watch answers 410 Gone, telling watchers what changed', async () => {
@@ -260,7 +265,7 @@ describe('ClientNodeCluster against a fake API server', () => {
         ['MODIFIED', 'a'],
       ]),
     );
-    expect(await data('a')).toEqual({ v: 'changed' });
+    expect(await data('a')).toEqual(checksumOf({ v: 'changed' }));
     expect(logLines.some((l) => l['msg'] === 'informer resourceVersion expired, relisting')).toBe(true);
     stop();
   });
@@ -273,7 +278,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     // The fake ignores timeoutSeconds and never closes: only the silence watchdog ends the watch.
     await soon(() => expect(watches()).toBeGreaterThanOrEqual(2));
     fake.put(NS, 'late', { v: '1' });
-    await soon(async () => expect(await data('late')).toEqual({ v: '1' }));
+    await soon(async () => expect(await data('late')).toEqual(checksumOf({ v: '1' })));
   });
 
   it('rejects a read whose first list fails, then starts afresh on the next read', async () => {
@@ -288,7 +293,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     await expect(failed).rejects.toThrow(/etcdserver: request timed out/);
     expect(cluster.informerStats()).toEqual([]);
     fake.put(NS, 'a', { v: '1' });
-    expect(await data('a')).toEqual({ v: '1' });
+    expect(await data('a')).toEqual(checksumOf({ v: '1' }));
   });
 
   it('keeps retrying a failing list with backoff for a watcher, and logs each restart', async () => {
@@ -311,16 +316,51 @@ describe('ClientNodeCluster against a fake API server', () => {
     stop();
   });
 
+  it('keeps neither data nor managedFields of what it lists, watches or writes; getFull reads the data', async () => {
+    fake.put(NS, 'listed', { v: 'listed-value' });
+    make();
+    const events: WatchEvent[] = [];
+    cluster.watch(collection, (e) => events.push(e));
+    await cluster.get(key('listed'));
+    fake.put(NS, 'watched', { v: 'watched-value' });
+    await cluster.create<ConfigMap>({
+      ...API.configMap,
+      metadata: { name: 'mine', namespace: NS },
+      data: { v: 'mine-value' },
+    });
+    await soon(() =>
+      expect(events.map((e) => e.object.metadata.name)).toEqual(['listed', 'watched', 'mine']),
+    );
+    const read = [
+      ...(await cluster.list(collection)),
+      ...events.map((e) => e.object),
+      ...(await Promise.all(['listed', 'watched', 'mine'].map((n) => cluster.get(key(n))))),
+    ];
+    expect(read).toHaveLength(9);
+    for (const object of read) {
+      expect(JSON.stringify(object)).not.toMatch(/-value|managedFields/);
+      expect((object as ConfigSummary | undefined)?.contentChecksum).toMatch(/^[0-9a-f]{16}$/);
+    }
+    const gets = fake.count('GET', (r) => r.path.endsWith('/configmaps/mine'));
+    const full = await cluster.getFull<ConfigMap>(key('mine'));
+    expect(full?.data).toEqual({ v: 'mine-value' });
+    expect(JSON.stringify(full)).not.toContain('managedFields');
+    expect(fake.count('GET', (r) => r.path.endsWith('/configmaps/mine'))).toBe(gets + 1);
+    expect(await cluster.getFull(key('absent'))).toBeUndefined();
+  });
+
   it('delivers ADDED for existing objects, then changes; unsubscribe and stop end delivery', async () => {
     fake.put(NS, 'a', { v: '1' });
     make();
     await data('a');
     const first: string[] = [];
     const second: string[] = [];
-    const stopFirst = cluster.watch<ConfigMap>(collection, (e) =>
-      first.push(`${e.type} ${e.object.data?.['v']}`),
+    const version = (o: ConfigSummary) =>
+      ['1', '2', '3'].find((v) => checksumOf({ v }) === o.contentChecksum);
+    const stopFirst = cluster.watch<ConfigSummary>(collection, (e) =>
+      first.push(`${e.type} ${version(e.object)}`),
     );
-    cluster.watch<ConfigMap>(collection, (e) => second.push(`${e.type} ${e.object.data?.['v']}`));
+    cluster.watch<ConfigSummary>(collection, (e) => second.push(`${e.type} ${version(e.object)}`));
     await soon(() => expect(first).toEqual(['ADDED 1']));
     fake.put(NS, 'a', { v: '2' });
     await soon(() => expect(first).toEqual(['ADDED 1', 'MODIFIED 2']));
@@ -343,7 +383,7 @@ describe('ClientNodeCluster against a fake API server', () => {
     expect(cluster.informerStats()).toEqual([]);
     await soon(() => expect(fake.openWatches()).toBe(0));
     fake.put(NS, 'a', { v: '2' });
-    expect(await data('a')).toEqual({ v: '2' });
+    expect(await data('a')).toEqual(checksumOf({ v: '2' }));
     // A collection someone watches stays.
     cluster.watch<ConfigMap>(collection, () => undefined);
     expect(cluster.releaseNamespace(NS)).toBe(0);

@@ -1,4 +1,5 @@
 /** DeploymentController.observe (revision, config tracking, readiness) and promote. */
+import { jest } from '@jest/globals';
 import { ConflictError } from '../../../src/kube/cluster.js';
 import type { ConfigMap, Deployment, Secret } from '../../../src/kube/resources.js';
 import { API } from '../../../src/kube/resources.js';
@@ -83,10 +84,10 @@ describe('DeploymentController.observe: revision and config tracking', () => {
     expect(seen.revision).toMatch(/^[0-9a-f]{16}$/);
     expect(seen.primaryRevision).toBe(seen.revision);
 
-    const copy = await cluster.get<ConfigMap>(configMapKey('podinfo-env-primary'));
+    const copy = await cluster.getFull<ConfigMap>(configMapKey('podinfo-env-primary'));
     expect(copy?.data).toEqual({ level: 'info' });
     expect(copy?.metadata.ownerReferences).toEqual([ownerOf(canary)]);
-    const tls = await cluster.get<Secret>(secretKey('podinfo-tls-primary'));
+    const tls = await cluster.getFull<Secret>(secretKey('podinfo-tls-primary'));
     expect(tls?.type).toBe('kubernetes.io/tls');
     expect(tls?.data).toEqual({ 'tls.crt': 'Yw==', 'tls.key': 'aw==' });
 
@@ -98,6 +99,24 @@ describe('DeploymentController.observe: revision and config tracking', () => {
     expect(spec?.containers[0]?.envFrom?.[0]?.secretRef?.name).toBe('podinfo-secret-primary');
     expect(spec?.volumes?.[0]?.configMap?.name).toBe('podinfo-config-primary');
     expect(spec?.volumes?.[1]?.projected?.sources?.[0]?.secret?.name).toBe('podinfo-tls-primary');
+  });
+
+  it('reads config contents only to write a copy: unchanged configs cost no full read', async () => {
+    const { cluster, canary, controller } = await setup({ target: targetWithConfigs() });
+    await createConfigs(cluster);
+    await controller.reconcile(canary);
+    const getFull = jest.spyOn(cluster, 'getFull');
+    const { revision } = await controller.observe(canary);
+    await controller.reconcile(canary);
+    await controller.promote(canary, revision);
+    expect(getFull).not.toHaveBeenCalled();
+    await cluster.patch(configMapKey('podinfo-env'), { data: { level: 'debug' } });
+    await controller.promote(canary, (await controller.observe(canary)).revision);
+    // The changed source and its copy; nothing of the three unchanged configs.
+    expect(getFull.mock.calls.map(([key]) => key.name).sort()).toEqual([
+      'podinfo-env',
+      'podinfo-env-primary',
+    ]);
   });
 
   it('gives a new revision and checksum when a referenced ConfigMap changes, and only then', async () => {
@@ -119,7 +138,7 @@ describe('DeploymentController.observe: revision and config tracking', () => {
     );
     expect(changed.primaryRevision).toBe(first.revision);
     // The primary's copy only changes on promotion.
-    expect((await cluster.get<ConfigMap>(configMapKey('podinfo-env-primary')))?.data).toEqual({
+    expect((await cluster.getFull<ConfigMap>(configMapKey('podinfo-env-primary')))?.data).toEqual({
       level: 'info',
     });
   });
@@ -263,7 +282,7 @@ describe('DeploymentController.promote', () => {
     const { revision } = await controller.observe(canary);
 
     await controller.promote(canary, revision);
-    expect((await cluster.get<ConfigMap>(configMapKey('podinfo-env-primary')))?.data).toEqual({
+    expect((await cluster.getFull<ConfigMap>(configMapKey('podinfo-env-primary')))?.data).toEqual({
       format: 'json',
     });
     const primary = await cluster.get<Deployment>(PRIMARY_KEY);
