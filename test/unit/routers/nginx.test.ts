@@ -7,7 +7,7 @@ import type { Ingress } from '../../../src/routers/nginx-objects.js';
 import { NginxRouter } from '../../../src/routers/nginx.js';
 import { ORIGINAL_CONFIGURATION_ANNOTATION } from '../../../src/routers/owned-object.js';
 import { RouterError } from '../../../src/routers/router.js';
-import { NAMESPACE, TARGETS, UID, canaryObject } from './fixtures.js';
+import { NAMESPACE, TARGETS, UID, canaryObject, ingressTo } from './fixtures.js';
 
 const P = 'nginx.ingress.kubernetes.io';
 const USER_KEY = objectKey(API.ingress, NAMESPACE, 'podinfo');
@@ -17,42 +17,20 @@ const writes = (cluster: MemoryCluster): number =>
   cluster.requests.create + cluster.requests.patch + cluster.requests.replace + cluster.requests.delete;
 
 /** The user's Ingress: host app.example.com to the apex Service podinfo, and a static backend. */
-const USER_INGRESS: Ingress = {
-  ...API.ingress,
-  metadata: {
-    name: 'podinfo',
-    namespace: NAMESPACE,
-    labels: { app: 'podinfo' },
-    annotations: {
-      'kubernetes.io/ingress.class': 'nginx',
-      'kubectl.kubernetes.io/last-applied-configuration': '{}',
-      [`${P}/proxy-body-size`]: '8m',
-    },
-  },
-  spec: {
-    ingressClassName: 'nginx',
-    rules: [
-      {
-        host: 'app.example.com',
-        http: {
-          paths: [
-            {
-              path: '/',
-              pathType: 'Prefix',
-              backend: { service: { name: 'podinfo', port: { number: 9898 } } },
-            },
-            {
-              path: '/static',
-              pathType: 'Prefix',
-              backend: { service: { name: 'cdn', port: { number: 80 } } },
-            },
-          ],
-        },
-      },
-    ],
-    tls: [{ hosts: ['app.example.com'], secretName: 'app-tls' }],
-  },
+const USER_INGRESS: Ingress = ingressTo(NAMESPACE, 'podinfo', 'podinfo', 9898);
+USER_INGRESS.metadata.labels = { app: 'podinfo' };
+USER_INGRESS.metadata.annotations = {
+  'kubernetes.io/ingress.class': 'nginx',
+  'kubectl.kubernetes.io/last-applied-configuration': '{}',
+  [`${P}/proxy-body-size`]: '8m',
 };
+USER_INGRESS.spec!.ingressClassName = 'nginx';
+USER_INGRESS.spec!.rules![0]!.http!.paths!.push({
+  path: '/static',
+  pathType: 'Prefix',
+  backend: { service: { name: 'cdn', port: { number: 80 } } },
+});
+USER_INGRESS.spec!.tls = [{ hosts: ['app.example.com'], secretName: 'app-tls' }];
 
 const BLUE_GREEN: Partial<CanarySpec['analysis']> = {
   iterations: 5,
