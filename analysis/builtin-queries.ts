@@ -12,6 +12,8 @@ export interface BuiltinQueryParams {
   target: string;
   /** Prometheus range, e.g. `1m`. */
   interval: string;
+  /** The user's Ingress (`spec.ingressRef.name`): NGINX labels its metrics with it. */
+  ingress?: string | undefined;
 }
 
 type QueryBuilder = (p: BuiltinQueryParams) => string;
@@ -52,7 +54,53 @@ const linkerd: Record<BuiltinMetricName, QueryBuilder> = {
     `histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{namespace="${quoted(namespace)}",deployment=~"${quoted(target)}",direction="inbound"}[${interval}])) by (le))`,
 };
 
-const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>> = { istio, linkerd };
+/**
+ * Flagger's HTTP observer (`provider: kubernetes`): the app's own `http_request_duration_seconds`
+ * histogram, scraped per pod; the pod name of the target (not `-primary`) is `<target>-<hash>-<id>`.
+ * The duration is in seconds, hence x 1000 (Flagger converts in code).
+ */
+const http: Record<BuiltinMetricName, QueryBuilder> = {
+  'request-success-rate': ({ namespace, target, interval }) => {
+    const sel = `kubernetes_namespace="${quoted(namespace)}",kubernetes_pod_name=~"${quoted(target)}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+    return (
+      `sum(rate(http_request_duration_seconds_count{${sel},status!~"5.*"}[${interval}])) / ` +
+      `sum(rate(http_request_duration_seconds_count{${sel}}[${interval}])) * 100`
+    );
+  },
+  'request-duration': ({ namespace, target, interval }) =>
+    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{kubernetes_namespace="${quoted(namespace)}",kubernetes_pod_name=~"${quoted(target)}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[${interval}])) by (le)) * 1000`,
+};
+
+/** The NGINX label selector of the canary backend's requests through the user's Ingress. */
+function nginxSelector({ namespace, ingress }: BuiltinQueryParams): string {
+  if (!ingress) throw new BuiltinQueryError('the NGINX builtin metrics need spec.ingressRef.name');
+  return `namespace="${quoted(namespace)}",ingress="${quoted(ingress)}",canary!=""`;
+}
+
+/** NGINX ingress controller metrics of the canary Ingress's backend (`canary!=""`). */
+const nginx: Record<BuiltinMetricName, QueryBuilder> = {
+  'request-success-rate': (p) => {
+    const sel = nginxSelector(p);
+    return (
+      `sum(rate(nginx_ingress_controller_requests{${sel},status!~"5.*"}[${p.interval}])) / ` +
+      `sum(rate(nginx_ingress_controller_requests{${sel}}[${p.interval}])) * 100`
+    );
+  },
+  'request-duration': (p) => {
+    const sel = nginxSelector(p);
+    return (
+      `sum(rate(nginx_ingress_controller_response_duration_seconds_sum{${sel}}[${p.interval}])) / ` +
+      `sum(rate(nginx_ingress_controller_response_duration_seconds_count{${sel}}[${p.interval}])) * 1000`
+    );
+  },
+};
+
+const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>> = {
+  istio,
+  linkerd,
+  kubernetes: http,
+  nginx,
+};
 
 /** Meshes with builtin queries. */
 export const BUILTIN_QUERY_MESHES: readonly string[] = Object.keys(CATALOGUE);

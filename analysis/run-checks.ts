@@ -148,6 +148,7 @@ async function planMetric(
       namespace: canary.namespace,
       target: canary.names.target,
       interval: metric.interval,
+      ingress: canary.spec.ingressRef?.name,
     });
     const provider = metricsServerRef(canary, `builtin metric ${metric.name}`);
     return { text, provider, providerNamespace: canary.namespace, intervalMs };

@@ -7,6 +7,7 @@ import { BUILTIN_METRIC_NAMES } from './builtin-metrics.js';
 import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
+import { providerIgnoredWarnings, providerStrategyErrors } from './provider-rules.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
 import { delegationErrors, sessionAffinityErrors } from './routing-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
@@ -182,6 +183,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...autoscalerRefErrors(canary),
     ...canaryNameErrors(canary.spec),
     ...strategyErrors(canary),
+    ...providerStrategyErrors(canary),
     ...metricErrors(canary),
     ...webhookAndAlertErrors(canary),
     ...durationErrors(canary),
@@ -233,5 +235,10 @@ export function canaryWarnings(canary: Canary): FieldError[] {
       );
     }
   });
-  return [...warnings, ...durationWarnings(canary), ...ignoredFieldWarnings(canary)];
+  return [
+    ...warnings,
+    ...durationWarnings(canary),
+    ...ignoredFieldWarnings(canary),
+    ...providerIgnoredWarnings(canary),
+  ];
 }

@@ -15,6 +15,7 @@ import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { packageVersion } from '../observability/version.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
 import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { DEFAULT_INGRESS_ANNOTATIONS_PREFIX, annotationsPrefixProblem } from '../routers/nginx-objects.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { preflightWithRetry } from '../controller/preflight.js';
@@ -29,6 +30,8 @@ export interface ControllerOptions {
   namespace?: string | undefined;
   metricsServer: string;
   meshProvider: string;
+  /** Prefix of NGINX's canary annotations (`--ingress-annotations-prefix`, Flagger's name). */
+  ingressAnnotationsPrefix?: string | undefined;
   logLevel: string;
   kubeQps: number;
   kubeBurst: number;
@@ -78,6 +81,11 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );
   }
+  const prefixProblem =
+    o.ingressAnnotationsPrefix === undefined
+      ? undefined
+      : annotationsPrefixProblem(o.ingressAnnotationsPrefix);
+  if (prefixProblem) throw new ControllerConfigError(`--ingress-annotations-prefix: ${prefixProblem}`);
   if (o.tickBudgetMs !== undefined && !(o.tickBudgetMs > 0)) {
     throw new ControllerConfigError(`--tick-budget: must be a positive duration, got ${o.tickBudgetMs}ms`);
   }
@@ -111,6 +119,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
       noCrossNamespaceRefs: o.noCrossNamespaceRefs ?? false,
     },
     providerFor: createMetricProviderFactory({ readSecret: secretReader(cluster) }),
+    ingressAnnotationsPrefix: o.ingressAnnotationsPrefix,
     instance: o.instance,
     namespace: o.namespace,
     events: o.events,
@@ -254,6 +263,11 @@ export function registerControllerCommand(program: Command): Command {
       'http://prometheus:9090',
     )
     .option('--mesh-provider <provider>', 'provider for Canaries without spec.provider', 'istio')
+    .option(
+      '--ingress-annotations-prefix <prefix>',
+      "prefix of NGINX's canary annotations (the NGINX ingress controller's --annotations-prefix)",
+      DEFAULT_INGRESS_ANNOTATIONS_PREFIX,
+    )
     .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')
     .option('--kube-qps <n>', 'requests per second to the API server', positiveInt('--kube-qps'), 100)
     .option('--kube-burst <n>', 'request burst to the API server', positiveInt('--kube-burst'), 250)

@@ -27,6 +27,8 @@ export interface CoreOptions {
   now: () => Date;
   resolve: ResolveOptions;
   providerFor: MetricCheckDeps['providerFor'];
+  /** Prefix of NGINX's canary annotations (`--ingress-annotations-prefix`). */
+  ingressAnnotationsPrefix?: string | undefined;
   /** This replica's name, reported on Events. */
   instance: string;
   /** Watch one namespace; all when undefined. */
@@ -65,7 +67,8 @@ export function createCore(o: CoreOptions): Core {
   const reconciler = new Reconciler({
     cluster: o.cluster,
     workloads: new DeploymentController({ cluster: o.cluster, now: o.now }),
-    routerFor: (provider) => createRouter(provider, { cluster: o.cluster }),
+    routerFor: (provider) =>
+      createRouter(provider, { cluster: o.cluster, ingressAnnotationsPrefix: o.ingressAnnotationsPrefix }),
     checks,
     notifications,
     events: eventsFor(

@@ -14,6 +14,7 @@ import { EventReasons } from './events.js';
 import { Outcome } from './outcome.js';
 import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
 import { gateAlerts } from './gate-alerts.js';
+import { providerTraffic } from '../api/provider-traffic.js';
 import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
 import type { Decision, EventEffect, DecideInput } from './types.js';
 import { nextWeight, promotionFailed, routesFor, sameRoutes } from './weights.js';
@@ -247,7 +248,10 @@ function progressing(out: Outcome): void {
       }
       return;
     }
-    if (canary.analysis.strategy === 'blue-green' && (status.canaryWeight ?? 0) < 100) {
+    // Without a split (kubernetes) the last interval at 100% would judge the same canary Service
+    // again with no user traffic moved: Fledge promotes once the iterations have passed.
+    const switchable = providerTraffic(canary.provider).splits;
+    if (canary.analysis.strategy === 'blue-green' && switchable && (status.canaryWeight ?? 0) < 100) {
       switchToCanary(out);
       return;
     }

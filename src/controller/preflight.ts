@@ -63,6 +63,7 @@ const FLEDGE_KINDS = [
 /** Write permissions of a tick, per mesh provider. */
 const MESH_REQUIREMENTS: Record<string, { group: string; resources: string[] }> = {
   istio: { group: 'networking.istio.io', resources: ['virtualservices', 'destinationrules'] },
+  nginx: { group: 'networking.k8s.io', resources: ['ingresses'] },
 };
 
 /** Everything a tick, the watcher and the leader election do, as access reviews. */

@@ -15,6 +15,7 @@
  * - while the primary is not ready, nothing else changes: a new revision cannot be analysed without
  *   a primary to compare it with and fall back to, so it waits.
  */
+import { providerTraffic } from '../api/provider-traffic.js';
 import { deadlineExceeded, startTimer } from './deadlines.js';
 import { EventReasons } from './events.js';
 import type { Outcome } from './outcome.js';
@@ -93,13 +94,24 @@ export function finalising(out: Outcome): void {
 
 function failPromotion(out: Outcome, reason: string): void {
   const { canary } = out.input;
+  // canaryWeight 100 marks the failed promotion (the canary keeps running) even where the provider
+  // cannot route to it (kubernetes): then the messages must not claim that users were moved.
   out.set({ phase: 'Failed', canaryWeight: 100 });
   const what = `${canary.names.primaryWorkload} cannot run the promoted revision: ${reason}`;
+  const splits = providerTraffic(canary.provider).splits;
+  const where = splits
+    ? `All traffic goes to the canary ${canary.names.target}, which keeps running,`
+    : `The canary ${canary.names.target} keeps running (provider ${canary.provider} cannot route traffic to it)`;
   out.warning(
     EventReasons.PromotionFailed,
-    `Promotion of ${out.ref} failed: ${what}. All traffic goes to the canary ${canary.names.target}, which keeps running, until the primary is ready`,
+    `Promotion of ${out.ref} failed: ${what}. ${where} until the primary is ready`,
   );
-  out.alert('error', `Promotion failed, all traffic routed to the canary: ${what}`);
+  out.alert(
+    'error',
+    splits
+      ? `Promotion failed, all traffic routed to the canary: ${what}`
+      : `Promotion failed, the canary keeps running but gets no traffic: ${what}`,
+  );
   out.postRollout = 'Failed';
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { CanaryStatus, Phase } from '../api/schema/canary.js';
+import { providerTraffic } from '../api/provider-traffic.js';
 import type { Routes, SessionCookies } from '../routers/router.js';
 
 /** The weight after `current` in the canary schedule; `current` itself when at or past the end. */
@@ -41,12 +42,17 @@ export function canaryShouldRun(status: CanaryStatus): boolean {
  * Mirroring (`analysis.mirror`) is on while an analysis runs at weight 0 after its first interval:
  * blue/green mirrors for all its iterations, the canary strategy for the one interval before its
  * first step (it counts that interval in `iterations`); neither mirrors once users get the canary.
+ *
+ * A provider that cannot split (`kubernetes`) always carries all traffic on the primary, and one
+ * that cannot mirror (`nginx`) never mirrors: asking for more would be "restored" on every tick.
  */
 export function routesFor(canary: ResolvedCanary, status: CanaryStatus): Routes {
   const phase = status.phase;
-  const weight = canaryShouldRun(status) ? (status.canaryWeight ?? 0) : 0;
+  const traffic = providerTraffic(canary.provider);
+  const weight = traffic.splits && canaryShouldRun(status) ? (status.canaryWeight ?? 0) : 0;
   const analysing = phase === 'Progressing' || phase === 'WaitingPromotion';
   const mirrored =
+    traffic.mirrors &&
     analysing &&
     canary.analysis.strategy !== 'ab-testing' &&
     canary.analysis.mirror &&

@@ -182,6 +182,7 @@ export const API = {
   alertProvider: { apiVersion: 'fledge.dev/v1alpha1', kind: 'AlertProvider' },
   virtualService: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' },
   destinationRule: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+  ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
 } as const;
 
 /** Builds an {@link ObjectKey} from one of the {@link API} entries. */

@@ -5,15 +5,22 @@
  */
 import type { Cluster } from '../kube/cluster.js';
 import { IstioRouter } from './istio.js';
+import { KubernetesRouter } from './kubernetes.js';
+import { NginxRouter } from './nginx.js';
 import { RouterError, type Router } from './router.js';
 
 /** What routers are built from. */
 export interface RouterDeps {
   cluster: Cluster;
+  /** Prefix of NGINX's canary annotations (`--ingress-annotations-prefix`); NGINX's own by default. */
+  ingressAnnotationsPrefix?: string | undefined;
 }
 
 const ROUTERS: Record<string, (deps: RouterDeps) => Router> = {
   istio: (deps) => new IstioRouter({ cluster: deps.cluster }),
+  kubernetes: (deps) => new KubernetesRouter({ cluster: deps.cluster }),
+  nginx: (deps) =>
+    new NginxRouter({ cluster: deps.cluster, annotationsPrefix: deps.ingressAnnotationsPrefix }),
 };
 
 /** Providers {@link createRouter} accepts. */

@@ -56,6 +56,11 @@ export interface DesiredObject {
   labels: Record<string, string>;
   /** Added to the object's annotations (other annotations are left alone). */
   annotations: Record<string, string>;
+  /**
+   * Annotations Fledge owns that must be gone (e.g. NGINX's `canary-by-header` once A/B testing
+   * ends): removed when present and not in {@link annotations}.
+   */
+  removedAnnotations?: readonly string[];
   /** The owned spec fields; an owned field missing here is removed from the object. */
   spec: Record<string, unknown>;
   /** Top-level spec fields Fledge owns; every other spec field is the user's and is never touched. */
@@ -163,7 +168,16 @@ export async function applyOwnedObject(
   if (standing === 'adoptable')
     metadata.ownerReferences = withCanaryOwner(current.metadata.ownerReferences, canary);
   const labelPatch = mapPatch(current.metadata.labels, desired.labels);
-  const annotationPatch = mapPatch(current.metadata.annotations, annotations);
+  const removed = (desired.removedAnnotations ?? []).filter(
+    (key) => !Object.hasOwn(annotations, key) && current.metadata.annotations?.[key] !== undefined,
+  );
+  const annotationPatch: Record<string, string | null> | undefined =
+    removed.length > 0
+      ? {
+          ...mapPatch(current.metadata.annotations, annotations),
+          ...Object.fromEntries(removed.map((key) => [key, null])),
+        }
+      : mapPatch(current.metadata.annotations, annotations);
   if (labelPatch) metadata.labels = labelPatch;
   if (annotationPatch) metadata.annotations = annotationPatch;
 

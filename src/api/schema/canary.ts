@@ -44,7 +44,7 @@ export const KNOWN_PROVIDERS = [
 ] as const;
 
 /** Providers with a router in this version of Fledge. */
-export const IMPLEMENTED_PROVIDERS = ['istio'] as const;
+export const IMPLEMENTED_PROVIDERS = ['istio', 'kubernetes', 'nginx'] as const;
 
 /** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
 export const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;

@@ -33,11 +33,35 @@ describe('builtinQuery', () => {
   });
 
   it('rejects a mesh without a catalogue, naming it and the meshes that have one', () => {
-    expect(() => builtinQuery('nginx', 'request-success-rate', params)).toThrow(BuiltinQueryError);
-    expect(() => builtinQuery('nginx', 'request-success-rate', params)).toThrow(
-      'builtin metric "request-success-rate" is not available for provider "nginx" (builtin queries exist for: istio, linkerd); use a MetricTemplate',
+    expect(() => builtinQuery('contour', 'request-success-rate', params)).toThrow(BuiltinQueryError);
+    expect(() => builtinQuery('contour', 'request-success-rate', params)).toThrow(
+      'builtin metric "request-success-rate" is not available for provider "contour" (builtin queries exist for: istio, linkerd, kubernetes, nginx); use a MetricTemplate',
     );
     expect(() => builtinQuery('constructor', 'request-duration', params)).toThrow(BuiltinQueryError);
+  });
+
+  it("uses Flagger's HTTP observer queries for kubernetes, the duration in ms", () => {
+    const pod = 'kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"';
+    expect(builtinQuery('kubernetes', 'request-success-rate', params)).toBe(
+      `sum(rate(http_request_duration_seconds_count{${pod},status!~"5.*"}[1m])) / sum(rate(http_request_duration_seconds_count{${pod}}[1m])) * 100`,
+    );
+    expect(builtinQuery('kubernetes', 'request-duration', params)).toBe(
+      `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${pod}}[1m])) by (le)) * 1000`,
+    );
+  });
+
+  it("uses the NGINX ingress controller's metrics of the user's Ingress for nginx, the duration in ms", () => {
+    const sel = 'namespace="test",ingress="podinfo",canary!=""';
+    const nginx = { ...params, ingress: 'podinfo' };
+    expect(builtinQuery('nginx', 'request-success-rate', nginx)).toBe(
+      `sum(rate(nginx_ingress_controller_requests{${sel},status!~"5.*"}[1m])) / sum(rate(nginx_ingress_controller_requests{${sel}}[1m])) * 100`,
+    );
+    expect(builtinQuery('nginx', 'request-duration', nginx)).toBe(
+      `sum(rate(nginx_ingress_controller_response_duration_seconds_sum{${sel}}[1m])) / sum(rate(nginx_ingress_controller_response_duration_seconds_count{${sel}}[1m])) * 1000`,
+    );
+    expect(() => builtinQuery('nginx', 'request-duration', params)).toThrow(
+      'the NGINX builtin metrics need spec.ingressRef.name',
+    );
   });
 
   it('rejects a name that is not builtin', () => {

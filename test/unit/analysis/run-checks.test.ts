@@ -348,10 +348,24 @@ describe('runMetricChecks', () => {
 
   it('fails a builtin metric for a mesh without builtin queries', async () => {
     const results = await runMetricChecks(
-      canary([{ name: 'request-duration' }], { provider: 'nginx' }),
+      canary([{ name: 'request-duration' }], { provider: 'contour' }),
       deps(new FakeProvider({})),
     );
-    expect(results[0]?.message).toContain('not available for provider "nginx"');
+    expect(results[0]?.message).toContain('not available for provider "contour"');
+  });
+
+  it("passes spec.ingressRef.name to the NGINX queries as Flagger's {{ ingress }}", async () => {
+    const provider = new FakeProvider({});
+    await runMetricChecks(
+      canary([{ name: 'request-success-rate' }], {
+        provider: 'nginx',
+        ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'public' },
+      }),
+      deps(provider),
+    );
+    expect(provider.queries[0]?.text).toContain(
+      'nginx_ingress_controller_requests{namespace="test",ingress="public",canary!=""',
+    );
   });
 
   it('fails a metric that is neither builtin, templated nor inline', async () => {

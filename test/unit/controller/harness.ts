@@ -192,6 +192,15 @@ export class Harness {
     await this.settle();
   }
 
+  /** Creates the target of `canary` at image `:1` and `canary` itself; ticks until Initialized. */
+  async initialise(canary: Canary): Promise<void> {
+    const name = canary.spec.targetRef.name;
+    await this.cluster.create(deploymentObject(name, `${name}:1`));
+    await this.cluster.create(canary);
+    await this.settle();
+    await this.tickUntil(canary.metadata.name, ['Initialized']);
+  }
+
   /** Installs `name` at image `:1`, initialises it, and starts the analysis of image `:2`. */
   async startRollout(name: string, analysis: Partial<Canary['spec']['analysis']> = {}): Promise<void> {
     await this.install(name, `${name}:1`, analysis);

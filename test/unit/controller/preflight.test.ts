@@ -53,6 +53,16 @@ describe('preflight', () => {
     });
   });
 
+  it('asks for the Ingress permissions with --mesh-provider nginx, and no mesh object with kubernetes', () => {
+    const nginx = controllerRequirements({ ...options, meshProvider: 'nginx' });
+    for (const verb of ['list', 'watch', 'create', 'update', 'patch'])
+      expect(nginx).toContainEqual(
+        expect.objectContaining({ group: 'networking.k8s.io', resource: 'ingresses', verb }),
+      );
+    const kubernetes = controllerRequirements({ ...options, meshProvider: 'kubernetes' });
+    expect(kubernetes.filter((r) => r.group.startsWith('networking.'))).toEqual([]);
+  });
+
   it('names each missing CRD, and stops at an unreachable server', async () => {
     const missing = scriptedCluster({
       list: (kind) => (kind === 'Canary' ? undefined : new UnknownKindError(`no ${kind}`)),

@@ -1,8 +1,9 @@
-/** The router factory: Istio, and a clear error for anything else. */
+/** The router factory: one router per implemented provider, and a clear error for anything else. */
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/schema/canary.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import { SUPPORTED_PROVIDERS, UnsupportedProviderError, createRouter } from '../../../src/routers/factory.js';
+import { KubernetesRouter } from '../../../src/routers/kubernetes.js';
 import { RouterError } from '../../../src/routers/router.js';
 import { TARGETS, canaryFor } from './fixtures.js';
 
@@ -13,7 +14,11 @@ describe('createRouter', () => {
     expect(await cluster.get(objectKey(API.virtualService, 'test', 'podinfo'))).toBeDefined();
   });
 
-  it.each(['linkerd', 'nginx', 'Istio', '', 'toString', '__proto__'])('refuses provider "%s"', (provider) => {
+  it('returns the Kubernetes router for kubernetes', () => {
+    expect(createRouter('kubernetes', { cluster: new MemoryCluster() })).toBeInstanceOf(KubernetesRouter);
+  });
+
+  it.each(['contour', 'Istio', '', 'toString', '__proto__'])('refuses provider "%s"', (provider) => {
     let caught: unknown;
     try {
       createRouter(provider, { cluster: new MemoryCluster() });
@@ -25,7 +30,7 @@ describe('createRouter', () => {
     expect((caught as UnsupportedProviderError).provider).toBe(provider);
     expect((caught as Error).name).toBe('UnsupportedProviderError');
     expect((caught as Error).message).toBe(
-      `provider "${provider}" is not supported by this version of Fledge; supported providers: istio`,
+      `provider "${provider}" is not supported by this version of Fledge; supported providers: ${SUPPORTED_PROVIDERS.join(', ')}`,
     );
   });
 

@@ -1,6 +1,8 @@
 /** Canaries for the router tests, built the way the controller builds them. */
 import { resolveCanary, type ResolvedCanary } from '../../../src/api/defaults.js';
 import type { Canary, CanarySpec } from '../../../src/api/schema/canary.js';
+import { API } from '../../../src/kube/resources.js';
+import type { Ingress } from '../../../src/routers/nginx-objects.js';
 
 export const NAMESPACE = 'test';
 export const UID = '6f1c2a4e-0000-4000-8000-000000000001';
@@ -72,3 +74,27 @@ export const FULL_SERVICE: Partial<CanarySpec['service']> = {
   primary: { labels: { version: 'primary' } },
   canary: { labels: { version: 'canary' }, annotations: { 'example.com/note': 'canary' } },
 };
+
+/** A user's Ingress: host app.example.com, path `/` to Service `service` on `port`. */
+export function ingressTo(namespace: string, name: string, service: string, port: number): Ingress {
+  return {
+    ...API.ingress,
+    metadata: { name, namespace },
+    spec: {
+      rules: [
+        {
+          host: 'app.example.com',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: service, port: { number: port } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
