@@ -57,6 +57,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {});
+  kube?.stop();
   await cluster?.stop();
 });
 

@@ -16,6 +16,7 @@ import { startPrometheus, type PrometheusInstance } from '../support/prometheus.
 import { apexDestinations } from './harness/destinations.js';
 import { ISTIO_DURATION_BUCKETS_MS, IstioMetrics } from './harness/metrics/istio.js';
 import { Mesh, MeshConfigError, type MeshOptions, type MeshRequest } from './harness/mesh.js';
+import type { HarnessProvider } from './harness/providers.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
 import {
   startVersionServers,
@@ -501,6 +502,16 @@ describe('stopping', () => {
     await expect(
       startTrafficHarness({ cluster: new MemoryCluster(), namespace: NS, apex: APEX, requestsPerSecond: -5 }),
     ).rejects.toThrow(MeshConfigError);
+    await expect(
+      startTrafficHarness({
+        cluster: new MemoryCluster(),
+        namespace: NS,
+        apex: APEX,
+        provider: 'consul' as HarnessProvider,
+      }),
+    ).rejects.toThrow(
+      /provider: expected one of istio, linkerd, gatewayapi, nginx, kubernetes, got "consul"/,
+    );
     expect(runningVersionServers()).toEqual([]);
   });
 });
