@@ -2,7 +2,8 @@
  * The local control plane the real-stack measurements run against (`test/support/devtools/local-cluster.ts`),
  * in a run directory of the benchmark's own so that it never disturbs the one the tests share.
  * Built and started when missing, stopped afterwards if the benchmark started it; plus the room a
- * thousand applications need (a roomy fake node, a wider Service range).
+ * thousand applications need (a roomy fake node; the wider Service range comes with every control
+ * plane `scripts/cluster/up.sh` starts or reuses).
  */
 import type { Cluster } from '../src/kube/cluster.js';
 import { AlreadyExistsError } from '../src/kube/cluster.js';
@@ -14,11 +15,6 @@ import {
 
 /** The default run directory of the benchmark's control plane. */
 export const BENCH_CLUSTER_DIR = '/tmp/fledge-cluster-bench';
-
-/** A room-making step failed. */
-export class BenchClusterError extends Error {
-  override name = 'BenchClusterError';
-}
 
 /** A control plane for the benchmark. */
 export interface BenchCluster extends ClusterState {
@@ -62,44 +58,5 @@ export async function ensureRoomyNode(cluster: Cluster): Promise<void> {
     });
   } catch (error) {
     if (!(error instanceof AlreadyExistsError)) throw error;
-  }
-}
-
-/** Name and range of the Service CIDR the benchmark adds. */
-export const BENCH_SERVICE_CIDR = { name: 'fledge-bench', cidr: '10.96.0.0/16' } as const;
-
-interface ServiceCidr {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string };
-  status?: { conditions?: { type: string; status: string }[] };
-}
-
-/**
- * Adds a ServiceCIDR of 65,534 addresses (the MultiCIDRServiceAllocator API, GA in Kubernetes
- * 1.33) and waits until it is Ready: the control plane's own range (a /24) holds 254 Services, and
- * each application needs three.
- */
-export async function ensureServiceRoom(cluster: Cluster, timeoutMs = 60_000): Promise<void> {
-  const api = { apiVersion: 'networking.k8s.io/v1', kind: 'ServiceCIDR' };
-  try {
-    await cluster.create({
-      ...api,
-      metadata: { name: BENCH_SERVICE_CIDR.name },
-      spec: { cidrs: [BENCH_SERVICE_CIDR.cidr] },
-    });
-  } catch (error) {
-    if (!(error instanceof AlreadyExistsError)) throw error;
-  }
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const cidrs = await cluster.list<ServiceCidr>(api);
-    const ours = cidrs.find((c) => c.metadata.name === BENCH_SERVICE_CIDR.name);
-    if (ours?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
-    if (Date.now() > deadline)
-      throw new BenchClusterError(
-        `ServiceCIDR ${BENCH_SERVICE_CIDR.name} did not become Ready in ${timeoutMs / 1000} s`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

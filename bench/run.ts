@@ -9,7 +9,7 @@ import { ClientNodeCluster } from '../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../src/kube/client/config.js';
 import { BenchChild } from './child-rpc.js';
 import { startRedis } from '../test/support/devtools/redis-server.js';
-import { ensureBenchCluster, ensureRoomyNode, ensureServiceRoom } from './local-cluster.js';
+import { ensureBenchCluster, ensureRoomyNode } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
 import type { BenchSettings } from './options.js';
 import { runRealBench, type RealBenchContext, type RealBenchFigures } from './real-bench.js';
@@ -98,14 +98,13 @@ async function runRealParts(
     burst: 400,
   });
   try {
-    // The control plane's own nodes hold 110 pods each and its Service range 254 addresses; an
-    // application needs two pods and three Services.
+    // The control plane's own nodes hold 110 pods each (its Services have a /16, see
+    // scripts/cluster/control-plane.sh); an application needs two pods and three Services.
     const apps = Math.max(
       ...(s.parts.includes('real') ? s.realSizes : [0]),
       s.parts.includes('rollback') ? s.rollbackCanaries : 0,
     );
     if (2 * apps > 100) await ensureRoomyNode(kube);
-    if (3 * apps > 150) await ensureServiceRoom(kube);
     const ctx: RealBenchContext = {
       kube,
       access: cluster,

@@ -368,6 +368,30 @@ install_crds() {
   crds_checksum "$@" >"$CRDS_CHECKSUM_FILE"
 }
 
+# A ServiceCIDR of 65,534 addresses beside the apiserver's own range: --service-cluster-ip-range
+# (a /24, 254 addresses) stays as it was, so a control plane started before this existed keeps its
+# flags and its Services, and gets the room by re-running up.sh (server-side apply is idempotent).
+# A few hundred canaries need three Services each. The name and range match bench/local-cluster.ts.
+SERVICE_CIDR_NAME=fledge-services
+SERVICE_CIDR_RANGE=10.96.0.0/16
+
+service_cidr_ready() {
+  [ "$(kctl get servicecidr "$SERVICE_CIDR_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = "True" ]
+}
+
+# ensure_service_cidr: apply the ServiceCIDR and wait until the allocator uses it (Ready).
+ensure_service_cidr() {
+  printf '%s\n' \
+    'apiVersion: networking.k8s.io/v1' \
+    'kind: ServiceCIDR' \
+    'metadata:' \
+    "  name: $SERVICE_CIDR_NAME" \
+    'spec:' \
+    "  cidrs: [\"$SERVICE_CIDR_RANGE\"]" |
+    kctl apply --server-side --field-manager=fledge-cluster-up -f - >/dev/null
+  wait_for "ServiceCIDR $SERVICE_CIDR_NAME Ready" 60 service_cidr_ready
+}
+
 # smoke_deployment: one Deployment must become available, proving the controller-manager,
 # scheduler and kwok work together.
 smoke_deployment() {

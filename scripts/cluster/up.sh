@@ -40,6 +40,8 @@ if cluster_is_healthy; then
   if ! grep -q '"helm"' "$STATE_JSON"; then
     sed -i "s|^  \"kubectl\": \"\(.*\)\"\$|  \"kubectl\": \"\1\",\n  \"helm\": \"$HELM_BIN_DIR/helm\"|" "$STATE_JSON"
   fi
+  # A control plane started before the wider Service range existed: add it (a no-op otherwise).
+  service_cidr_ready || ensure_service_cidr
   log "reusing the healthy control plane in $FLEDGE_CLUSTER_DIR ($(state_get FLEDGE_CLUSTER_SERVER))"
   exit 0
 fi
@@ -100,6 +102,10 @@ start_kwok
 create_nodes "$NODE_COUNT"
 wait_for "$NODE_COUNT Ready node(s)" 90 nodes_ready "$NODE_COUNT"
 wait_for "ServiceAccount default/default" 90 kctl get serviceaccount default --namespace default
+phase_end
+
+phase_start "ServiceCIDR $SERVICE_CIDR_NAME ($SERVICE_CIDR_RANGE)"
+ensure_service_cidr
 phase_end
 
 phase_start "CRDs"

@@ -11,11 +11,12 @@ import { PrometheusProvider } from '../../analysis/providers/prometheus.js';
 import { createRandom } from '../../analysis/providers/simulated.js';
 import { MemoryCluster } from '../../src/kube/memory/memory-cluster.js';
 import { API } from '../../src/kube/resources.js';
-import type { HttpRoute } from '../../src/sandbox/virtual-service-routing.js';
+import type { HttpRoute, VirtualServiceSpec } from '../../src/sandbox/virtual-service-routing.js';
 import { startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
 import { apexDestinations } from './harness/destinations.js';
-import { ISTIO_DURATION_BUCKETS_MS, IstioMetrics } from './harness/istio-metrics.js';
+import { ISTIO_DURATION_BUCKETS_MS, IstioMetrics } from './harness/metrics/istio.js';
 import { Mesh, MeshConfigError, type MeshOptions, type MeshRequest } from './harness/mesh.js';
+import type { HarnessProvider } from './harness/providers.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
 import {
   startVersionServers,
@@ -303,10 +304,10 @@ describe('mesh over an in-memory cluster', () => {
     await eventually(() => (m.traffic()['other']?.unrouted ?? 0) >= 10, 'unrouted requests');
     expect(answered(m)).toBe(0);
     await createVirtualService(cluster, [hostRoute(100, 0)]);
-    await m.waitForSpec((spec) => (spec.http?.length ?? 0) > 0, 2_000);
+    await m.waitForRoutes<VirtualServiceSpec>((spec) => (spec.http?.length ?? 0) > 0, 2_000);
     await eventually(() => answered(m) >= 10, 'answered requests');
     await cluster.delete({ ...API.virtualService, namespace: NS, name: APEX });
-    await eventually(() => m.virtualServiceSpec === undefined, 'the deletion');
+    await eventually(() => m.routes === undefined, 'the deletion');
     const deletedAtMs = Date.now();
     const later = (): MeshRequest[] => settled.filter((r) => r.routedAtMs > deletedAtMs);
     await eventually(() => later().length >= 10, 'requests after the deletion');
@@ -424,7 +425,7 @@ describe('traffic harness with a real Prometheus', () => {
       delay: { percentage: 100, fixedDelayMs: 300 },
     });
     await createVirtualService(cluster, [hostRoute(50, 50)]);
-    await harness.mesh.waitForSpec(() => true, 2_000);
+    await harness.mesh.waitForRoutes(() => true, 2_000);
     prometheus = await startPrometheus({ feed: harness.metrics.snapshotFeed() });
     // About 8 s of canary traffic at 50 rps: 400 requests or more. The aborts are drawn at random: the
     // success rate is 75 give or take 2.2 (one standard deviation at 400), so 60 to 90 holds whatever the
@@ -501,6 +502,16 @@ describe('stopping', () => {
     await expect(
       startTrafficHarness({ cluster: new MemoryCluster(), namespace: NS, apex: APEX, requestsPerSecond: -5 }),
     ).rejects.toThrow(MeshConfigError);
+    await expect(
+      startTrafficHarness({
+        cluster: new MemoryCluster(),
+        namespace: NS,
+        apex: APEX,
+        provider: 'consul' as HarnessProvider,
+      }),
+    ).rejects.toThrow(
+      /provider: expected one of istio, linkerd, gatewayapi, nginx, kubernetes, got "consul"/,
+    );
     expect(runningVersionServers()).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The local control plane behaves like a real cluster: CRDs are Established, a Deployment becomes
  * available (controller-manager, scheduler and kwok at work), and the garbage collector removes
- * dependents of a deleted owner. Talks to the API server over HTTPS with the admin client cert.
+ * dependents of a deleted owner; there is room for a few hundred canaries' Services. Talks to the API server over HTTPS with the admin client cert.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -233,4 +233,31 @@ describe('local control plane', () => {
     );
     expect(gone).toBe(true);
   });
+
+  it("has room for 300 Services, more than the apiserver's own /24 holds", async () => {
+    const cidr = await expectStatus(
+      kube('GET', '/apis/networking.k8s.io/v1/servicecidrs/fledge-services'),
+      [200],
+    );
+    expect(isTrue(cidr.body, 'Ready')).toBe(true);
+    // 100 canaries need 300 Services (apex, -primary, -canary); the /24 has 254 addresses.
+    const ips: string[] = [];
+    const create = async (i: number): Promise<void> => {
+      const created = await expectStatus(
+        kube('POST', `/api/v1/namespaces/${namespace}/services`, {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: `room-${i}` },
+          spec: { ports: [{ port: 80 }] },
+        }),
+        [201],
+      );
+      ips.push((created.body['spec'] as { clusterIP: string }).clusterIP);
+    };
+    for (let i = 0; i < 300; i += 10) {
+      await Promise.all(Array.from({ length: 10 }, (_, j) => create(i + j)));
+    }
+    expect(new Set(ips).size).toBe(300);
+    expect(ips.some((ip) => ip.startsWith('10.96.'))).toBe(true);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 /**
- * Which version server stands behind an Istio destination. Keys are a service host (`podinfo-canary`)
+ * Which version server stands behind a destination (an Istio host or subset, an SMI or Gateway API
+ * backend service, an Ingress backend, a Service's selected pods). Keys are a service host (`podinfo-canary`)
  * or a host and subset (`podinfo/canary`); hosts may be written short or qualified
  * (`podinfo-canary.test`, `.svc`, `.svc.cluster.local`), as in a VirtualService.
  */
@@ -10,6 +11,27 @@ export interface MeshTarget {
   url: string;
   /** The workload reported as `destination_workload`, e.g. `podinfo-primary`. */
   workload: string;
+  /** The pod reported for it (default {@link podName} of the workload). */
+  pod?: string;
+}
+
+/** A target as the mesh reports it: with its pod name. */
+export type ResolvedTarget = Required<MeshTarget>;
+
+/**
+ * A Deployment-shaped pod name for a workload, `<workload>-<10 characters>-<5 characters>`, the same
+ * for the same workload: Flagger's HTTP observer queries select pods by that shape.
+ */
+export function podName(workload: string): string {
+  let hash = 2166136261;
+  for (const c of workload) hash = Math.imul(hash ^ c.charCodeAt(0), 16777619) >>> 0;
+  const chars = 'bcdfghjklmnpqrstvwxz2456789';
+  let suffix = '';
+  for (let i = 0; i < 15; i++) {
+    suffix += chars[hash % chars.length];
+    hash = Math.imul(hash ^ i, 2654435761) >>> 0;
+  }
+  return `${workload}-${suffix.slice(0, 10)}-${suffix.slice(10)}`;
 }
 
 /** Version servers by destination key. */
@@ -39,7 +61,7 @@ export function destinationKey(
 
 /** Resolves destinations of one namespace to version servers. */
 export class DestinationResolver {
-  private readonly byKey = new Map<string, MeshTarget>();
+  private readonly byKey = new Map<string, ResolvedTarget>();
 
   /** Throws {@link DestinationError} for a key with more than one `/` or an empty part, or a bad target. */
   constructor(
@@ -58,21 +80,26 @@ export class DestinationResolver {
         throw new DestinationError(`destinations["${key}"].workload: expected a workload name`);
       }
       const [host, subset] = parts as [string, string | undefined];
-      this.byKey.set(destinationKey({ host, subset }, namespace), target);
+      this.byKey.set(destinationKey({ host, subset }, namespace), {
+        url: target.url,
+        workload: target.workload,
+        pod: target.pod ?? podName(target.workload),
+      });
     }
     if (this.byKey.size === 0) throw new DestinationError('destinations: at least one is needed');
   }
 
-  /** The version server behind a destination, or undefined when it is not mapped. */
-  resolve(destination: { host: string; subset?: string | undefined }): MeshTarget | undefined {
-    return this.byKey.get(destinationKey(destination, this.namespace));
+  /** The version server behind a destination key (`host` or `host/subset`), undefined when unmapped. */
+  resolve(key: string): ResolvedTarget | undefined {
+    const [host, subset] = key.split('/') as [string, string | undefined];
+    return this.byKey.get(destinationKey({ host, subset }, this.namespace));
   }
 }
 
 /**
- * The destinations Fledge's Istio router writes for `apex`, in both routing modes: hosts
- * `<apex>-primary` and `<apex>-canary`, subsets `primary` and `canary` of host `<apex>`, and `<apex>`
- * itself (its Service selects the primary pods, as Flagger's apex Service does).
+ * The destinations Fledge's routers write for `apex`: services `<apex>-primary` and `<apex>-canary`,
+ * Istio's subsets `primary` and `canary` of host `<apex>`, and `<apex>` itself (its Service selects
+ * the primary pods, as Flagger's apex Service does, e.g. behind the user's Ingress).
  */
 export function apexDestinations(
   apex: string,

@@ -1,51 +1,45 @@
 /**
- * The mesh stand-in: a load generator that routes each request the way Istio would by the
- * VirtualService Fledge wrote (followed through `cluster.watch`, so a weight change applies to the
- * next request), sends it over real HTTP to the version server behind the chosen destination,
- * and reports status and latency as the destination sidecar would (Istio metrics, with the duration
- * the version server measured) and per class of users (for assertions, with the latency this process
- * saw). Mirrored routes send a copy whose answer is dropped, as Envoy does.
+ * The data plane stand-in: a load generator that routes each request the way the provider would by
+ * the objects Fledge's router wrote (a {@link RouteFollower} per provider, following them through
+ * `cluster.watch`, so a change applies to the next request), sends it over real HTTP to the version
+ * server behind the chosen destination, and reports status and latency as that provider's data plane
+ * would (its metrics, with the duration the version server measured) and per class of users (for
+ * assertions, with the latency this process saw). Mirrored copies' answers are dropped, as Envoy does.
  */
 import { Agent, request as httpRequest, type ClientRequest } from 'node:http';
-import type { Cluster, Unsubscribe } from '../../../src/kube/cluster.js';
-import { API } from '../../../src/kube/resources.js';
-import {
-  pickDestination,
-  pickMirror,
-  selectRoute,
-  type VirtualServiceSpec,
-} from '../../../src/sandbox/virtual-service-routing.js';
-import { DestinationResolver, destinationKey, type DestinationMap, type MeshTarget } from './destinations.js';
-import type { IstioMetrics } from './istio-metrics.js';
-import { OTHER_CLASS, TrafficRecord, type TrafficSummary } from './traffic-record.js';
+import type { Cluster } from '../../../src/kube/cluster.js';
+import { DestinationResolver, type DestinationMap, type ResolvedTarget } from './destinations.js';
+import type { MetricsExporter } from './metrics/endpoint.js';
+import type { RouteDecision, RouteFollower, RouteRequest } from './routes/follower.js';
+import { IstioFollower } from './routes/istio.js';
+import { TrafficRecord, type TrafficSummary } from './traffic-record.js';
+import { MeshConfigError, positive, userClasses, type HeaderClass, type UserClass } from './user-classes.js';
 
-/** A class of users: the headers its requests carry and its share of all requests (0 to 1). */
-export interface HeaderClass {
-  /** Name in the traffic record; default `header=value,...`. */
-  name?: string;
-  headers: Record<string, string>;
-  share: number;
-}
+export { MeshConfigError, type HeaderClass } from './user-classes.js';
 
 /** Options of {@link Mesh}. */
 export interface MeshOptions {
-  /** Where the VirtualService is read from (a real cluster in e2e, a MemoryCluster in unit tests). */
-  cluster: Cluster;
+  /** Where the routes are read from (a real cluster in e2e, a MemoryCluster in unit tests). */
+  cluster?: Cluster;
   namespace: string;
-  /** Name of the VirtualService to follow (Fledge names it after the apex service). */
-  virtualService: string;
+  /** What routes the requests (see `providers.ts`); default: an Istio follower of `virtualService`. */
+  follower?: RouteFollower;
+  /** Name of the VirtualService to follow when no `follower` is given. */
+  virtualService?: string;
   /** Version servers by destination key (see `destinations.ts`; `apexDestinations` builds the usual ones). */
   destinations: DestinationMap;
   /** Requests sent per second (default 50). */
   requestsPerSecond?: number;
   /** Classes of users; the share left over is sent without headers as class `other`. */
   headerMix?: HeaderClass[];
-  /** Where Istio's metrics are reported; none when absent. */
-  metrics?: IstioMetrics;
-  /** `source_workload` of the metrics (default `loadtester`). */
+  /** Where the provider's metrics are reported; none when absent. */
+  metrics?: MetricsExporter;
+  /** Workload reported as the source (default `loadtester`). */
   sourceWorkload?: string;
   /** Path requested (default `/`). */
   path?: string;
+  /** Port of the services, as reported in the metrics (default 9898, podinfo's). */
+  servicePort?: number;
   /** Time after which a request counts as a 504 upstream timeout (default 10 s). */
   requestTimeoutMs?: number;
   /** Requests in flight above which new ones are dropped rather than queued (default 1000). */
@@ -68,7 +62,7 @@ export interface MeshRequest {
   latencyMs?: number;
   /** A mirrored copy (its answer never reaches the user). */
   mirrored: boolean;
-  /** `resourceVersion` of the VirtualService that routed it. */
+  /** `resourceVersion` of the routing objects that routed it (see {@link RouteFollower.version}). */
   resourceVersion?: string;
   /** Wall-clock time the request was routed, in ms since the epoch. */
   routedAtMs: number;
@@ -85,60 +79,16 @@ export interface MeshLoadStats {
   lagged: number;
 }
 
-/** Options the mesh cannot work with. */
-export class MeshConfigError extends Error {
-  override name = 'MeshConfigError';
-}
-
-interface VirtualServiceObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; resourceVersion?: string };
-  spec?: VirtualServiceSpec;
-}
-
-interface UserClass {
-  name: string;
-  headers: Record<string, string>;
-  upTo: number;
-}
+type RequestBase = { userClass: string; routedAtMs: number; resourceVersion: string | undefined };
 
 const TICK_MS = 10;
 
-function userClasses(mix: HeaderClass[]): UserClass[] {
-  const classes: UserClass[] = [];
-  let total = 0;
-  mix.forEach((c, i) => {
-    if (typeof c.share !== 'number' || !(c.share > 0 && c.share <= 1)) {
-      throw new MeshConfigError(`headerMix[${i}].share: expected a number in (0, 1], got ${c.share}`);
-    }
-    const headers = Object.fromEntries(Object.entries(c.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    if (Object.keys(headers).length === 0)
-      throw new MeshConfigError(`headerMix[${i}].headers: expected at least one`);
-    const name =
-      c.name ??
-      Object.entries(headers)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(',');
-    if (name === OTHER_CLASS || classes.some((u) => u.name === name)) {
-      throw new MeshConfigError(
-        `headerMix[${i}].name: "${name}" is taken (names must be unique, not "${OTHER_CLASS}")`,
-      );
-    }
-    total += c.share;
-    classes.push({ name, headers, upTo: total });
-  });
-  if (total > 1 + 1e-9) throw new MeshConfigError(`headerMix: shares add up to ${total}, more than 1`);
-  if (total < 1 - 1e-9) classes.push({ name: OTHER_CLASS, headers: {}, upTo: 1 });
-  return classes;
-}
-
-function positive(field: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new MeshConfigError(`${field}: expected a positive number, got ${value}`);
-  }
-  return value;
+function followerOf(o: MeshOptions): RouteFollower {
+  if (o.follower) return o.follower;
+  if (!o.cluster) throw new MeshConfigError('cluster: required');
+  if (typeof o.virtualService !== 'string' || o.virtualService === '')
+    throw new MeshConfigError('virtualService: required (or give a follower)');
+  return new IstioFollower(o.cluster, o.namespace, o.virtualService);
 }
 
 /** Routes and sends the traffic; see the file comment. */
@@ -153,10 +103,8 @@ export class Mesh {
   private readonly inFlight = new Set<ClientRequest>();
   private readonly load: MeshLoadStats = { sent: 0, inFlight: 0, dropped: 0, lagged: 0 };
   private readonly waiters = new Set<() => void>();
+  private readonly follower: RouteFollower;
   private requestsPerSecond: number;
-  private spec: VirtualServiceSpec | undefined;
-  private resourceVersion: string | undefined;
-  private unwatch: Unsubscribe | undefined;
   private timer: NodeJS.Timeout | undefined;
   private rateStartMs = 0;
   private scheduled = 0;
@@ -164,10 +112,9 @@ export class Mesh {
 
   /** Validates the options; throws {@link MeshConfigError} naming the bad field. */
   constructor(private readonly o: MeshOptions) {
-    if (!o.cluster) throw new MeshConfigError('cluster: required');
-    for (const field of ['namespace', 'virtualService'] as const) {
-      if (typeof o[field] !== 'string' || o[field] === '') throw new MeshConfigError(`${field}: required`);
-    }
+    if (typeof o.namespace !== 'string' || o.namespace === '')
+      throw new MeshConfigError('namespace: required');
+    this.follower = followerOf(o);
     try {
       this.resolver = new DestinationResolver(o.destinations ?? {}, o.namespace);
     } catch (error) {
@@ -181,20 +128,13 @@ export class Mesh {
     this.random = o.random ?? Math.random;
   }
 
-  /** Follows the VirtualService and starts sending. */
+  /** Follows the routes and starts sending. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unwatch = this.o.cluster.watch<VirtualServiceObject>(
-      { ...API.virtualService, namespace: this.o.namespace },
-      (event) => {
-        if (event.object.metadata.name !== this.o.virtualService) return;
-        const deleted = event.type === 'DELETED';
-        this.spec = deleted ? undefined : (event.object.spec ?? {});
-        this.resourceVersion = deleted ? undefined : event.object.metadata.resourceVersion;
-        for (const wake of [...this.waiters]) wake();
-      },
-    );
+    this.follower.start(() => {
+      for (const wake of [...this.waiters]) wake();
+    });
     this.rateStartMs = performance.now();
     this.scheduled = 0;
     this.timer = setInterval(() => this.tick(), TICK_MS);
@@ -206,8 +146,7 @@ export class Mesh {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.unwatch?.();
-    this.unwatch = undefined;
+    this.follower.stop();
     for (const req of this.inFlight) req.destroy();
     this.inFlight.clear();
     this.load.inFlight = 0;
@@ -222,31 +161,32 @@ export class Mesh {
     this.scheduled = 0;
   }
 
-  /** The VirtualService spec the mesh routes by, undefined before it exists. */
-  get virtualServiceSpec(): VirtualServiceSpec | undefined {
-    return this.spec;
+  /** The routing objects the mesh routes by (the follower's `state`), undefined before they exist. */
+  get routes(): unknown {
+    return this.follower.state;
   }
 
-  /** Resolves once the followed spec satisfies `accept` (default: exists); rejects after `timeoutMs`. */
-  waitForSpec(
-    accept: (spec: VirtualServiceSpec) => boolean = () => true,
-    timeoutMs = 10_000,
-  ): Promise<VirtualServiceSpec> {
+  /**
+   * Resolves once the followed routes satisfy `accept` (default: exist); rejects after `timeoutMs`.
+   * `S` is the follower's state type (e.g. `VirtualServiceSpec` for Istio).
+   */
+  waitForRoutes<S = unknown>(accept: (state: S) => boolean = () => true, timeoutMs = 10_000): Promise<S> {
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        if (this.spec && accept(this.spec)) {
+        const state = this.follower.state as S | undefined;
+        if (state !== undefined && accept(state)) {
           done();
-          resolve(this.spec);
+          resolve(state);
         } else if (!this.running) {
           done();
-          reject(new Error(`mesh stopped while waiting for VirtualService ${this.o.virtualService}`));
+          reject(new Error(`mesh stopped while waiting for ${this.follower.description}`));
         }
       };
       const timer = setTimeout(() => {
         done();
         reject(
           new Error(
-            `VirtualService ${this.o.namespace}/${this.o.virtualService} not as expected within ${timeoutMs}ms; last spec: ${JSON.stringify(this.spec)}`,
+            `${this.follower.description} not as expected within ${timeoutMs}ms; last seen: ${JSON.stringify(this.follower.state)}`,
           ),
         );
       }, timeoutMs);
@@ -309,40 +249,49 @@ export class Mesh {
   private sendOne(): void {
     const userClass = this.pickClass();
     const routedAtMs = Date.now();
-    const base = { userClass: userClass.name, routedAtMs, resourceVersion: this.resourceVersion };
+    const base: RequestBase = {
+      userClass: userClass.name,
+      routedAtMs,
+      resourceVersion: this.follower.version,
+    };
     this.load.sent += 1;
-    const route = this.spec ? selectRoute(this.spec, { headers: userClass.headers }) : undefined;
-    const destination = pickDestination(route, this.random());
-    if (!destination) {
+    const request: RouteRequest = {
+      headers: userClass.headers,
+      path: this.o.path ?? '/',
+      query: userClass.query,
+      method: 'GET',
+    };
+    const decision = this.follower.route(request, this.random);
+    if (!decision) {
       this.record.unrouted(userClass.name);
       this.o.onRequest?.({ ...base, outcome: 'unrouted', mirrored: false });
       return;
     }
-    const key = destinationKey(destination, this.o.namespace);
-    const target = this.resolver.resolve(destination);
+    const key = decision.destination;
+    const target = this.resolver.resolve(key);
     if (!target) {
       this.record.unmapped(userClass.name);
       this.o.onRequest?.({ ...base, outcome: 'unmapped', destination: key, mirrored: false });
       return;
     }
-    const mirror = pickMirror(route, this.random());
-    const mirrorTarget = mirror ? this.resolver.resolve(mirror) : undefined;
+    const mirrorTarget = decision.mirror ? this.resolver.resolve(decision.mirror) : undefined;
     if (this.inFlight.size >= this.maxInFlight) {
       this.load.dropped += 1;
       return;
     }
-    this.send(target, key, userClass, false, base);
-    if (mirror && mirrorTarget && this.inFlight.size < this.maxInFlight) {
-      this.send(mirrorTarget, destinationKey(mirror, this.o.namespace), userClass, true, base);
+    this.send(target, decision, key, userClass, false, base);
+    if (decision.mirror && mirrorTarget && this.inFlight.size < this.maxInFlight) {
+      this.send(mirrorTarget, decision, decision.mirror, userClass, true, base);
     }
   }
 
   private send(
-    target: MeshTarget,
+    target: ResolvedTarget,
+    decision: RouteDecision,
     key: string,
     userClass: UserClass,
     mirrored: boolean,
-    base: { userClass: string; routedAtMs: number; resourceVersion: string | undefined },
+    base: RequestBase,
   ): void {
     const startedMs = performance.now();
     let settled = false;
@@ -358,10 +307,17 @@ export class Mesh {
       const [service] = key.split('/') as [string];
       this.o.metrics?.record({
         sourceWorkload: this.o.sourceWorkload ?? 'loadtester',
-        sourceNamespace: this.o.namespace,
+        namespace: this.o.namespace,
         destinationWorkload: target.workload,
-        destinationNamespace: this.o.namespace,
-        destinationServiceName: service,
+        destinationPod: target.pod,
+        destinationService: service,
+        destinationPort: this.o.servicePort ?? 9898,
+        method: 'GET',
+        path: this.o.path ?? '/',
+        ...(decision.ingress !== undefined ? { ingress: decision.ingress } : {}),
+        ...(decision.canaryUpstream !== undefined && !mirrored
+          ? { canaryUpstream: decision.canaryUpstream }
+          : {}),
         responseCode: status,
         responseFlags: flags,
         // As a destination sidecar: the server's own time when it gave one, so that stalls of this
@@ -379,8 +335,9 @@ export class Mesh {
       });
     };
     const headers = { ...userClass.headers, 'x-fledge-user-class': userClass.name };
+    const query = new URLSearchParams(userClass.query).toString();
     const req = httpRequest(
-      `${target.url}${this.o.path ?? '/'}`,
+      `${target.url}${this.o.path ?? '/'}${query ? `?${query}` : ''}`,
       { agent: this.agent, headers: mirrored ? { ...headers, 'x-fledge-mirrored': 'true' } : headers },
       (res) => {
         res.resume();

@@ -1,20 +1,37 @@
 /**
- * Everything the e2e tests need to play Istio's data plane for one canary: the primary and canary
- * version servers, the `/metrics` endpoint with Istio's metrics, and the mesh sending traffic by
- * the VirtualService Fledge writes. Started together, stopped together, all or none.
+ * Everything the e2e tests need to play one provider's data plane for one canary: the primary and
+ * canary version servers, the `/metrics` endpoint with that provider's metrics, and the mesh sending
+ * traffic by the objects Fledge's router writes (see `providers.ts`). Started together, stopped
+ * together, all or none.
  */
 import type { Cluster } from '../../../src/kube/cluster.js';
 import { apexDestinations, type MeshTarget } from './destinations.js';
-import { IstioMetrics } from './istio-metrics.js';
 import { Mesh, type HeaderClass, type MeshOptions } from './mesh.js';
+import type { MetricsEndpoint } from './metrics/endpoint.js';
+import {
+  checkProvider,
+  createFollower,
+  createMetrics,
+  type HarnessProvider,
+  type ProviderOptions,
+} from './providers.js';
+import { RouteFollowerError } from './routes/follower.js';
+import { MeshConfigError } from './user-classes.js';
 import { startVersionServers, type VersionServer } from './versions.js';
 
 /** Options of {@link startTrafficHarness}. */
 export interface TrafficHarnessOptions {
   cluster: Cluster;
   namespace: string;
-  /** The apex service, which names the VirtualService and the canary workload (e.g. `podinfo`). */
+  /** The router provider played (default `istio`); see `providers.ts`. */
+  provider?: HarnessProvider;
+  /** The apex service, which names the routing object and the canary workload (e.g. `podinfo`). */
   apex: string;
+  /** Provider settings: NGINX Ingress name and annotation prefix, SMI and HTTPRoute API versions. */
+  routing?: Pick<
+    ProviderOptions,
+    'ingress' | 'ingressAnnotationsPrefix' | 'trafficSplitApiVersion' | 'httpRouteApiVersion'
+  >;
   /** Workload names (defaults: `<apex>-primary` and `<apex>`, as Flagger names them). */
   workloads?: { primary?: string; canary?: string };
   /** Requests per second (default 50). */
@@ -25,7 +42,7 @@ export interface TrafficHarnessOptions {
   /** Further mesh options (random source, timeouts, a request hook). */
   mesh?: Pick<
     MeshOptions,
-    'random' | 'requestTimeoutMs' | 'maxInFlight' | 'onRequest' | 'path' | 'sourceWorkload'
+    'random' | 'requestTimeoutMs' | 'maxInFlight' | 'onRequest' | 'path' | 'sourceWorkload' | 'servicePort'
   >;
 }
 
@@ -34,8 +51,10 @@ export interface TrafficHarness {
   primary: VersionServer;
   canary: VersionServer;
   mesh: Mesh;
-  metrics: IstioMetrics;
-  /** Scrape URL of Istio's metrics, e.g. `http://127.0.0.1:41234/metrics`. */
+  provider: HarnessProvider;
+  /** The provider's metrics (`IstioMetrics`, `LinkerdMetrics`, `NginxMetrics`, `HttpObserverMetrics`). */
+  metrics: MetricsEndpoint;
+  /** Scrape URL of the provider's metrics, e.g. `http://127.0.0.1:41234/metrics`. */
   metricsUrl: string;
   /** Stops the mesh, the metrics endpoint and both version servers. Safe to call twice. */
   stop(): Promise<void>;
@@ -48,11 +67,26 @@ export interface TrafficHarness {
 export async function startTrafficHarness(options: TrafficHarnessOptions): Promise<TrafficHarness> {
   const primaryWorkload = options.workloads?.primary ?? `${options.apex}-primary`;
   const canaryWorkload = options.workloads?.canary ?? options.apex;
+  const provider = checkProvider(options.provider ?? 'istio');
+  const follower = (): ReturnType<typeof createFollower> => {
+    try {
+      return createFollower(provider, {
+        ...options.routing,
+        cluster: options.cluster,
+        namespace: options.namespace,
+        apex: options.apex,
+        workloads: { primary: primaryWorkload, canary: canaryWorkload },
+      });
+    } catch (error) {
+      if (error instanceof RouteFollowerError) throw new MeshConfigError(error.message, { cause: error });
+      throw error;
+    }
+  };
   const meshOptions = (primary: MeshTarget, canary: MeshTarget): MeshOptions => ({
     ...options.mesh,
     cluster: options.cluster,
     namespace: options.namespace,
-    virtualService: options.apex,
+    follower: follower(),
     destinations: apexDestinations(options.apex, { primary, canary }),
     ...(options.requestsPerSecond !== undefined ? { requestsPerSecond: options.requestsPerSecond } : {}),
     ...(options.headerMix ? { headerMix: options.headerMix } : {}),
@@ -61,7 +95,7 @@ export async function startTrafficHarness(options: TrafficHarnessOptions): Promi
   const placeholder = { url: 'http://127.0.0.1:1', workload: 'placeholder' };
   new Mesh(meshOptions(placeholder, placeholder));
 
-  const metrics = new IstioMetrics();
+  const metrics = createMetrics(provider);
   let servers: VersionServer[] = [];
   let mesh: Mesh | undefined;
   let stopped = false;
@@ -77,7 +111,7 @@ export async function startTrafficHarness(options: TrafficHarnessOptions): Promi
     const metricsUrl = await metrics.listen(options.metricsPort ?? 0);
     mesh = new Mesh({ ...meshOptions(primary, canary), metrics });
     mesh.start();
-    return { primary, canary, mesh, metrics, metricsUrl, stop };
+    return { primary, canary, mesh, provider, metrics, metricsUrl, stop };
   } catch (error) {
     await stop();
     throw error;
