@@ -7,7 +7,9 @@ import { BUILTIN_METRIC_NAMES } from './builtin-metrics.js';
 import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
+import { providerFamily } from './providers.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
+import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
 
@@ -19,12 +21,14 @@ function providerErrors(canary: Canary): FieldError[] {
   const spec = canary.spec;
   const errors: FieldError[] = [];
   if (spec.provider !== undefined) {
-    if (!(KNOWN_PROVIDERS as readonly string[]).includes(spec.provider)) {
+    // An SMI form's mesh qualifier (`smi:v1alpha2:osm`) is checked with its family.
+    const family = providerFamily(spec.provider);
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({
         path: 'spec.provider',
         message: `unknown provider ${quote(spec.provider)} (known: ${KNOWN_PROVIDERS.join(', ')})`,
       });
-    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(spec.provider)) {
+    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({
         path: 'spec.provider',
         message: `provider "${spec.provider}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
@@ -185,6 +189,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...webhookAndAlertErrors(canary),
     ...durationErrors(canary),
     ...unsupportedFieldErrors(canary),
+    ...trafficSplitErrors(canary),
   ];
 }
 
@@ -230,5 +235,10 @@ export function canaryWarnings(canary: Canary): FieldError[] {
       );
     }
   });
-  return [...warnings, ...durationWarnings(canary), ...ignoredFieldWarnings(canary)];
+  return [
+    ...warnings,
+    ...durationWarnings(canary),
+    ...ignoredFieldWarnings(canary),
+    ...trafficSplitWarnings(canary),
+  ];
 }

@@ -13,7 +13,7 @@ import { loadKubeConfig } from '../kube/client/config.js';
 import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
-import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { SUPPORTED_PROVIDERS, isSupportedProvider } from '../routers/factory.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { preflightWithRetry } from '../controller/preflight.js';
@@ -72,7 +72,7 @@ export interface RunningController {
 
 /** Starts the controller; resolves once it is serving. */
 export async function startController(o: ControllerOptions, logger: Logger): Promise<RunningController> {
-  if (!SUPPORTED_PROVIDERS.includes(o.meshProvider)) {
+  if (!isSupportedProvider(o.meshProvider)) {
     throw new ControllerConfigError(
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );

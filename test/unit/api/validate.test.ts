@@ -306,8 +306,8 @@ describe('validateDocument: Canary rules', () => {
   });
 
   it('says which providers and targets this version supports', () => {
-    expect(withAnalysis({ stepWeight: 10 }, { provider: 'linkerd' })).toEqual([
-      'spec.provider: provider "linkerd" is not supported by this version of Fledge (supported: istio)',
+    expect(withAnalysis({ stepWeight: 10 }, { provider: 'appmesh' })).toEqual([
+      'spec.provider: provider "appmesh" is not supported by this version of Fledge (supported: istio, linkerd, smi:v1alpha1, smi:v1alpha2, smi:v1alpha3)',
     ]);
     const daemonSet = flaggerCanary();
     daemonSet.spec.targetRef.kind = 'DaemonSet';
