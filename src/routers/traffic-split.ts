@@ -125,14 +125,17 @@ const SUFFIX: Record<string, number> = {
   Ei: 2 ** 60,
 };
 
-/** A backend weight as a number: an integer, or a non-negative quantity such as `"500m"`. */
+/** A backend weight as a number (an integer, or a quantity such as `"500m"`); undefined when it is neither or negative. */
+export function weightValue(weight: unknown): number | undefined {
+  if (typeof weight === 'number') return Number.isFinite(weight) && weight >= 0 ? weight : undefined;
+  if (typeof weight !== 'string') return undefined;
+  const m = QUANTITY.exec(weight.trim());
+  return m ? Number(m[1]) * (m[2] ? (SUFFIX[m[2]] as number) : 1) : undefined;
+}
+
 function parseWeight(split: TrafficSplit, index: number, weight: number | string): number {
-  if (typeof weight === 'number') {
-    if (Number.isFinite(weight) && weight >= 0) return weight;
-  } else {
-    const m = QUANTITY.exec(weight.trim());
-    if (m) return Number(m[1]) * (m[2] ? (SUFFIX[m[2]] as number) : 1);
-  }
+  const value = weightValue(weight);
+  if (value !== undefined) return value;
   throw new RouterError(
     `${describeKey(keyOf(split))}: spec.backends[${index}].weight ${JSON.stringify(weight)} is not a non-negative number or quantity`,
   );
