@@ -7,7 +7,7 @@ import { BUILTIN_METRIC_NAMES } from './builtin-metrics.js';
 import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
-import { providerFamily } from './providers.js';
+import { SMI_FORMS_HINT, providerFamily } from './providers.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
 import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
@@ -26,7 +26,9 @@ function providerErrors(canary: Canary): FieldError[] {
     if (!(KNOWN_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({
         path: 'spec.provider',
-        message: `unknown provider ${quote(spec.provider)} (known: ${KNOWN_PROVIDERS.join(', ')})`,
+        message: spec.provider.startsWith('smi:')
+          ? `unknown provider ${quote(spec.provider)}: ${SMI_FORMS_HINT}`
+          : `unknown provider ${quote(spec.provider)} (known: ${KNOWN_PROVIDERS.join(', ')})`,
       });
     } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({

@@ -12,6 +12,10 @@ export type SmiVersion = (typeof SMI_VERSIONS)[number];
 /** `smi:<version>` optionally followed by `:<mesh>` (a lower-case word such as `linkerd`, `osm`). */
 const SMI_FORM = /^smi:(v1alpha[123])(?::([a-z0-9][a-z0-9-]*))?$/;
 
+/** How the SMI forms are written, for a message about one that is not. */
+export const SMI_FORMS_HINT =
+  'SMI providers are smi:v1alpha1, smi:v1alpha2 or smi:v1alpha3, optionally followed by :<mesh> in lower case, e.g. smi:v1alpha2:linkerd';
+
 /** The parts of a provider string. */
 export interface ProviderParts {
   /** The provider without its mesh qualifier: what selects the router (`smi:v1alpha2`, `istio`). */

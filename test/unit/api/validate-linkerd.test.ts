@@ -27,12 +27,14 @@ describe('validateDocument: Linkerd and SMI providers', () => {
     expect(errorsOf(doc)).toEqual([]);
   });
 
-  it.each(['smi:v1alpha2:', 'smi:v1alpha4', 'smi:V1ALPHA2', 'smi:v1alpha2:Linkerd'])(
+  it.each(['smi:v1alpha2:', 'smi:v1alpha4', 'smi:V1ALPHA2', 'smi:v1alpha2:Linkerd', 'smi:linkerd'])(
     'names an SMI form it does not know: %s',
     (provider) => {
       const doc = linkerdCanary();
       doc.spec.provider = provider;
-      expect(errorsOf(doc)).toEqual([expect.stringMatching(/^spec\.provider: unknown provider /)]);
+      expect(errorsOf(doc)).toEqual([
+        `spec.provider: unknown provider "${provider}": SMI providers are smi:v1alpha1, smi:v1alpha2 or smi:v1alpha3, optionally followed by :<mesh> in lower case, e.g. smi:v1alpha2:linkerd`,
+      ]);
     },
   );
 
