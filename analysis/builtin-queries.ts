@@ -3,6 +3,7 @@
  * for Flagger's checks agree with Fledge's numbers.
  */
 import { BUILTIN_METRIC_NAMES, type BuiltinMetricName } from '../src/api/builtin-metrics.js';
+import { metricsMeshOf } from '../src/api/providers.js';
 
 /** What a builtin query is about. */
 export interface BuiltinQueryParams {
@@ -111,13 +112,15 @@ export function isBuiltinMetric(name: string): name is BuiltinMetricName {
 }
 
 /**
- * The PromQL of a builtin metric for a mesh. Throws {@link BuiltinQueryError} for a mesh without a
- * catalogue entry or a name that is not builtin.
+ * The PromQL of a builtin metric for a provider: its mesh's catalogue entry (an SMI form reads the
+ * mesh it names, `smi:v1alpha1:linkerd` Linkerd's). Throws {@link BuiltinQueryError} for a mesh
+ * without a catalogue entry or a name that is not builtin.
  */
-export function builtinQuery(mesh: string, metric: string, params: BuiltinQueryParams): string {
+export function builtinQuery(provider: string, metric: string, params: BuiltinQueryParams): string {
+  const mesh = metricsMeshOf(provider) ?? provider;
   if (!Object.prototype.hasOwnProperty.call(CATALOGUE, mesh)) {
     throw new BuiltinQueryError(
-      `builtin metric "${metric}" is not available for provider "${mesh}" (builtin queries exist for: ${BUILTIN_QUERY_MESHES.join(', ')}); use a MetricTemplate`,
+      `builtin metric "${metric}" is not available for provider "${provider}" (builtin queries exist for: ${BUILTIN_QUERY_MESHES.join(', ')}); use a MetricTemplate`,
     );
   }
   if (!isBuiltinMetric(metric)) {

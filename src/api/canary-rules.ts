@@ -8,8 +8,10 @@ import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
 import { providerIgnoredWarnings, providerStrategyErrors } from './provider-rules.js';
-import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
 import { delegationErrors, sessionAffinityErrors } from './routing-rules.js';
+import { SMI_FORMS_HINT, providerFamily } from './providers.js';
+import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
+import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
 
@@ -21,12 +23,16 @@ function providerErrors(canary: Canary): FieldError[] {
   const spec = canary.spec;
   const errors: FieldError[] = [];
   if (spec.provider !== undefined) {
-    if (!(KNOWN_PROVIDERS as readonly string[]).includes(spec.provider)) {
+    // An SMI form's mesh qualifier (`smi:v1alpha2:osm`) is checked with its family.
+    const family = providerFamily(spec.provider);
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({
         path: 'spec.provider',
-        message: `unknown provider ${quote(spec.provider)} (known: ${KNOWN_PROVIDERS.join(', ')})`,
+        message: spec.provider.startsWith('smi:')
+          ? `unknown provider ${quote(spec.provider)}: ${SMI_FORMS_HINT}`
+          : `unknown provider ${quote(spec.provider)} (known: ${KNOWN_PROVIDERS.join(', ')})`,
       });
-    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(spec.provider)) {
+    } else if (!(IMPLEMENTED_PROVIDERS as readonly string[]).includes(family)) {
       errors.push({
         path: 'spec.provider',
         message: `provider "${spec.provider}" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
@@ -190,6 +196,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...sessionAffinityErrors(canary),
     ...delegationErrors(canary),
     ...unsupportedFieldErrors(canary),
+    ...trafficSplitErrors(canary),
   ];
 }
 
@@ -240,5 +247,6 @@ export function canaryWarnings(canary: Canary): FieldError[] {
     ...durationWarnings(canary),
     ...ignoredFieldWarnings(canary),
     ...providerIgnoredWarnings(canary),
+    ...trafficSplitWarnings(canary),
   ];
 }

@@ -14,7 +14,7 @@ import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { packageVersion } from '../observability/version.js';
 import { createHttpServer, parseListenAddress } from '../observability/http-server.js';
-import { SUPPORTED_PROVIDERS } from '../routers/factory.js';
+import { SUPPORTED_PROVIDERS, isSupportedProvider } from '../routers/factory.js';
 import { DEFAULT_INGRESS_ANNOTATIONS_PREFIX, annotationsPrefixProblem } from '../routers/nginx-objects.js';
 import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
@@ -76,7 +76,7 @@ export interface RunningController {
 
 /** Starts the controller; resolves once it is serving. */
 export async function startController(o: ControllerOptions, logger: Logger): Promise<RunningController> {
-  if (!SUPPORTED_PROVIDERS.includes(o.meshProvider)) {
+  if (!isSupportedProvider(o.meshProvider)) {
     throw new ControllerConfigError(
       `--mesh-provider: "${o.meshProvider}" is not supported (supported: ${SUPPORTED_PROVIDERS.join(', ')})`,
     );

@@ -8,6 +8,7 @@
  * Permissions are asked with SelfSubjectAccessReviews (any authenticated account may create one),
  * so a missing write permission is found before a rollout needs it, not half-way through one.
  */
+import { providerFamily } from '../api/providers.js';
 import { KubeApiError, type Cluster, type CollectionKey, type KubeObject } from '../kube/cluster.js';
 import { API } from '../kube/resources.js';
 
@@ -64,6 +65,12 @@ const FLEDGE_KINDS = [
 const MESH_REQUIREMENTS: Record<string, { group: string; resources: string[] }> = {
   istio: { group: 'networking.istio.io', resources: ['virtualservices', 'destinationrules'] },
   nginx: { group: 'networking.k8s.io', resources: ['ingresses'] },
+  ...Object.fromEntries(
+    ['linkerd', 'smi:v1alpha1', 'smi:v1alpha2', 'smi:v1alpha3'].map((p) => [
+      p,
+      { group: 'split.smi-spec.io', resources: ['trafficsplits'] },
+    ]),
+  ),
 };
 
 /** Everything a tick, the watcher and the leader election do, as access reviews. */
@@ -106,7 +113,7 @@ export function controllerRequirements(o: PreflightOptions): AccessRequirement[]
     ),
     ...on('events.k8s.io', 'events', ['create', 'patch'], 'record Kubernetes Events'),
   ];
-  const mesh = MESH_REQUIREMENTS[o.meshProvider];
+  const mesh = MESH_REQUIREMENTS[providerFamily(o.meshProvider)];
   for (const resource of mesh?.resources ?? [])
     requirements.push(
       // update: a route object restored to its saved original (revertOnDeletion) is replaced whole.

@@ -4,8 +4,10 @@
  * analysis believes it does.
  */
 import type { Cluster } from '../kube/cluster.js';
+import { providerFamily } from '../api/providers.js';
 import { IstioRouter } from './istio.js';
 import { KubernetesRouter } from './kubernetes.js';
+import { LinkerdRouter } from './linkerd.js';
 import { NginxRouter } from './nginx.js';
 import { RouterError, type Router } from './router.js';
 
@@ -16,15 +18,29 @@ export interface RouterDeps {
   ingressAnnotationsPrefix?: string | undefined;
 }
 
+/** Linkerd writes SMI v1alpha1 as Flagger does; each `smi:` form writes its own version. */
+const LINKERD_ROUTERS: Record<string, (deps: RouterDeps) => Router> = {
+  linkerd: (deps) => new LinkerdRouter({ cluster: deps.cluster, smiVersion: 'v1alpha1' }),
+  'smi:v1alpha1': (deps) => new LinkerdRouter({ cluster: deps.cluster, smiVersion: 'v1alpha1' }),
+  'smi:v1alpha2': (deps) => new LinkerdRouter({ cluster: deps.cluster, smiVersion: 'v1alpha2' }),
+  'smi:v1alpha3': (deps) => new LinkerdRouter({ cluster: deps.cluster, smiVersion: 'v1alpha3' }),
+};
+
 const ROUTERS: Record<string, (deps: RouterDeps) => Router> = {
   istio: (deps) => new IstioRouter({ cluster: deps.cluster }),
+  ...LINKERD_ROUTERS,
   kubernetes: (deps) => new KubernetesRouter({ cluster: deps.cluster }),
   nginx: (deps) =>
     new NginxRouter({ cluster: deps.cluster, annotationsPrefix: deps.ingressAnnotationsPrefix }),
 };
 
-/** Providers {@link createRouter} accepts. */
+/** Providers {@link createRouter} accepts (the SMI forms also with a `:<mesh>` qualifier). */
 export const SUPPORTED_PROVIDERS: readonly string[] = Object.keys(ROUTERS);
+
+/** Whether {@link createRouter} has a router for `provider`. */
+export function isSupportedProvider(provider: string): boolean {
+  return Object.hasOwn(ROUTERS, providerFamily(provider));
+}
 
 /** The provider has no router in this version of Fledge. */
 export class UnsupportedProviderError extends RouterError {
@@ -36,9 +52,13 @@ export class UnsupportedProviderError extends RouterError {
   }
 }
 
-/** The router for `provider` (a Canary's `spec.provider` or the controller's default). */
+/**
+ * The router for `provider` (a Canary's `spec.provider` or the controller's default). An SMI form's
+ * mesh qualifier (`smi:v1alpha2:osm`) does not change the router.
+ */
 export function createRouter(provider: string, deps: RouterDeps): Router {
-  const build = Object.hasOwn(ROUTERS, provider) ? ROUTERS[provider] : undefined;
+  const family = providerFamily(provider);
+  const build = Object.hasOwn(ROUTERS, family) ? ROUTERS[family] : undefined;
   if (!build) throw new UnsupportedProviderError(provider);
   return build(deps);
 }

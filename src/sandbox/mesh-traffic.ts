@@ -1,6 +1,6 @@
 /**
- * Simulated user traffic for the sandbox. Requests are routed by the VirtualService Fledge wrote
- * (read from the in-memory cluster), and each version answers according to the behaviour the demo
+ * Simulated user traffic for the sandbox. Requests are routed by the VirtualService or SMI
+ * TrafficSplit Fledge wrote (read from the in-memory cluster), and each version answers according to the behaviour the demo
  * gives its image. It implements the analysis's `TrafficSource`, so the builtin metrics the
  * controller reads are measured on traffic that really followed Fledge's routes.
  */
@@ -8,6 +8,7 @@ import type { TrafficSample, TrafficSource } from '../../analysis/providers/simu
 import { createRandom } from '../../analysis/providers/simulated.js';
 import type { Cluster, Unsubscribe } from '../kube/cluster.js';
 import { API, type Deployment } from '../kube/resources.js';
+import { trafficSplitRoutes, type TrafficSplitSpec } from './traffic-split-routing.js';
 import { routeRequest, type VirtualServiceSpec } from './virtual-service-routing.js';
 
 /** How one container image behaves. */
@@ -49,7 +50,7 @@ export class MeshTraffic implements TrafficSource {
     this.random = createRandom(o.seed ?? 7);
   }
 
-  /** Starts following VirtualServices and Deployments. */
+  /** Starts following VirtualServices, TrafficSplits and Deployments. */
   start(): void {
     this.unsubscribes.push(
       this.o.cluster.watch<{
@@ -61,6 +62,17 @@ export class MeshTraffic implements TrafficSource {
         const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
         if (e.type === 'DELETED') this.services.delete(key);
         else this.services.set(key, e.object.spec);
+      }),
+      // One group for every SMI version: the in-memory cluster, like the API server, keeps one object.
+      this.o.cluster.watch<{
+        apiVersion: string;
+        kind: string;
+        metadata: { name: string; namespace?: string };
+        spec: TrafficSplitSpec;
+      }>({ apiVersion: 'split.smi-spec.io/v1alpha1', kind: 'TrafficSplit' }, (e) => {
+        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+        if (e.type === 'DELETED') this.services.delete(key);
+        else this.services.set(key, trafficSplitRoutes(e.object.spec));
       }),
       this.o.cluster.watch<Deployment>({ ...API.deployment }, (e) => {
         const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;

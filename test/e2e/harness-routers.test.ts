@@ -140,26 +140,13 @@ async function queryValue(provider: PrometheusProvider, text: string, target: st
   return value;
 }
 
-/** Flagger's NGINX queries (`pkg/metrics/observers/nginx.go`), for the user's Ingress. */
-const nginxQuery = {
-  successRate: (ingress: string): string =>
-    `sum(rate(nginx_ingress_controller_requests{namespace="${namespace}",ingress="${ingress}",canary!="",status!~"5.*"}[30s])) / ` +
-    `sum(rate(nginx_ingress_controller_requests{namespace="${namespace}",ingress="${ingress}",canary!=""}[30s])) * 100`,
-  durationMs: (ingress: string): string =>
-    `sum(rate(nginx_ingress_controller_response_duration_seconds_sum{namespace="${namespace}",ingress="${ingress}",canary!=""}[30s])) / ` +
-    `sum(rate(nginx_ingress_controller_response_duration_seconds_count{namespace="${namespace}",ingress="${ingress}",canary!=""}[30s])) * 1000`,
-};
+/** The builtin queries of a provider, unmodified, over the harness's 30 s windows. */
+const builtin = (provider: string, metric: string, target: string, ingress?: string): string =>
+  builtinQuery(provider, metric, { namespace, target, interval: '30s', ...(ingress ? { ingress } : {}) });
 
-/** Flagger's HTTP observer queries (`pkg/metrics/observers/http.go`), for `kubernetes` and `gatewayapi`. */
-const httpQuery = {
-  pods: (target: string): string =>
-    `kubernetes_namespace="${namespace}",kubernetes_pod_name=~"${target}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`,
-  successRate: (target: string): string =>
-    `sum(rate(http_request_duration_seconds_count{${httpQuery.pods(target)},status!~"5.*"}[30s])) / ` +
-    `sum(rate(http_request_duration_seconds_count{${httpQuery.pods(target)}}[30s])) * 100`,
-  durationS: (target: string): string =>
-    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${httpQuery.pods(target)}}[30s])) by (le))`,
-};
+/** The HTTP observer's pods of a workload, as its builtin queries select them. */
+const observedPods = (target: string): string =>
+  `kubernetes_namespace="${namespace}",kubernetes_pod_name=~"${target}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
 
 /**
  * The injected faults as the queries see them: 75 % success give or take (60 to 90 is more than
@@ -272,16 +259,18 @@ describe('gatewayapi: HTTPRoute', () => {
     await h.mesh.waitForRoutes(() => true, WATCH_BOUND_MS);
     const provider = await scrape(
       h,
-      `sum(increase(http_request_duration_seconds_count{${httpQuery.pods(CANARY)}}[30s]))`,
+      `sum(increase(http_request_duration_seconds_count{${observedPods(CANARY)}}[30s]))`,
       240,
     );
     for (const userClass of ['insider', 'cookie', 'query']) expect(canaryShare(h, userClass)).toBe(1);
     for (const userClass of ['outsider', 'other']) expect(canaryShare(h, userClass)).toBe(0);
     expectFaulty(
-      await queryValue(provider, httpQuery.successRate(CANARY), CANARY),
-      1000 * (await queryValue(provider, httpQuery.durationS(CANARY), CANARY)),
+      await queryValue(provider, builtin('kubernetes', 'request-success-rate', CANARY), CANARY),
+      await queryValue(provider, builtin('kubernetes', 'request-duration', CANARY), CANARY),
     );
-    expect(await queryValue(provider, httpQuery.successRate(PRIMARY), PRIMARY)).toBe(100);
+    expect(await queryValue(provider, builtin('kubernetes', 'request-success-rate', PRIMARY), PRIMARY)).toBe(
+      100,
+    );
 
     // The weighted phase with mirroring, as Flagger writes it: one rule, a RequestMirror filter.
     const version = await changeRoutes(h, () =>
@@ -374,8 +363,8 @@ describe('nginx: canary Ingress', () => {
     expect(canaryShare(h, 'other')).toBeGreaterThan(0.12);
     expect(canaryShare(h, 'other')).toBeLessThan(0.28);
     expectFaulty(
-      await queryValue(provider, nginxQuery.successRate(APEX), CANARY),
-      await queryValue(provider, nginxQuery.durationMs(APEX), CANARY),
+      await queryValue(provider, builtin('nginx', 'request-success-rate', CANARY, APEX), CANARY),
+      await queryValue(provider, builtin('nginx', 'request-duration', CANARY, APEX), CANARY),
     );
     // The primary's answers carry no canary label: none of them is in the queries.
     const primary = await prometheus!.rawQuery(
@@ -427,7 +416,7 @@ describe('kubernetes: the apex Service selector', () => {
     await h.mesh.waitForRoutes(() => true, WATCH_BOUND_MS);
     const provider = await scrape(
       h,
-      `sum(increase(http_request_duration_seconds_count{${httpQuery.pods(PRIMARY)}}[30s]))`,
+      `sum(increase(http_request_duration_seconds_count{${observedPods(PRIMARY)}}[30s]))`,
       100,
     );
     expect(h.mesh.count('other', CANARY) + h.mesh.count('premium', CANARY)).toBe(0);
@@ -441,16 +430,18 @@ describe('kubernetes: the apex Service selector', () => {
       ),
     );
     await prometheus!.waitFor(
-      `sum(increase(http_request_duration_seconds_count{${httpQuery.pods(CANARY)}}[30s]))`,
+      `sum(increase(http_request_duration_seconds_count{${observedPods(CANARY)}}[30s]))`,
       (v) => (v[0] ?? 0) >= 240,
       40_000,
     );
     expect(new Set(routedAt(version).map((r) => r.workload))).toEqual(new Set([CANARY]));
     expectFaulty(
-      await queryValue(provider, httpQuery.successRate(CANARY), CANARY),
-      1000 * (await queryValue(provider, httpQuery.durationS(CANARY), CANARY)),
+      await queryValue(provider, builtin('kubernetes', 'request-success-rate', CANARY), CANARY),
+      await queryValue(provider, builtin('kubernetes', 'request-duration', CANARY), CANARY),
     );
-    expect(await queryValue(provider, httpQuery.successRate(PRIMARY), PRIMARY)).toBe(100);
+    expect(await queryValue(provider, builtin('kubernetes', 'request-success-rate', PRIMARY), PRIMARY)).toBe(
+      100,
+    );
   }, 120_000);
 });
 

@@ -99,6 +99,17 @@ it('defaults: a ClusterRole with what a tick uses (no delete, no wildcard), the 
   expect(groups).toEqual(expect.arrayContaining(['networking.istio.io', 'autoscaling', 'keda.sh']));
 });
 
+it.each([
+  [{ meshProvider: 'linkerd' }, 'linkerd'],
+  [{ 'providers[0]': 'smi:v1alpha2' }, 'smi:v1alpha2'],
+])('%j grants the TrafficSplits the %s router writes; the default does not', async (values, provider) => {
+  const rules = rulesFor(await render(values), ACCOUNT);
+  const needed = controllerRequirements({ meshProvider: provider, leaseNamespace: NS });
+  expect(needed.filter((r) => !allows(rules, r))).toEqual([]);
+  const defaults = rulesFor(await render({}), ACCOUNT);
+  expect(needed.filter((r) => r.group === 'split.smi-spec.io').some((r) => allows(defaults, r))).toBe(false);
+});
+
 it('rbac.autoscaling=false and rbac.keda=false drop those rules; rbac.create=false renders no RBAC', async () => {
   const without = await render({ 'rbac.autoscaling': false, 'rbac.keda': false });
   const groups = allRules(without).flatMap((r) => r.apiGroups ?? []);

@@ -14,6 +14,23 @@ describe('fledge demo', () => {
     );
   }, 120_000);
 
+  it('plays the healthy and faulty stories through a Linkerd TrafficSplit with --provider linkerd', async () => {
+    const lines: string[] = [];
+    const code = await runDemo({
+      timeoutMs: 90_000,
+      live: false,
+      provider: 'linkerd',
+      write: (l) => lines.push(l),
+    });
+    expect(code).toBe(0);
+    expect(lines.filter((l) => l.startsWith('ok   '))).toEqual([
+      'ok   healthy: a healthy version steps 10% -> 50% and is promoted',
+      'ok   faulty: a version answering 5% errors is rolled back after 2 failed checks',
+    ]);
+    // The failing values come from traffic that followed the TrafficSplit to the canary.
+    expect(lines.some((l) => /request-success-rate 9[0-8](\.\d)? \(min 99\) FAILED/.test(l))).toBe(true);
+  }, 120_000);
+
   it('exits non-zero when an outcome differs from the one announced', async () => {
     const faulty = SCENARIOS.find((s) => s.key === 'faulty')!;
     const lines: string[] = [];

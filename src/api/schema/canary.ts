@@ -43,8 +43,16 @@ export const KNOWN_PROVIDERS = [
   'kubernetes',
 ] as const;
 
-/** Providers with a router in this version of Fledge. */
-export const IMPLEMENTED_PROVIDERS = ['istio', 'kubernetes', 'nginx'] as const;
+/** Providers with a router in this version of Fledge (the SMI forms also with a `:<mesh>` qualifier). */
+export const IMPLEMENTED_PROVIDERS = [
+  'istio',
+  'linkerd',
+  'smi:v1alpha1',
+  'smi:v1alpha2',
+  'smi:v1alpha3',
+  'kubernetes',
+  'nginx',
+] as const;
 
 /** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
 export const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;

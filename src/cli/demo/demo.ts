@@ -1,6 +1,7 @@
 /**
- * `fledge demo`: three rollouts in the sandbox, shown live. Exits non-zero if any outcome differs
- * from the one announced.
+ * `fledge demo`: rollouts in the sandbox, shown live, through the routes of `--provider` (istio:
+ * healthy, faulty and A/B; linkerd: healthy and faulty). Exits non-zero if any outcome differs from
+ * the one announced.
  */
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -10,7 +11,16 @@ import { API, objectKey, type Deployment, type KubeEvent } from '../../kube/reso
 import { createLogger } from '../../log.js';
 import { lineDisplay, terminalDisplay, type Display, type RowState } from './display.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
-import { APP, SCENARIOS, VERSIONS, deployment, type Outcome, type Scenario } from './scenarios.js';
+import {
+  APP,
+  DEMO_PROVIDERS,
+  VERSIONS,
+  deployment,
+  scenariosFor,
+  type DemoProvider,
+  type Outcome,
+  type Scenario,
+} from './scenarios.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DemoOptions {
@@ -21,7 +31,9 @@ export interface DemoOptions {
   /** Redraw in place (a terminal) or print lines. */
   live: boolean;
   write: (line: string) => void;
-  /** The stories to play (all three by default). */
+  /** Whose routes the stories go through (default istio). */
+  provider?: DemoProvider;
+  /** The stories to play (by default every story the provider can tell). */
   scenarios?: Scenario[];
 }
 
@@ -117,7 +129,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ? createLogger({ level: 'debug', destination: pino.destination({ dest: options.logFile, sync: false }) })
     : createLogger({ level: 'silent' });
   options.write('Fledge sandbox: the real controller on an in-memory cluster with simulated traffic.');
-  const scenarios = options.scenarios ?? SCENARIOS;
+  const scenarios = options.scenarios ?? scenariosFor(options.provider ?? 'istio');
   for (const s of scenarios) options.write(`  ${s.key.padEnd(8)} ${s.story}`);
   options.write('');
 
@@ -182,20 +194,29 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 export function registerDemoCommand(program: Command): Command {
   return program
     .command('demo')
-    .description('run three rollouts (healthy, faulty, A/B) in a sandbox: no cluster, no Redis needed')
+    .description('run rollouts (healthy, faulty, A/B) in a sandbox: no cluster, no Redis needed')
     .option('--timeout <seconds>', 'give up after this many seconds', '100')
+    .option(
+      '--provider <provider>',
+      `whose routes the traffic follows: ${DEMO_PROVIDERS.join(', ')} (linkerd has no A/B story: an SMI TrafficSplit has no header matching)`,
+      'istio',
+    )
     .option('--log-file <path>', "write the controller's JSON logs to this file")
     .option(
       '--no-live',
       'print one line per change instead of redrawing (the default when not on a terminal)',
     )
-    .action(async (o: { timeout: string; logFile?: string; live: boolean }) => {
+    .action(async (o: { timeout: string; logFile?: string; live: boolean; provider: string }) => {
       const timeoutSeconds = Number(o.timeout);
       if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
         program.error(`--timeout: must be a positive number of seconds (got "${o.timeout}")`);
       }
+      if (!(DEMO_PROVIDERS as readonly string[]).includes(o.provider)) {
+        program.error(`--provider: must be one of ${DEMO_PROVIDERS.join(', ')} (got "${o.provider}")`);
+      }
       process.exitCode = await runDemo({
         timeoutMs: timeoutSeconds * 1000,
+        provider: o.provider as DemoProvider,
         ...(o.logFile ? { logFile: o.logFile } : {}),
         live: o.live && Boolean(process.stdout.isTTY),
         write: (line) => process.stdout.write(`${line}\n`),

@@ -1,4 +1,4 @@
-/** The three stories the sandbox tells, each with the outcome it announces. */
+/** The stories the sandbox tells, each with the outcome it announces, per provider. */
 import type { Canary } from '../../api/schema/canary.js';
 import type { Deployment } from '../../kube/resources.js';
 import type { VersionBehaviour } from '../../sandbox/mesh-traffic.js';
@@ -33,6 +33,10 @@ const METRICS = [
   { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
   { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
 ];
+
+/** Providers whose routes the sandbox's simulated traffic follows (`src/sandbox/mesh-traffic.ts`). */
+export const DEMO_PROVIDERS = ['istio', 'linkerd'] as const;
+export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
 
 function canary(namespace: string, analysis: Canary['spec']['analysis']): Canary {
   return {
@@ -84,6 +88,21 @@ export const SCENARIOS: Scenario[] = [
     }),
   },
 ];
+
+/**
+ * The stories with `provider`'s routes. An SMI TrafficSplit (linkerd) has no header matching, so
+ * the A/B story is left out there rather than run as something it is not.
+ */
+export function scenariosFor(provider: DemoProvider): Scenario[] {
+  if (provider === 'istio') return SCENARIOS;
+  return SCENARIOS.filter((s) => !s.premiumOnly).map((s) => ({
+    ...s,
+    canary: {
+      ...s.canary,
+      spec: { ...s.canary.spec, provider, service: { port: s.canary.spec.service.port } },
+    },
+  }));
+}
 
 /** The demo app's Deployment. */
 export function deployment(namespace: string, image: string): Deployment {

@@ -64,6 +64,16 @@ describe('builtinQuery', () => {
     );
   });
 
+  it('gives an SMI form naming linkerd the Linkerd queries, and refuses one naming no mesh with a catalogue', () => {
+    for (const name of BUILTIN_METRIC_NAMES) {
+      expect(builtinQuery('smi:v1alpha2:linkerd', name, params)).toBe(builtinQuery('linkerd', name, params));
+    }
+    expect(() => builtinQuery('smi:v1alpha2', 'request-success-rate', params)).toThrow(
+      'builtin metric "request-success-rate" is not available for provider "smi:v1alpha2" (builtin queries exist for: istio, linkerd, kubernetes, nginx); use a MetricTemplate',
+    );
+    expect(() => builtinQuery('smi:v1alpha3:osm', 'request-duration', params)).toThrow(BuiltinQueryError);
+  });
+
   it('rejects a name that is not builtin', () => {
     expect(() => builtinQuery('istio', 'error-rate', params)).toThrow('"error-rate" is not a builtin metric');
     expect(isBuiltinMetric('request-duration')).toBe(true);

@@ -339,8 +339,8 @@ describe('validateDocument: Canary rules', () => {
   });
 
   it('says which providers and targets this version supports', () => {
-    expect(withAnalysis({ stepWeight: 10 }, { provider: 'contour' })).toEqual([
-      `spec.provider: provider "contour" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
+    expect(withAnalysis({ stepWeight: 10 }, { provider: 'appmesh' })).toEqual([
+      `spec.provider: provider "appmesh" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
     ]);
     const daemonSet = flaggerCanary();
     daemonSet.spec.targetRef.kind = 'DaemonSet';

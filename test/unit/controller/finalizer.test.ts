@@ -39,7 +39,7 @@ describe('deleting a Canary whose spec is invalid', () => {
   });
 
   it('restores the target when the routes cannot be, and names the routes in a Warning', async () => {
-    await initializedThenEdited({ provider: 'linkerd' });
+    await initializedThenEdited({ provider: 'appmesh' });
     await h.cluster.delete(CANARY);
     await h.tick('podinfo');
     expect(await h.cluster.get(CANARY)).toBeUndefined();
@@ -47,7 +47,7 @@ describe('deleting a Canary whose spec is invalid', () => {
     const warning = (await h.events()).find((e) => e.reason === EventReasons.FinalizedIncompletely);
     expect(warning?.type).toBe('Warning');
     expect(warning?.note).toContain('spec.provider');
-    expect(warning?.note).toContain('not restored: the routes (provider linkerd)');
+    expect(warning?.note).toContain('not restored: the routes (provider appmesh)');
   });
 
   it('removes the finalizer with a Warning when nothing can be resolved from the spec', async () => {

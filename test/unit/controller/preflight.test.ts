@@ -63,6 +63,18 @@ describe('preflight', () => {
     expect(kubernetes.filter((r) => r.group.startsWith('networking.'))).toEqual([]);
   });
 
+  it.each(['linkerd', 'smi:v1alpha2', 'smi:v1alpha3:osm'])(
+    'checks the TrafficSplit permissions with --mesh-provider %s',
+    (meshProvider) => {
+      const splits = controllerRequirements({ ...options, meshProvider }).filter(
+        (r) => r.group === 'split.smi-spec.io',
+      );
+      expect(splits.map((r) => `${r.resource}:${r.verb}`)).toEqual(
+        ['list', 'watch', 'create', 'update', 'patch'].map((verb) => `trafficsplits:${verb}`),
+      );
+    },
+  );
+
   it('names each missing CRD, and stops at an unreachable server', async () => {
     const missing = scriptedCluster({
       list: (kind) => (kind === 'Canary' ? undefined : new UnknownKindError(`no ${kind}`)),
