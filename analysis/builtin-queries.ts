@@ -52,7 +52,29 @@ const linkerd: Record<BuiltinMetricName, QueryBuilder> = {
     `histogram_quantile(0.99, sum(rate(response_latency_ms_bucket{namespace="${quoted(namespace)}",deployment=~"${quoted(target)}",direction="inbound"}[${interval}])) by (le))`,
 };
 
-const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>> = { istio, linkerd };
+/**
+ * Flagger's HTTP observer: the application's own `http_request_duration_seconds` histogram, labelled
+ * by the pods' namespace and name, so it does not depend on the gateway implementation. Durations
+ * are in seconds there; Flagger converts them to milliseconds, as the `* 1000` does here.
+ */
+const httpObserver: Record<BuiltinMetricName, QueryBuilder> = {
+  'request-success-rate': ({ namespace, target, interval }) => {
+    const selector = `kubernetes_namespace="${quoted(namespace)}",kubernetes_pod_name=~"${quoted(target)}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+    return (
+      `sum(rate(http_request_duration_seconds_count{${selector},status!~"5.*"}[${interval}])) / ` +
+      `sum(rate(http_request_duration_seconds_count{${selector}}[${interval}])) * 100`
+    );
+  },
+  'request-duration': ({ namespace, target, interval }) =>
+    `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{kubernetes_namespace="${quoted(namespace)}",kubernetes_pod_name=~"${quoted(target)}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"}[${interval}])) by (le)) * 1000`,
+};
+
+const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>> = {
+  istio,
+  linkerd,
+  'gatewayapi:v1': httpObserver,
+  'gatewayapi:v1beta1': httpObserver,
+};
 
 /** Meshes with builtin queries. */
 export const BUILTIN_QUERY_MESHES: readonly string[] = Object.keys(CATALOGUE);

@@ -8,6 +8,7 @@ import { durationErrors, durationWarnings } from './bounds.js';
 import { quote, type FieldError } from './field-error.js';
 import { canaryNameErrors, refNameErrors } from './names.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
+import { gatewayApiErrors, gatewayApiWarnings, isGatewayApiProvider } from './gateway-api-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
 
@@ -185,6 +186,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...webhookAndAlertErrors(canary),
     ...durationErrors(canary),
     ...unsupportedFieldErrors(canary),
+    ...(isGatewayApiProvider(canary.spec.provider) ? gatewayApiErrors(canary.spec) : []),
   ];
 }
 
@@ -230,5 +232,11 @@ export function canaryWarnings(canary: Canary): FieldError[] {
       );
     }
   });
-  return [...warnings, ...durationWarnings(canary), ...ignoredFieldWarnings(canary)];
+  return [
+    ...warnings,
+    ...durationWarnings(canary),
+    ...(isGatewayApiProvider(canary.spec.provider)
+      ? gatewayApiWarnings(canary.spec)
+      : ignoredFieldWarnings(canary)),
+  ];
 }

@@ -182,6 +182,8 @@ export const API = {
   alertProvider: { apiVersion: 'fledge.dev/v1alpha1', kind: 'AlertProvider' },
   virtualService: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' },
   destinationRule: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
+  httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  httpRouteV1beta1: { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'HTTPRoute' },
 } as const;
 
 /** Builds an {@link ObjectKey} from one of the {@link API} entries. */

@@ -4,6 +4,7 @@
  * analysis believes it does.
  */
 import type { Cluster } from '../kube/cluster.js';
+import { GatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
 import { RouterError, type Router } from './router.js';
 
@@ -14,6 +15,9 @@ export interface RouterDeps {
 
 const ROUTERS: Record<string, (deps: RouterDeps) => Router> = {
   istio: (deps) => new IstioRouter({ cluster: deps.cluster }),
+  ...Object.fromEntries(
+    ['gatewayapi:v1', 'gatewayapi:v1beta1'].map((p) => [p, (deps: RouterDeps) => new GatewayApiRouter(deps)]),
+  ),
 };
 
 /** Providers {@link createRouter} accepts. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 import { formatFieldError, validateDocument } from '../../../src/api/validate.js';
 import { API_VERSION } from '../../../src/api/schema/common.js';
+import { IMPLEMENTED_PROVIDERS } from '../../../src/api/schema/canary.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const EXAMPLES = join(ROOT, 'examples');
@@ -307,7 +308,7 @@ describe('validateDocument: Canary rules', () => {
 
   it('says which providers and targets this version supports', () => {
     expect(withAnalysis({ stepWeight: 10 }, { provider: 'linkerd' })).toEqual([
-      'spec.provider: provider "linkerd" is not supported by this version of Fledge (supported: istio)',
+      `spec.provider: provider "linkerd" is not supported by this version of Fledge (supported: ${IMPLEMENTED_PROVIDERS.join(', ')})`,
     ]);
     const daemonSet = flaggerCanary();
     daemonSet.spec.targetRef.kind = 'DaemonSet';

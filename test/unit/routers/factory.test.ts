@@ -1,10 +1,11 @@
-/** The router factory: Istio, and a clear error for anything else. */
+/** The router factory: Istio, the Gateway API, and a clear error for anything else. */
 import { IMPLEMENTED_PROVIDERS } from '../../../src/api/schema/canary.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import { SUPPORTED_PROVIDERS, UnsupportedProviderError, createRouter } from '../../../src/routers/factory.js';
 import { RouterError } from '../../../src/routers/router.js';
 import { TARGETS, canaryFor } from './fixtures.js';
+import { gatewayCanaryFor } from './gateway-api-fixtures.js';
 
 describe('createRouter', () => {
   it('returns a router for istio that writes Istio objects', async () => {
@@ -12,6 +13,16 @@ describe('createRouter', () => {
     await createRouter('istio', { cluster }).reconcile(canaryFor(), TARGETS);
     expect(await cluster.get(objectKey(API.virtualService, 'test', 'podinfo'))).toBeDefined();
   });
+
+  it.each(['gatewayapi:v1', 'gatewayapi:v1beta1'] as const)(
+    'returns a router for %s that writes an HTTPRoute',
+    async (provider) => {
+      const cluster = new MemoryCluster();
+      await createRouter(provider, { cluster }).reconcile(gatewayCanaryFor({}, {}, { provider }), TARGETS);
+      const api = provider === 'gatewayapi:v1' ? API.httpRoute : API.httpRouteV1beta1;
+      expect(await cluster.get(objectKey(api, 'test', 'podinfo'))).toBeDefined();
+    },
+  );
 
   it.each(['linkerd', 'nginx', 'Istio', '', 'toString', '__proto__'])('refuses provider "%s"', (provider) => {
     let caught: unknown;
@@ -25,7 +36,7 @@ describe('createRouter', () => {
     expect((caught as UnsupportedProviderError).provider).toBe(provider);
     expect((caught as Error).name).toBe('UnsupportedProviderError');
     expect((caught as Error).message).toBe(
-      `provider "${provider}" is not supported by this version of Fledge; supported providers: istio`,
+      `provider "${provider}" is not supported by this version of Fledge; supported providers: ${SUPPORTED_PROVIDERS.join(', ')}`,
     );
   });
 
