@@ -4,7 +4,7 @@
  * Canary that validates can be written as an HTTPRoute.
  */
 import { translateFilters, translateTimeouts } from './gateway-api-filters.js';
-import { translateMatches } from './gateway-api-matches.js';
+import { mergeHttpRouteMatches, translateMatches, type HttpRouteMatch } from './gateway-api-matches.js';
 import type { FieldError } from './field-error.js';
 import type { CanarySpec } from './schema/canary.js';
 
@@ -22,6 +22,7 @@ export function gatewayApiErrors(spec: CanarySpec): FieldError[] {
     ...translateFilters(service).errors,
     ...translateTimeouts(service).errors,
   ];
+  errors.push(...prefixRewriteErrors(spec));
   if ((service.gatewayRefs ?? []).length === 0) {
     errors.push({
       path: 'spec.service.gatewayRefs',
@@ -42,6 +43,32 @@ export function gatewayApiErrors(spec: CanarySpec): FieldError[] {
     });
   }
   return errors;
+}
+
+/**
+ * The CRD's rule: a rule with a prefix rewrite (`URLRewrite` with `ReplacePrefixMatch`) must have
+ * exactly one match, on a path prefix. Each rule has the service matches (with A/B testing, the
+ * first has them merged with the analysis matches), so this is checked before anything is written.
+ */
+function prefixRewriteErrors(spec: CanarySpec): FieldError[] {
+  const rewrite = spec.service.rewrite;
+  if (rewrite?.uri === undefined || (rewrite.type ?? 'ReplacePrefixMatch') !== 'ReplacePrefixMatch')
+    return [];
+  const service = translateMatches(spec.service.match, 'spec.service.match').matches;
+  const { iterations, match } = spec.analysis;
+  const rules: HttpRouteMatch[][] = [service];
+  if (iterations && match && match.length > 0) {
+    rules.push(mergeHttpRouteMatches(translateMatches(match, 'spec.analysis.match').matches, service));
+  }
+  const fits = (m: HttpRouteMatch[]): boolean => m.length === 1 && m[0]?.path.type === 'PathPrefix';
+  if (rules.every(fits)) return [];
+  return [
+    {
+      path: 'spec.service.rewrite',
+      message:
+        'a prefix rewrite needs exactly one uri prefix match per HTTPRoute rule (a Gateway API rule), and the service and A/B matches give more or another kind; use type: ReplaceFullPath or a single prefix match',
+    },
+  ];
 }
 
 /** Service fields Flagger's Gateway API router ignores, and what to use instead. */

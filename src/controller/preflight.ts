@@ -63,6 +63,12 @@ const FLEDGE_KINDS = [
 /** Write permissions of a tick, per mesh provider. */
 const MESH_REQUIREMENTS: Record<string, { group: string; resources: string[] }> = {
   istio: { group: 'networking.istio.io', resources: ['virtualservices', 'destinationrules'] },
+  ...Object.fromEntries(
+    ['gatewayapi:v1', 'gatewayapi:v1beta1'].map((p) => [
+      p,
+      { group: 'gateway.networking.k8s.io', resources: ['httproutes'] },
+    ]),
+  ),
 };
 
 /** Everything a tick, the watcher and the leader election do, as access reviews. */

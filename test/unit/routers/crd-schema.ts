@@ -55,6 +55,7 @@ function validatorFor(file: string, version: string): ValidateFunction {
 const FILES: Record<string, string> = {
   VirtualService: 'istio-virtualservices.yaml',
   DestinationRule: 'istio-destinationrules.yaml',
+  HTTPRoute: 'gateway-api-httproutes.yaml',
 };
 
 /** Schema errors of an Istio object (empty when valid), each as `path: message`. */

@@ -38,6 +38,15 @@ export const FULL_GATEWAY_SERVICE: Partial<CanarySpec['service']> = {
   apex: { labels: { team: 'web' }, annotations: { 'example.com/owner': 'web' } },
 };
 
+/**
+ * The same for A/B testing: the CRD allows a prefix rewrite only on a rule with one prefix match,
+ * and the A/B rule has one per analysis match, so the rewrite replaces the full path.
+ */
+export const FULL_GATEWAY_AB_SERVICE: Partial<CanarySpec['service']> = {
+  ...FULL_GATEWAY_SERVICE,
+  rewrite: { uri: '/v2', type: 'ReplaceFullPath' },
+};
+
 /** An HTTPRoute the user wrote before installing Fledge. */
 export function userHttpRoute(namespace = NAMESPACE, apiVersion = 'gateway.networking.k8s.io/v1'): HttpRoute {
   return {
