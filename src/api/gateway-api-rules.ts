@@ -22,7 +22,7 @@ export function gatewayApiErrors(spec: CanarySpec): FieldError[] {
     ...translateFilters(service).errors,
     ...translateTimeouts(service).errors,
   ];
-  errors.push(...prefixRewriteErrors(spec));
+  errors.push(...prefixRewriteErrors(spec), ...sessionAffinityErrors(spec));
   if ((service.gatewayRefs ?? []).length === 0) {
     errors.push({
       path: 'spec.service.gatewayRefs',
@@ -71,6 +71,32 @@ function prefixRewriteErrors(spec: CanarySpec): FieldError[] {
   ];
 }
 
+/** Session affinity works with the canary strategy (weights), with a cookie name. */
+function sessionAffinityErrors(spec: CanarySpec): FieldError[] {
+  const affinity = spec.analysis.sessionAffinity;
+  if (affinity === undefined) return [];
+  const errors: FieldError[] = [];
+  if (!affinity.cookieName) {
+    errors.push({
+      path: 'spec.analysis.sessionAffinity.cookieName',
+      message: 'is required: the name of the affinity cookie',
+    });
+  } else if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(affinity.cookieName)) {
+    errors.push({
+      path: 'spec.analysis.sessionAffinity.cookieName',
+      message: "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)",
+    });
+  }
+  if (spec.analysis.iterations !== undefined) {
+    errors.push({
+      path: 'spec.analysis.sessionAffinity',
+      message:
+        'works with the canary strategy (stepWeight or stepWeights), not with iterations (A/B testing or blue/green)',
+    });
+  }
+  return errors;
+}
+
 /** Service fields Flagger's Gateway API router ignores, and what to use instead. */
 const IGNORED = {
   gateways: 'use service.gatewayRefs',
@@ -87,6 +113,12 @@ export function gatewayApiWarnings(spec: CanarySpec): FieldError[] {
     warnings.push({
       path: `spec.service.${field}`,
       message: `is ignored with a Gateway API provider, as in Flagger (${instead})`,
+    });
+  }
+  if (spec.analysis.sessionAffinity?.primaryCookieName !== undefined) {
+    warnings.push({
+      path: 'spec.analysis.sessionAffinity.primaryCookieName',
+      message: 'is ignored with a Gateway API provider, as in Flagger',
     });
   }
   return warnings;

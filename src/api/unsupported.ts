@@ -5,6 +5,7 @@
  */
 import type { FieldError } from './field-error.js';
 import type { Canary } from './schema/canary.js';
+import { isGatewayApiProvider } from './gateway-api-rules.js';
 
 const NOT_YET = 'is not supported by this version of Fledge';
 
@@ -25,7 +26,8 @@ export function unsupportedFieldErrors(canary: Canary): FieldError[] {
     });
   }
   if (isTcpService(canary)) errors.push(...tcpConflicts(canary));
-  if (analysis.sessionAffinity !== undefined) {
+  // The Gateway API router has it (gateway-api-rules.ts checks it there).
+  if (analysis.sessionAffinity !== undefined && !isGatewayApiProvider(canary.spec.provider)) {
     errors.push({ path: 'spec.analysis.sessionAffinity', message: `${NOT_YET}; remove it` });
   }
   return errors;

@@ -15,6 +15,7 @@ import { formatFieldError } from '../api/field-error.js';
 import { gatewayApiErrors } from '../api/gateway-api-rules.js';
 import type { KubeObject } from '../kube/cluster.js';
 import { API, objectKey } from '../kube/resources.js';
+import { affinityRules, isAffinityRule, type AffinityState } from './gateway-api-affinity.js';
 import type { DesiredObject } from './owned-object.js';
 import { RouterError, type Routes } from './router.js';
 
@@ -151,9 +152,14 @@ function mirrorFilter(canary: ResolvedCanary): HttpRouteFilter {
 
 /**
  * The rules for a split: the weighted rule (mirroring to the canary when asked) and, for A/B
- * testing, the rule keeping the rest on the primary.
+ * testing, the rule keeping the rest on the primary; with session affinity, the affinity rule
+ * before the weighted one (`cookies`, see `gateway-api-affinity.ts`).
  */
-export function buildRules(canary: ResolvedCanary, routes: Routes): HttpRouteRule[] {
+export function buildRules(
+  canary: ResolvedCanary,
+  routes: Routes,
+  cookies: AffinityState = {},
+): HttpRouteRule[] {
   const t = translated(canary);
   const { port } = canary.service;
   const weighted = [
@@ -161,7 +167,10 @@ export function buildRules(canary: ResolvedCanary, routes: Routes): HttpRouteRul
     backendRef(canary.names.canaryService, port, routes.canary),
   ];
   const mirror = routes.mirrored ? [mirrorFilter(canary)] : [];
-  if (canary.analysis.strategy !== 'ab-testing') return [rule(t, t.serviceMatches, weighted, mirror)];
+  if (canary.analysis.strategy !== 'ab-testing') {
+    const rule0 = rule(t, t.serviceMatches, weighted, mirror);
+    return canary.spec.analysis.sessionAffinity ? affinityRules(canary, rule0, cookies) : [rule0];
+  }
   return [
     rule(t, mergeHttpRouteMatches(t.abMatches, t.serviceMatches), weighted, mirror),
     rule(t, t.serviceMatches, [backendRef(canary.names.primaryService, port, 100)]),
@@ -169,7 +178,11 @@ export function buildRules(canary: ResolvedCanary, routes: Routes): HttpRouteRul
 }
 
 /** The HTTPRoute `<apex>` for a split (labelled and annotated with `service.apex`). */
-export function buildHttpRoute(canary: ResolvedCanary, routes: Routes): DesiredObject {
+export function buildHttpRoute(
+  canary: ResolvedCanary,
+  routes: Routes,
+  cookies: AffinityState = {},
+): DesiredObject {
   const apex = canary.service.apex;
   const hostnames = canary.service.hosts;
   return {
@@ -179,7 +192,7 @@ export function buildHttpRoute(canary: ResolvedCanary, routes: Routes): DesiredO
     spec: {
       parentRefs: parentRefs(canary),
       ...(hostnames.length > 0 ? { hostnames: [...hostnames] } : {}),
-      rules: buildRules(canary, routes),
+      rules: buildRules(canary, routes, cookies),
     },
     ownedSpecFields: HTTP_ROUTE_OWNED_FIELDS,
   };
@@ -198,6 +211,8 @@ function isService(ref: HttpBackendRef, name: string): boolean {
 export function readRoutes(canary: ResolvedCanary, route: HttpRoute): Routes | undefined {
   const { primaryService, canaryService } = canary.names;
   for (const r of route.spec?.rules ?? []) {
+    // The affinity rule sends its cookie's holders to the canary whatever the split.
+    if (isAffinityRule(canary, r)) continue;
     const refs = r.backendRefs ?? [];
     if (!refs.some((ref) => isService(ref, canaryService))) continue;
     const weightOf = (ref: HttpBackendRef): number => (refs.length === 1 ? 100 : (ref.weight ?? 1));

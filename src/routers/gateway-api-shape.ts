@@ -7,18 +7,27 @@ import type { KubeObject } from '../kube/cluster.js';
 import { aNumber, aString, checkShape, listOf, objectOf } from '../kube/object-shape.js';
 import type { HttpRoute } from './gateway-api-objects.js';
 
-const backendRef = objectOf(
-  { group: aString, kind: aString, name: aString, port: aNumber, weight: aNumber },
-  ['name'],
-);
+const headers = listOf(objectOf({ name: aString, value: aString }, ['name', 'value']));
 
+// The response header modifier carries the session affinity cookie Fledge reads back.
 const filter = objectOf(
-  { type: aString, requestMirror: objectOf({ backendRef: objectOf({ name: aString }, ['name']) }) },
+  {
+    type: aString,
+    requestMirror: objectOf({ backendRef: objectOf({ name: aString }, ['name']) }),
+    responseHeaderModifier: objectOf({ add: headers }),
+  },
   ['type'],
 );
 
+const backendRef = objectOf(
+  { group: aString, kind: aString, name: aString, port: aNumber, weight: aNumber, filters: listOf(filter) },
+  ['name'],
+);
+
+const match = objectOf({ headers: listOf(objectOf({ name: aString, type: aString, value: aString })) });
+
 const rule = objectOf({
-  matches: listOf(objectOf({})),
+  matches: listOf(match),
   filters: listOf(filter),
   backendRefs: listOf(backendRef),
 });

@@ -15,6 +15,8 @@ import type { ResolvedCanary } from '../api/defaults.js';
 import { describeKey, type Cluster } from '../kube/cluster.js';
 import { objectKey } from '../kube/resources.js';
 import { checkStandings, isControlledBy } from '../kube/owner-references.js';
+import { randomBytes } from 'node:crypto';
+import { readAffinity, type AffinityState } from './gateway-api-affinity.js';
 import { buildHttpRoute, httpRouteApiOf, readRoutes, type HttpRoute } from './gateway-api-objects.js';
 import { checkHttpRoute } from './gateway-api-shape.js';
 import { applyOwnedObject, restoreOriginal } from './owned-object.js';
@@ -24,15 +26,19 @@ import { INITIAL_ROUTES, checkRoutes } from './weights.js';
 export interface GatewayApiRouterOptions {
   /** Where the HTTPRoute is read and written. */
   cluster: Cluster;
+  /** Draws the value of a new session affinity cookie (default: 16 random bytes, hex). */
+  cookieValue?: () => string;
 }
 
 /** {@link Router} for the Gateway API (`provider: gatewayapi:v1`, `gatewayapi:v1beta1`). */
 export class GatewayApiRouter implements Router {
   private readonly cluster: Cluster;
+  private readonly cookieValue: () => string;
 
   constructor(options: GatewayApiRouterOptions) {
     if (!options?.cluster) throw new RouterError('GatewayApiRouter: options.cluster is required');
     this.cluster = options.cluster;
+    this.cookieValue = options.cookieValue ?? (() => randomBytes(16).toString('hex'));
   }
 
   /**
@@ -44,7 +50,7 @@ export class GatewayApiRouter implements Router {
     // Refused before any write: an HTTPRoute another Canary or controller controls.
     checkStandings([current], canary);
     const routes = (current && readRoutes(canary, current)) ?? INITIAL_ROUTES;
-    const desired = buildHttpRoute(canary, routes);
+    const desired = buildHttpRoute(canary, routes, this.affinityCookies(canary, routes, current));
     await applyOwnedObject(this.cluster, canary, desired, current);
   }
 
@@ -70,8 +76,8 @@ export class GatewayApiRouter implements Router {
   /** Sets the split (creating the HTTPRoute when missing); writes nothing when it already says so. */
   async setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void> {
     checkRoutes(canary, routes);
-    const desired = buildHttpRoute(canary, routes);
     const current = await this.readHttpRoute(canary);
+    const desired = buildHttpRoute(canary, routes, this.affinityCookies(canary, routes, current));
     await applyOwnedObject(this.cluster, canary, desired, current);
   }
 
@@ -82,8 +88,26 @@ export class GatewayApiRouter implements Router {
   async finalize(canary: ResolvedCanary): Promise<void> {
     const route = await this.cluster.get<HttpRoute>(this.httpRouteKey(canary));
     if (route && !(await restoreOriginal(this.cluster, route)) && isControlledBy(route, canary)) {
-      await applyOwnedObject(this.cluster, canary, buildHttpRoute(canary, INITIAL_ROUTES), route);
+      const cookies = this.affinityCookies(canary, INITIAL_ROUTES, route);
+      await applyOwnedObject(this.cluster, canary, buildHttpRoute(canary, INITIAL_ROUTES, cookies), route);
     }
+  }
+
+  /**
+   * The session affinity cookies for a split: with canary weight, the run's cookie (the stored one,
+   * or a new one when the run starts); at weight 0, the cookie to expire (the last run's).
+   */
+  private affinityCookies(
+    canary: ResolvedCanary,
+    routes: Routes,
+    current: HttpRoute | undefined,
+  ): AffinityState {
+    const affinity = canary.spec.analysis.sessionAffinity;
+    if (!affinity?.cookieName) return {};
+    const stored = readAffinity(canary, current);
+    if (routes.canary > 0) return { active: stored.active ?? `${affinity.cookieName}=${this.cookieValue()}` };
+    const previous = stored.active ?? stored.previous;
+    return previous ? { previous } : {};
   }
 
   /** The HTTPRoute `<apex>`, with the fields Fledge reads checked (MalformedObjectError otherwise). */

@@ -73,6 +73,12 @@ const SCENARIOS: [string, Partial<CanarySpec['service']>, Partial<CanarySpec['an
   ['every service setting', FULL_GATEWAY_SERVICE, {}, { primary: 60, canary: 40, mirrored: false }],
   ['A/B testing', FULL_GATEWAY_AB_SERVICE, AB_ANALYSIS, { primary: 0, canary: 100, mirrored: false }],
   [
+    'session affinity',
+    { headers: { response: { set: { 'cache-control': 'no-store' } } } },
+    { sessionAffinity: { cookieName: 'flagger-cookie', maxAge: 600 } },
+    { primary: 80, canary: 20, mirrored: false },
+  ],
+  [
     'blue/green with mirroring',
     { timeout: '30s' },
     { iterations: 5, mirror: true, mirrorWeight: 30 },

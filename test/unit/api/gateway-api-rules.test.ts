@@ -102,6 +102,23 @@ describe('validate: Gateway API providers', () => {
     expect(errorsOf(doc)).toEqual([]);
   });
 
+  it("accepts Flagger's session affinity tutorial Canary, and refuses affinity with iterations or without a cookie name", () => {
+    const doc = tutorial();
+    doc.spec.analysis!.sessionAffinity = { cookieName: 'flagger-cookie', maxAge: 21600 };
+    expect(errorsOf(doc)).toEqual([]);
+    doc.spec.analysis = { ...AB_ANALYSIS, sessionAffinity: {} };
+    expect(errorsOf(doc)).toEqual([
+      'spec.analysis.sessionAffinity.cookieName: is required: the name of the affinity cookie',
+      'spec.analysis.sessionAffinity: works with the canary strategy (stepWeight or stepWeights), not with iterations (A/B testing or blue/green)',
+    ]);
+    const istio = tutorial();
+    (istio.spec as Record<string, unknown>).provider = 'istio';
+    istio.spec.analysis!.sessionAffinity = { cookieName: 'flagger-cookie' };
+    expect(errorsOf(istio)).toContain(
+      'spec.analysis.sessionAffinity: is not supported by this version of Fledge; remove it',
+    );
+  });
+
   it('requires gatewayRefs and types each entry', () => {
     const none = tutorial();
     delete none.spec.service!.gatewayRefs;

@@ -85,7 +85,7 @@ describe('fledge validate: examples', () => {
     expect(result.code).toBe(EXIT_VALID);
     // istio-canary.yaml carries a Deployment, alert-provider.yaml a Secret.
     expect(result.stdout).toEqual([
-      `${files.length} files valid (11 Fledge documents checked, 2 other documents skipped)`,
+      `${files.length} files valid (12 Fledge documents checked, 2 other documents skipped)`,
     ]);
   });
 });
