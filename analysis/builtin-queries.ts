@@ -56,8 +56,8 @@ const linkerd: Record<BuiltinMetricName, QueryBuilder> = {
 };
 
 /**
- * Flagger's HTTP observer (`provider: kubernetes`): the app's own `http_request_duration_seconds`
- * histogram, scraped per pod; the pod name of the target (not `-primary`) is `<target>-<hash>-<id>`.
+ * Flagger's HTTP observer (`kubernetes`, `gatewayapi:*`): the app's own `http_request_duration_seconds`
+ * histogram, scraped per pod, so it does not depend on the gateway implementation; the pod name of the target (not `-primary`) is `<target>-<hash>-<id>`.
  * The duration is in seconds, hence x 1000 (Flagger converts in code).
  */
 const http: Record<BuiltinMetricName, QueryBuilder> = {
@@ -100,6 +100,8 @@ const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>
   istio,
   linkerd,
   kubernetes: http,
+  'gatewayapi:v1': http,
+  'gatewayapi:v1beta1': http,
   nginx,
 };
 

@@ -12,6 +12,7 @@ import { delegationErrors, sessionAffinityErrors } from './routing-rules.js';
 import { SMI_FORMS_HINT, providerFamily } from './providers.js';
 import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/canary.js';
 import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.js';
+import { gatewayApiErrors, gatewayApiWarnings, isGatewayApiProvider } from './gateway-api-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
 
@@ -197,6 +198,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...delegationErrors(canary),
     ...unsupportedFieldErrors(canary),
     ...trafficSplitErrors(canary),
+    ...(isGatewayApiProvider(canary.spec.provider) ? gatewayApiErrors(canary.spec) : []),
   ];
 }
 
@@ -245,7 +247,9 @@ export function canaryWarnings(canary: Canary): FieldError[] {
   return [
     ...warnings,
     ...durationWarnings(canary),
-    ...ignoredFieldWarnings(canary),
+    ...(isGatewayApiProvider(canary.spec.provider)
+      ? gatewayApiWarnings(canary.spec)
+      : ignoredFieldWarnings(canary)),
     ...providerIgnoredWarnings(canary),
     ...trafficSplitWarnings(canary),
   ];

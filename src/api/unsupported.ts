@@ -6,10 +6,26 @@
  */
 import type { FieldError } from './field-error.js';
 import type { Canary } from './schema/canary.js';
+import { isGatewayApiProvider } from './gateway-api-rules.js';
 
 /** Errors for fields set to a value whose effect Fledge does not implement. */
 export function unsupportedFieldErrors(canary: Canary): FieldError[] {
-  return isTcpService(canary) ? tcpConflicts(canary) : [];
+  const errors = isTcpService(canary) ? tcpConflicts(canary) : [];
+  const provider = canary.spec.provider;
+  // Session affinity needs cookie matches and Set-Cookie headers: Istio and Gateway API routes
+  // have both; a TrafficSplit, a canary Ingress and plain Services have neither.
+  if (
+    canary.spec.analysis.sessionAffinity !== undefined &&
+    provider !== undefined &&
+    provider !== 'istio' &&
+    !isGatewayApiProvider(provider)
+  ) {
+    errors.push({
+      path: 'spec.analysis.sessionAffinity',
+      message: `not supported with provider "${provider}" (supported with istio and gatewayapi:v1/v1beta1)`,
+    });
+  }
+  return errors;
 }
 
 function isTcpService(canary: Canary): boolean {

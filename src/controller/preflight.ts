@@ -71,6 +71,12 @@ const MESH_REQUIREMENTS: Record<string, { group: string; resources: string[] }> 
       { group: 'split.smi-spec.io', resources: ['trafficsplits'] },
     ]),
   ),
+  ...Object.fromEntries(
+    ['gatewayapi:v1', 'gatewayapi:v1beta1'].map((p) => [
+      p,
+      { group: 'gateway.networking.k8s.io', resources: ['httproutes'] },
+    ]),
+  ),
 };
 
 /** Everything a tick, the watcher and the leader election do, as access reviews. */

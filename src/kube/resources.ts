@@ -183,6 +183,8 @@ export const API = {
   virtualService: { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService' },
   destinationRule: { apiVersion: 'networking.istio.io/v1', kind: 'DestinationRule' },
   ingress: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
+  httpRoute: { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute' },
+  httpRouteV1beta1: { apiVersion: 'gateway.networking.k8s.io/v1beta1', kind: 'HTTPRoute' },
 } as const;
 
 /** Builds an {@link ObjectKey} from one of the {@link API} entries. */

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from '../kube/cluster.js';
 import { providerFamily } from '../api/providers.js';
+import { GatewayApiRouter } from './gateway-api.js';
 import { IstioRouter } from './istio.js';
 import { KubernetesRouter } from './kubernetes.js';
 import { LinkerdRouter } from './linkerd.js';
@@ -32,6 +33,9 @@ const ROUTERS: Record<string, (deps: RouterDeps) => Router> = {
   kubernetes: (deps) => new KubernetesRouter({ cluster: deps.cluster }),
   nginx: (deps) =>
     new NginxRouter({ cluster: deps.cluster, annotationsPrefix: deps.ingressAnnotationsPrefix }),
+  ...Object.fromEntries(
+    ['gatewayapi:v1', 'gatewayapi:v1beta1'].map((p) => [p, (deps: RouterDeps) => new GatewayApiRouter(deps)]),
+  ),
 };
 
 /** Providers {@link createRouter} accepts (the SMI forms also with a `:<mesh>` qualifier). */

@@ -16,6 +16,8 @@ import type { DesiredObject } from './owned-object.js';
 import { buildSessionRoutes, isStickyRoute, readSessionCookies } from './istio-session-affinity.js';
 import { RouterError, type RouteTargets, type Routes } from './router.js';
 
+export { INITIAL_ROUTES, checkRoutes } from './weights.js';
+
 /** How versions are told apart: by host, or by subset of the apex host. */
 export type RoutingMode = 'host' | 'subset';
 
@@ -84,9 +86,6 @@ export interface DestinationRule extends KubeObject {
   };
 }
 
-/** The split of a VirtualService Fledge has just created. */
-export const INITIAL_ROUTES: Routes = { primary: 100, canary: 0, mirrored: false };
-
 type Version = 'primary' | 'canary';
 
 /** Whether the service is TCP (`service.appProtocol: tcp`, any case, as in Flagger): tcp routes. */
@@ -96,16 +95,6 @@ export function isTcp(canary: ResolvedCanary): boolean {
 
 export function routingModeOf(canary: ResolvedCanary): RoutingMode {
   return canary.service.subsetRouting ? 'subset' : 'host';
-}
-
-/** Throws a {@link RouterError} unless the weights are whole percentages adding up to 100. */
-export function checkRoutes(canary: ResolvedCanary, routes: Routes): void {
-  const valid = (w: number): boolean => Number.isInteger(w) && w >= 0 && w <= 100;
-  if (!valid(routes.primary) || !valid(routes.canary) || routes.primary + routes.canary !== 100) {
-    throw new RouterError(
-      `Canary ${canary.namespace}/${canary.name}: weights must be whole percentages adding up to 100, got primary ${routes.primary} and canary ${routes.canary}`,
-    );
-  }
 }
 
 function destination(canary: ResolvedCanary, version: Version): IstioDestination {

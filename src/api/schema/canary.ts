@@ -52,6 +52,8 @@ export const IMPLEMENTED_PROVIDERS = [
   'smi:v1alpha3',
   'kubernetes',
   'nginx',
+  'gatewayapi:v1',
+  'gatewayapi:v1beta1',
 ] as const;
 
 /** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
@@ -98,6 +100,37 @@ const HttpMatch = Opaque(
   'An Istio HTTPMatchRequest: headers (exact, prefix, regex), uri, method, sourceLabels.',
 );
 
+/** A Gateway API ParentReference: the Gateway (or Service, for a mesh) the HTTPRoute attaches to. */
+export const GatewayRefSchema = Struct(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253, description: 'Name of the parent (a Gateway).' }),
+    namespace: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description: "Namespace of the parent (default: the Canary's).",
+      }),
+    ),
+    sectionName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 253, description: 'Listener of the Gateway to attach to.' }),
+    ),
+    port: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65535, description: 'Port of the Gateway listener to attach to.' }),
+    ),
+    group: Type.Optional(
+      Type.String({
+        maxLength: 253,
+        description: 'API group of the parent (default: gateway.networking.k8s.io).',
+      }),
+    ),
+    kind: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, description: 'Kind of the parent (default: Gateway).' }),
+    ),
+  },
+  { description: 'Gateway API parent reference of the HTTPRoute.' },
+);
+export type GatewayRef = Static<typeof GatewayRefSchema>;
+
 export const ServiceSchema = Struct(
   {
     name: Type.Optional(Type.String({ description: 'Name of the apex service (default: targetRef.name).' })),
@@ -110,7 +143,12 @@ export const ServiceSchema = Struct(
     gateways: Type.Optional(
       Type.Array(Type.String(), { description: 'Istio gateways of the VirtualService (default: [mesh]).' }),
     ),
-    gatewayRefs: Type.Optional(Type.Array(Opaque('Gateway API parent reference.'))),
+    gatewayRefs: Type.Optional(
+      Type.Array(GatewayRefSchema, {
+        maxItems: 32,
+        description: 'Gateway API: the parents of the HTTPRoute (required with provider gatewayapi).',
+      }),
+    ),
     hosts: Type.Optional(Type.Array(Type.String(), { description: 'Extra hosts of the VirtualService.' })),
     trafficPolicy: Type.Optional(
       Opaque(

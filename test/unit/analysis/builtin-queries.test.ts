@@ -1,4 +1,9 @@
-import { BuiltinQueryError, builtinQuery, isBuiltinMetric } from '../../../analysis/builtin-queries.js';
+import {
+  BUILTIN_QUERY_MESHES,
+  BuiltinQueryError,
+  builtinQuery,
+  isBuiltinMetric,
+} from '../../../analysis/builtin-queries.js';
 import { BUILTIN_METRIC_NAMES } from '../../../src/api/builtin-metrics.js';
 
 const params = { namespace: 'test', target: 'podinfo', interval: '1m' };
@@ -25,6 +30,19 @@ describe('builtinQuery', () => {
     );
   });
 
+  it.each(['gatewayapi:v1', 'gatewayapi:v1beta1'])(
+    "gives Flagger's HTTP observer queries for %s, durations in ms",
+    (mesh) => {
+      const pods = 'kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"';
+      expect(builtinQuery(mesh, 'request-success-rate', params)).toBe(
+        `sum(rate(http_request_duration_seconds_count{${pods},status!~"5.*"}[1m])) / sum(rate(http_request_duration_seconds_count{${pods}}[1m])) * 100`,
+      );
+      expect(builtinQuery(mesh, 'request-duration', params)).toBe(
+        `histogram_quantile(0.99, sum(rate(http_request_duration_seconds_bucket{${pods}}[1m])) by (le)) * 1000`,
+      );
+    },
+  );
+
   it('covers every builtin metric for both meshes', () => {
     for (const mesh of ['istio', 'linkerd']) {
       for (const name of BUILTIN_METRIC_NAMES)
@@ -35,7 +53,7 @@ describe('builtinQuery', () => {
   it('rejects a mesh without a catalogue, naming it and the meshes that have one', () => {
     expect(() => builtinQuery('contour', 'request-success-rate', params)).toThrow(BuiltinQueryError);
     expect(() => builtinQuery('contour', 'request-success-rate', params)).toThrow(
-      'builtin metric "request-success-rate" is not available for provider "contour" (builtin queries exist for: istio, linkerd, kubernetes, nginx); use a MetricTemplate',
+      `builtin metric "request-success-rate" is not available for provider "contour" (builtin queries exist for: ${BUILTIN_QUERY_MESHES.join(', ')}); use a MetricTemplate`,
     );
     expect(() => builtinQuery('constructor', 'request-duration', params)).toThrow(BuiltinQueryError);
   });
@@ -69,7 +87,7 @@ describe('builtinQuery', () => {
       expect(builtinQuery('smi:v1alpha2:linkerd', name, params)).toBe(builtinQuery('linkerd', name, params));
     }
     expect(() => builtinQuery('smi:v1alpha2', 'request-success-rate', params)).toThrow(
-      'builtin metric "request-success-rate" is not available for provider "smi:v1alpha2" (builtin queries exist for: istio, linkerd, kubernetes, nginx); use a MetricTemplate',
+      `builtin metric "request-success-rate" is not available for provider "smi:v1alpha2" (builtin queries exist for: ${BUILTIN_QUERY_MESHES.join(', ')}); use a MetricTemplate`,
     );
     expect(() => builtinQuery('smi:v1alpha3:osm', 'request-duration', params)).toThrow(BuiltinQueryError);
   });

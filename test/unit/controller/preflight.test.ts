@@ -75,6 +75,15 @@ describe('preflight', () => {
     },
   );
 
+  it.each(['gatewayapi:v1', 'gatewayapi:v1beta1'])('checks the HTTPRoute verbs for %s', (meshProvider) => {
+    const routes = controllerRequirements({ ...options, meshProvider }).filter(
+      (r) => r.resource === 'httproutes',
+    );
+    expect(routes.map((r) => `${r.group} ${r.verb}`)).toEqual(
+      ['list', 'watch', 'create', 'update', 'patch'].map((verb) => `gateway.networking.k8s.io ${verb}`),
+    );
+  });
+
   it('names each missing CRD, and stops at an unreachable server', async () => {
     const missing = scriptedCluster({
       list: (kind) => (kind === 'Canary' ? undefined : new UnknownKindError(`no ${kind}`)),

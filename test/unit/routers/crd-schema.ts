@@ -56,6 +56,7 @@ const FILES: Record<string, string> = {
   VirtualService: 'istio-virtualservices.yaml',
   DestinationRule: 'istio-destinationrules.yaml',
   TrafficSplit: 'smi-trafficsplits.yaml',
+  HTTPRoute: 'gateway-api-httproutes.yaml',
 };
 
 /** Schema errors of an Istio object (empty when valid), each as `path: message`. */

@@ -11,6 +11,7 @@ import {
 import { KubernetesRouter } from '../../../src/routers/kubernetes.js';
 import { RouterError } from '../../../src/routers/router.js';
 import { TARGETS, canaryFor } from './fixtures.js';
+import { gatewayCanaryFor } from './gateway-api-fixtures.js';
 
 describe('createRouter', () => {
   it('returns a router for istio that writes Istio objects', async () => {
@@ -36,6 +37,16 @@ describe('createRouter', () => {
     expect(split?.apiVersion).toBe(apiVersion);
     expect(isSupportedProvider(provider)).toBe(true);
   });
+
+  it.each(['gatewayapi:v1', 'gatewayapi:v1beta1'] as const)(
+    'returns a router for %s that writes an HTTPRoute',
+    async (provider) => {
+      const cluster = new MemoryCluster();
+      await createRouter(provider, { cluster }).reconcile(gatewayCanaryFor({}, {}, { provider }), TARGETS);
+      const api = provider === 'gatewayapi:v1' ? API.httpRoute : API.httpRouteV1beta1;
+      expect(await cluster.get(objectKey(api, 'test', 'podinfo'))).toBeDefined();
+    },
+  );
 
   it.each([
     'contour',
