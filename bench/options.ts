@@ -3,14 +3,35 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDurationMs } from '../src/api/duration.js';
 import { EVENT_MODES, type EventMode } from '../src/controller/event-recorder.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
+import { SOAK_SCHEDULERS, type SoakScheduler } from './soak-bench.js';
 
 /** The parts of the benchmark. */
-export const PARTS = ['memory', 'real', 'rollback'] as const;
+export const PARTS = ['memory', 'real', 'rollback', 'soak'] as const;
 export type Part = (typeof PARTS)[number];
+/** The parts run when `--parts` is not given: the soak takes long, and runs only when named. */
+export const DEFAULT_PARTS: Part[] = ['memory', 'real', 'rollback'];
 
-/** How the real-stack controller schedules ticks. */
-export const SCHEDULERS = ['bullmq', 'in-process'] as const;
+/**
+ * How ticks are scheduled. The real stack and rollback run one controller: `bullmq` or
+ * `in-process`. The soak runs several replicas: `bullmq`, `lease` (no Redis: the leader Lease
+ * decides who ticks) or `both`, one after the other.
+ */
+export const SCHEDULERS = ['bullmq', 'in-process', 'lease', 'both'] as const;
 export type SchedulerKind = (typeof SCHEDULERS)[number];
+
+/** The soak's settings, resolved. */
+export interface SoakSettings {
+  schedulers: SoakScheduler[];
+  kills: number;
+  maxKillingMs: number;
+  replicas: number;
+  canaries: number;
+  failEvery: number;
+  intervalMs: number;
+  killEveryMs: number;
+  seed: number;
+  finishTimeoutMs: number;
+}
 
 /** Everything a run needs, resolved. */
 export interface BenchSettings {
@@ -38,6 +59,7 @@ export interface BenchSettings {
   json: string | undefined;
   cpuProfDir: string | undefined;
   warmupTimeoutMs: number;
+  soak: SoakSettings;
   quick: boolean;
   /**
    * V8 heap cap of every measured controller (`--max-old-space-size`, MiB): by default the chart's,
@@ -56,6 +78,12 @@ const DEFAULTS = {
   idleDuration: '30s',
   rollbackCanaries: 20,
   rollbackInterval: '5s',
+  kills: 200,
+  soakReplicas: 3,
+  soakCanaries: 20,
+  soakFailEvery: 5,
+  soakInterval: '2s',
+  killEvery: '3s',
 } as const;
 const QUICK = {
   sizes: [5],
@@ -66,6 +94,12 @@ const QUICK = {
   idleDuration: '3s',
   rollbackCanaries: 3,
   rollbackInterval: '1s',
+  kills: 3,
+  soakReplicas: 2,
+  soakCanaries: 3,
+  soakFailEvery: 3,
+  soakInterval: '1s',
+  killEvery: '2s',
 } as const;
 
 function positiveInt(flag: string) {
@@ -115,7 +149,12 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
     .description(
       'Measures the controller: overhead on an in-memory cluster, requests against a real kube-apiserver, time to rollback',
     )
-    .option('--parts <list>', `parts to run (${PARTS.join(',')})`, parts, [...PARTS])
+    .option(
+      '--parts <list>',
+      `parts to run (${PARTS.join(',')}; default ${DEFAULT_PARTS.join(',')})`,
+      parts,
+      [...DEFAULT_PARTS],
+    )
     .option('--sizes <list>', 'in-memory: canaries per run', sizes('--sizes'))
     .option('--duration <d>', 'in-memory: measured window per run', duration('--duration'))
     .option('--interval <d>', 'analysis.interval of every canary (memory and real)', duration('--interval'))
@@ -155,7 +194,7 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
     .addOption(
       new Option(
         '--scheduler <kind>',
-        'real stack and rollback: how ticks are scheduled (bullmq starts a local Redis)',
+        'how ticks are scheduled (bullmq starts a local Redis); real stack and rollback: bullmq or in-process; soak: bullmq, lease or both',
       )
         .choices(SCHEDULERS)
         .default('bullmq'),
@@ -191,9 +230,41 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
       "controllers' V8 heap cap (--max-old-space-size); 0 for none (default: the chart's, 384)",
       nonNegativeInt('--heap-limit'),
     )
+    .option('--kills <n>', 'soak: SIGKILLs of replicas per scheduler', positiveInt('--kills'))
+    .option(
+      '--soak-max-duration <d>',
+      'soak: stop killing after this long, even short of --kills (the table says how many)',
+      duration('--soak-max-duration'),
+      '3h',
+    )
+    .option('--soak-replicas <n>', 'soak: controller replicas', positiveInt('--soak-replicas'))
+    .option('--soak-canaries <n>', 'soak: canaries rolling out', positiveInt('--soak-canaries'))
+    .option(
+      '--soak-fail-every <n>',
+      'soak: every n-th canary always fails its check and rolls back',
+      positiveInt('--soak-fail-every'),
+    )
+    .option('--soak-interval <d>', 'soak: analysis.interval', duration('--soak-interval'))
+    .option('--kill-every <d>', 'soak: mean time between kills', duration('--kill-every'))
+    .option('--seed <n>', 'soak: seed of the kill schedule (default: from the clock)', positiveInt('--seed'))
+    .option(
+      '--soak-finish-timeout <d>',
+      'soak: time allowed for the last rollouts after the last kill',
+      duration('--soak-finish-timeout'),
+      '5m',
+    )
     .addOption(new Option('--quick', 'a few canaries for a few seconds (for tests)').default(false))
     .action(async (raw: Record<string, unknown>) => run(resolveSettings(raw)));
   return program;
+}
+
+/** The soak kills one replica while another keeps ticking: it needs two at least. */
+function atLeastTwo(replicas: number): number {
+  if (replicas < 2)
+    throw new InvalidArgumentError(
+      `--soak-replicas must be at least 2 (one is killed while another ticks), got ${replicas}`,
+    );
+  return replicas;
 }
 
 /** Applies the full-run or `--quick` defaults to what the command line left out. */
@@ -209,6 +280,19 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
     throw new InvalidArgumentError(`--error-rate must be between 1 and 100, got ${errorRatePercent}`);
   const parts = raw['parts'] as Part[];
   if (parts.length === 0) throw new InvalidArgumentError('--parts: name at least one part');
+  const scheduler = raw['scheduler'] as SchedulerKind;
+  if (
+    (parts.includes('real') || parts.includes('rollback')) &&
+    scheduler !== 'bullmq' &&
+    scheduler !== 'in-process'
+  )
+    throw new InvalidArgumentError(
+      `--scheduler ${scheduler}: the real and rollback parts run one controller, on bullmq or in-process`,
+    );
+  if (parts.includes('soak') && scheduler === 'in-process')
+    throw new InvalidArgumentError(
+      '--scheduler in-process: the soak runs several replicas; without Redis they take turns by the Lease (--scheduler lease)',
+    );
   return {
     parts,
     sizes: (raw['sizes'] as number[] | undefined) ?? [...d.sizes],
@@ -224,7 +308,7 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
     releaseSpreadMs: ms('releaseSpread', '0s'),
     kubeQps,
     kubeBurst,
-    scheduler: raw['scheduler'] as SchedulerKind,
+    scheduler,
     schedulerConcurrency: raw['schedulerConcurrency'] as number,
     events: raw['events'] as EventMode,
     logLevel: raw['logLevel'] as string,
@@ -234,6 +318,19 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
     json: raw['json'] as string | undefined,
     cpuProfDir: raw['cpuProf'] as string | undefined,
     warmupTimeoutMs: ms('warmupTimeout', '10m'),
+    soak: {
+      schedulers:
+        scheduler === 'both' ? [...SOAK_SCHEDULERS] : scheduler === 'lease' ? ['lease'] : ['bullmq'],
+      kills: (raw['kills'] as number | undefined) ?? d.kills,
+      maxKillingMs: ms('soakMaxDuration', '3h'),
+      replicas: atLeastTwo((raw['soakReplicas'] as number | undefined) ?? d.soakReplicas),
+      canaries: (raw['soakCanaries'] as number | undefined) ?? d.soakCanaries,
+      failEvery: (raw['soakFailEvery'] as number | undefined) ?? d.soakFailEvery,
+      intervalMs: ms('soakInterval', d.soakInterval),
+      killEveryMs: ms('killEvery', d.killEvery),
+      seed: (raw['seed'] as number | undefined) ?? Date.now() % 2_147_483_647,
+      finishTimeoutMs: ms('soakFinishTimeout', '5m'),
+    },
     quick,
     heapLimitMb: heapLimitOf(raw['heapLimit'] as number | undefined),
   };

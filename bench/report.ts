@@ -10,7 +10,7 @@ import { TARGETS, describeTarget, evaluate, formatNumber, peakRssTarget, type Ta
 
 /** One figure checked against its target. */
 export interface TargetVerdict {
-  section: 'memory' | 'real' | 'rollback';
+  section: 'memory' | 'real' | 'rollback' | 'soak';
   figure: string;
   /** Which run: `N=5000`, `N=200 idle`. */
   scope: string;
@@ -21,7 +21,7 @@ export interface TargetVerdict {
 }
 
 /** A table row: a figure for each column, and optionally the target every column is held to. */
-interface Row {
+export interface Row {
   label: string;
   values: (number | string | undefined)[];
   target?: Target;
@@ -46,7 +46,8 @@ export function renderTable(title: string, columns: string[], rows: Row[]): stri
   return [title, line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-function collect(
+/** One figure's verdict against its target, for the JSON and the closing list. */
+export function collect(
   section: TargetVerdict['section'],
   figure: string,
   scope: string,

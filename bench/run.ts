@@ -15,6 +15,8 @@ import type { BenchSettings } from './options.js';
 import { runRealBench, type RealBenchContext, type RealBenchFigures } from './real-bench.js';
 import { memorySection, missedTargets, realSection, rollbackSection, type TargetVerdict } from './report.js';
 import { runRollbackBench, type RollbackBenchFigures } from './rollback-bench.js';
+import { runSoak, type SoakFigures } from './soak-bench.js';
+import { soakSection } from './soak-report.js';
 
 /** Everything a run measured, as `--json` writes it. */
 export interface BenchResult {
@@ -26,6 +28,7 @@ export interface BenchResult {
   memory: MemoryBenchFigures[];
   real: RealBenchFigures[];
   rollback: RollbackBenchFigures | undefined;
+  soak: SoakFigures[];
   verdicts: TargetVerdict[];
   notes: string[];
   logDir: string;
@@ -33,6 +36,11 @@ export interface BenchResult {
 
 /** What a reader of the tables needs to know about how they were measured. */
 function notesFor(s: BenchSettings): string[] {
+  const measured = s.parts.some((p) => p !== 'soak');
+  return [...(measured ? measuredNotes(s) : []), ...(s.parts.includes('soak') ? [soakNote(s)] : [])];
+}
+
+function measuredNotes(s: BenchSettings): string[] {
   return [
     s.scheduler === 'bullmq'
       ? `Scheduler: in-memory runs use the in-process scheduler; the real stack and rollback use BullMQ on a local redis-server, as \`fledge controller --redis-url\` does. At most ${s.schedulerConcurrency} ticks at once.`
@@ -42,6 +50,11 @@ function notesFor(s: BenchSettings): string[] {
       : 'Events: --events transitions: phase changes, warnings and failures write Events; weight steps do not.',
     ...NOTES,
   ];
+}
+
+function soakNote(s: BenchSettings): string {
+  const k = s.soak;
+  return `Soak: ${k.replicas} \`fledge controller\` processes (the built CLI) per scheduler on the local kube-apiserver, ${k.canaries} canaries (interval ${k.intervalMs / 1000} s, steps of 10 to 50; every ${k.failEvery}th always fails its check and rolls back), each given its next revision as soon as its rollout ends; a random running replica SIGKILLed every ${k.killEveryMs / 1000} s on average (never the last one running), restarted 0-2 s later. A weight defect is a step skipped, a step written again without a rollback, a promotion before maxWeight, or other than one rollout per revision; a final state is wrong unless Succeeded with the last revision on the primary (Failed with the one promoted before, for a failing canary), the route at 100/0 and the target at 0 replicas.`;
 }
 
 const NOTES = [
@@ -167,6 +180,30 @@ async function runRealParts(
   }
 }
 
+async function runSoakParts(s: BenchSettings, logDir: string): Promise<SoakFigures[]> {
+  const cluster = await ensureBenchCluster(s.clusterDir, progress);
+  const kube = new ClientNodeCluster({
+    kubeConfig: loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }),
+    qps: 100,
+    burst: 200,
+  });
+  try {
+    const out: SoakFigures[] = [];
+    for (const scheduler of s.soak.schedulers) {
+      out.push(
+        await runSoak(
+          { ...s.soak, scheduler, logDir, logLevel: s.logLevel },
+          { kube, kubeconfigPath: cluster.kubeconfigPath, output: progress },
+        ),
+      );
+    }
+    return out;
+  } finally {
+    kube.stop();
+    await cluster.stop(s.keepCluster);
+  }
+}
+
 /** Runs the parts `settings` names, prints the tables and writes the JSON. */
 export async function runBench(s: BenchSettings): Promise<BenchResult> {
   const started = Date.now();
@@ -178,11 +215,13 @@ export async function runBench(s: BenchSettings): Promise<BenchResult> {
     s.parts.includes('real') || s.parts.includes('rollback')
       ? await runRealParts(s, logDir, s.cpuProfDir)
       : { real: [], rollback: undefined };
+  const soak = s.parts.includes('soak') ? await runSoakParts(s, logDir) : [];
 
   const sections = [
     ...(memory.length > 0 ? [memorySection(memory)] : []),
     ...(real.length > 0 ? [realSection(real)] : []),
     ...(rollback ? [rollbackSection(rollback)] : []),
+    ...(soak.length > 0 ? [soakSection(soak)] : []),
   ];
   const verdicts = sections.flatMap((x) => x.verdicts);
   const cpu = cpus();
@@ -201,6 +240,7 @@ export async function runBench(s: BenchSettings): Promise<BenchResult> {
     memory,
     real,
     rollback,
+    soak,
     verdicts,
     notes: notesFor(s),
     logDir,

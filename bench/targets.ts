@@ -33,6 +33,10 @@ export const TARGETS = {
   queriesInFlight: (bound: number): Target => ({ op: '<=', bound }),
   /** Rollback lands within 1 s of the check reaching the threshold, in the same tick. */
   rollbackP99Ms: { op: '<', bound: 1000, unit: 'ms' },
+  /** Soak: every canary ends as its last revision was made to, whatever was killed when. */
+  wrongFinalStates: { op: '=', bound: 0 },
+  /** Soak: no weight step skipped or written again, no rollout missing or extra. */
+  stepDefects: { op: '=', bound: 0 },
 } as const satisfies Record<string, Target | ((bound: number) => Target)>;
 
 /** Peak RSS bounds of one controller by fleet size (issue 10); other sizes have none. */

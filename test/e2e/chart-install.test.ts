@@ -12,7 +12,7 @@ import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { CHART_DIR, ChartTool } from '../support/helm.js';
-import { startControllerProcess, type ControllerProcess } from './support/controller-process.js';
+import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
 import { APP, Scenario, canaryManifest } from './support/scenario.js';
 
 const run = Math.random().toString(36).slice(2, 7);

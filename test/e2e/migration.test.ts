@@ -23,7 +23,7 @@ import {
 } from '../support/flagger-leftovers.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
-import { startControllerProcess, type ControllerProcess } from './support/controller-process.js';
+import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
 import { APP, canaryManifest } from './support/scenario.js';
 
 const PORT = 9898;

@@ -18,8 +18,9 @@ import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { startRedis, type RedisInstance } from '../support/devtools/redis-server.js';
-import { CanaryHerd } from './support/replicas-canaries.js';
-import { ControllerFleet } from './support/replicas-fleet.js';
+import { CanaryHerd } from '../support/devtools/canary-herd.js';
+import { ControllerFleet } from '../support/devtools/controller-fleet.js';
+import { seededRandom } from '../support/devtools/seeded-random.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The Lease duration of `fledge controller` (client-go's default, 15 s). */
@@ -45,18 +46,6 @@ function say(text: string): void {
 function phaseTimer(label: string): () => void {
   const started = Date.now();
   return () => say(`${label} took ${((Date.now() - started) / 1000).toFixed(1)}s`);
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same kill schedule. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 async function redisServer(): Promise<RedisInstance> {

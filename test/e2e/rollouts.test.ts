@@ -11,7 +11,7 @@ import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js'
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { Canary } from '../../src/api/schema/canary.js';
 import { ensureCluster, type LocalCluster } from '../support/cluster.js';
-import { startControllerProcess, type ControllerProcess } from './support/controller-process.js';
+import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
 import { APP, Scenario, canaryManifest } from './support/scenario.js';
 
 const FULL_ROLLOUT = ['100/0', '90/10', '80/20', '70/30', '60/40', '50/50', '100/0'];

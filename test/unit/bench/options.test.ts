@@ -35,6 +35,32 @@ describe('bench options', () => {
     expect(s.json).toBe('/tmp/x.json');
   });
 
+  it('runs the soak only when named, with 200 kills on the scheduler asked for', async () => {
+    expect((await parse([])).parts).not.toContain('soak');
+    const s = await parse(['--parts', 'soak', '--scheduler', 'both', '--seed', '7']);
+    expect(s.parts).toEqual(['soak']);
+    expect(s.soak).toEqual({
+      schedulers: ['bullmq', 'lease'],
+      kills: 200,
+      maxKillingMs: 3 * 3_600_000,
+      replicas: 3,
+      canaries: 20,
+      failEvery: 5,
+      intervalMs: 2_000,
+      killEveryMs: 3_000,
+      seed: 7,
+      finishTimeoutMs: 300_000,
+    });
+    const quick = await parse(['--parts', 'soak', '--quick', '--scheduler', 'lease', '--kills', '5']);
+    expect(quick.soak).toMatchObject({
+      schedulers: ['lease'],
+      kills: 5,
+      replicas: 2,
+      canaries: 3,
+      failEvery: 3,
+    });
+  });
+
   it('takes lists of sizes and parts', async () => {
     const s = await parse(['--sizes', '10, 20', '--parts', 'memory,rollback', '--query-latency', '0s']);
     expect(s.sizes).toEqual([10, 20]);
@@ -47,6 +73,16 @@ describe('bench options', () => {
     [['--parts', 'memory,disk'], /--parts: unknown part "disk"/],
     [['--duration', 'soon'], /--duration: /],
     [['--error-rate', '150'], /--error-rate must be between 1 and 100, got 150/],
+    [
+      ['--parts', 'soak', '--scheduler', 'in-process'],
+      /--scheduler in-process: the soak runs several replicas/,
+    ],
+    [
+      ['--parts', 'real,soak', '--scheduler', 'lease'],
+      /--scheduler lease: the real and rollback parts run one/,
+    ],
+    [['--parts', 'soak', '--soak-replicas', '1'], /--soak-replicas must be at least 2/],
+    [['--parts', 'soak', '--kills', '0'], /--kills must be a positive integer, got "0"/],
   ])('refuses %j', async (args, message) => {
     await expect(parse(args)).rejects.toThrow(message);
   });

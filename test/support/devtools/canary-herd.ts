@@ -1,5 +1,5 @@
 /**
- * Many canaries in one namespace for the multi-replica tests: each has its own Deployment and
+ * Many canaries in one namespace for the multi-replica e2e tests and the benchmark's soak: each has its own Deployment and
  * VirtualService, and steps on time alone (no metrics, so no traffic or Prometheus is needed: these
  * tests are about who ticks, not about analysis). A failing canary has one check that fails
  * without traffic (its MetricTemplate does not exist). Every weight split written to each
@@ -8,7 +8,11 @@
 import type { Canary } from '../../../src/api/schema/canary.js';
 import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
 import { API, objectKey, type Deployment } from '../../../src/kube/resources.js';
-import { appDeployment } from '../../support/devtools/manifests.js';
+import { appDeployment } from './manifests.js';
+
+/** `analysis.stepWeight` and `analysis.maxWeight` of every herd canary. */
+export const HERD_STEP_WEIGHT = 10;
+export const HERD_MAX_WEIGHT = 50;
 
 /** Every split of a canary that steps 10 -> 50 and is promoted (`primary/canary`). */
 export const STEPPED_ROLLOUT = ['100/0', '90/10', '80/20', '70/30', '60/40', '50/50', '100/0'];
@@ -105,12 +109,16 @@ export class CanaryHerd {
 
   /** Sets the container image of every target Deployment: a new revision for every canary. */
   async setImage(image: string): Promise<void> {
-    for (const name of this.names) {
-      const d = (await this.deployment(name))!;
-      await this.kube.patch(objectKey(API.deployment, this.namespace, name), {
-        spec: { template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], image }] } } },
-      });
-    }
+    for (const name of this.names) await this.setImageOf(name, image);
+  }
+
+  /** Sets the container image of the target Deployment of canary `name`: a new revision of it. */
+  async setImageOf(name: string, image: string): Promise<void> {
+    const d = await this.deployment(name);
+    if (!d) throw new Error(`${this.namespace}/${name}: no target Deployment to set image ${image} on`);
+    await this.kube.patch(objectKey(API.deployment, this.namespace, name), {
+      spec: { template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], image }] } } },
+    });
   }
 
   /** The split sequence each canary should show, from how it was made. */
@@ -143,8 +151,8 @@ function stepCanary(namespace: string, name: string, failing: boolean, interval:
       analysis: {
         interval,
         threshold: 2,
-        stepWeight: 10,
-        maxWeight: 50,
+        stepWeight: HERD_STEP_WEIGHT,
+        maxWeight: HERD_MAX_WEIGHT,
         metrics: failing
           ? [{ name: 'error-budget', templateRef: { name: 'missing' }, thresholdRange: { max: 1 } }]
           : [],

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../support/devtools/processes.js';
+import { freePort } from './processes.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -52,6 +52,8 @@ export async function startControllerProcess(o: {
   extraArgs?: string[];
   /** Added to the environment, e.g. `POD_NAME`, which names the replica (its Lease identity). */
   env?: Record<string, string>;
+  /** `--log-level` (default `debug`, what a failing test's log tails need). */
+  logLevel?: string;
 }): Promise<ControllerProcess> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -65,7 +67,7 @@ export async function startControllerProcess(o: {
       `--listen-address=127.0.0.1:${port}`,
       `--metrics-server=${o.metricsServer ?? 'http://127.0.0.1:1'}`,
       '--min-interval=1s',
-      '--log-level=debug',
+      `--log-level=${o.logLevel ?? 'debug'}`,
       ...(o.extraArgs ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...o.env } },

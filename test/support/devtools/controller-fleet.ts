@@ -18,6 +18,8 @@ export interface ControllerFleetOptions {
   size: number;
   /** Arguments every replica gets, after those of `startControllerProcess`. */
   args: string[];
+  /** Every replica's `--log-level` (default `debug`). */
+  logLevel?: string;
 }
 
 /** Reads the sum of `fledge_ticks_total` (every outcome) from a `/metrics` text. */
@@ -69,6 +71,7 @@ export class ControllerFleet {
       kubeconfig: this.o.kubeconfig,
       logFile: this.logFile(index),
       extraArgs: this.o.args,
+      ...(this.o.logLevel !== undefined ? { logLevel: this.o.logLevel } : {}),
       // Only `--redis-url` in `args` selects BullMQ: an inherited REDIS_URL must not.
       env: { POD_NAME: this.name(index), REDIS_URL: '' },
     });
