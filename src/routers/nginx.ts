@@ -23,8 +23,9 @@ import {
   readRoutes,
   type Ingress,
 } from './nginx-objects.js';
-import { applyOwnedObject, restoreOriginal } from './owned-object.js';
+import { applyOwnedObject, isTakeOver, restoreOriginal } from './owned-object.js';
 import { RouterError, type RouteTargets, type Router, type Routes } from './router.js';
+import { checkRoutes } from './weights.js';
 
 export interface NginxRouterOptions {
   /** Where the Ingresses are read and written. */
@@ -59,7 +60,10 @@ export class NginxRouter implements Router {
     const ingress = await this.readIngress(canary);
     const current = await this.cluster.get<Ingress>(canaryIngressKey(canary));
     checkStandings([current], canary);
-    const routes = current ? readRoutes(canary, current, this.prefix) : INITIAL_ROUTES;
+    // A canary Ingress taken over from the user starts off: its weight was the user's, not a step
+    // of this Canary's analysis (finalize restores it).
+    const routes =
+      current && !isTakeOver(current, canary) ? readRoutes(canary, current, this.prefix) : INITIAL_ROUTES;
     await this.apply(canary, ingress, routes, current);
   }
 
@@ -79,9 +83,11 @@ export class NginxRouter implements Router {
 
   /** Sets the split (creating the canary Ingress when missing); writes nothing when it already says so. */
   async setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void> {
-    if (routes.mirrored || routes.primary + routes.canary !== 100 || routes.canary < 0) {
+    // canary-weight is an integer annotation: 0.5 would be written, then refused by readRoutes.
+    checkRoutes(canary, routes);
+    if (routes.mirrored) {
       throw new RouterError(
-        `Canary ${canary.namespace}/${canary.name}: provider nginx cannot carry ${routes.primary}/${routes.canary}${routes.mirrored ? ' mirrored' : ''} (weights adding up to 100, no mirroring)`,
+        `Canary ${canary.namespace}/${canary.name}: provider nginx cannot mirror traffic (analysis.mirror)`,
       );
     }
     const ingress = await this.readIngress(canary);

@@ -162,8 +162,7 @@ export async function applyOwnedObject(
   const metadata: Record<string, unknown> = {};
   const annotations: Record<string, string> = { ...desired.annotations };
   // Saved once: a later tick must not overwrite the user's original with Fledge's own routes.
-  const takingOver =
-    standing === 'unowned' && current.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION] === undefined;
+  const takingOver = isTakeOver(current, canary);
   if (takingOver) annotations[ORIGINAL_CONFIGURATION_ANNOTATION] = JSON.stringify(savedOriginalOf(current));
   if (standing === 'adoptable')
     metadata.ownerReferences = withCanaryOwner(current.metadata.ownerReferences, canary);
@@ -195,6 +194,18 @@ export async function applyOwnedObject(
   const options = takingOver ? { resourceVersion: current.metadata.resourceVersion } : {};
   await cluster.patch(desired.key, patch, options);
   return true;
+}
+
+/**
+ * Whether writing to `current` takes it over from the user now: it has no controller and no saved
+ * original yet. Its routes are then the user's, not a split this Canary set.
+ * @throws OwnershipConflictError when another controller controls it
+ */
+export function isTakeOver(current: KubeObject, canary: OwnerCanary): boolean {
+  return (
+    standingOf(current, canary) === 'unowned' &&
+    current.metadata.annotations?.[ORIGINAL_CONFIGURATION_ANNOTATION] === undefined
+  );
 }
 
 /** Reads and checks the saved original of a taken-over object; undefined when there is none. */

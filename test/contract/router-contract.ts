@@ -51,6 +51,11 @@ export interface RouterContractSubject {
   userObject(canary: ResolvedCanary): SpecObject;
   /** Another writer (a GitOps tool) sets the stored split back to primary 100 / canary 0. */
   revertSplit(cluster: Cluster, canary: ResolvedCanary): Promise<void>;
+  /**
+   * For routers whose route spec lives outside the Canary (NGINX copies the user's Ingress): another
+   * writer changes that source, as the `changed` variant changes the Canary for the others.
+   */
+  changeSource?(cluster: Cluster, canary: ResolvedCanary): Promise<void>;
 }
 
 /** Where the contract runs: a cluster, a count of its writes, and a clean-up. */
@@ -167,6 +172,7 @@ export function describeRouterContract(
       await router.reconcile(canary, subject.targets);
       await router.setRoutes(canary, { primary: 70, canary: 30, mirrored: false });
       const changed = variant('changed');
+      await subject.changeSource?.(env.cluster, canary);
       const before = env.writes();
       await router.reconcile(changed, subject.targets);
       expect(env.writes()).toBeGreaterThan(before);

@@ -1,5 +1,5 @@
 /** The router contract (`test/contract/router-contract.ts`) on the in-memory cluster, for every router. */
-import type { Cluster } from '../../../src/kube/cluster.js';
+import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import { GatewayApiRouter } from '../../../src/routers/gateway-api.js';
@@ -11,18 +11,18 @@ import {
   type RouterContractEnvironment,
   type RouterContractSubject,
 } from '../../contract/router-contract.js';
+import { linkerdSubject, nginxSubject, nginxUserIngress } from './contract-subjects.js';
 import { GATEWAY_REFS, gatewayCanaryFor, userHttpRoute } from './gateway-api-fixtures.js';
 import { NAMESPACE, TARGETS, canaryFor } from './fixtures.js';
 
-async function memoryEnvironment(): Promise<RouterContractEnvironment> {
+/** A fresh in-memory cluster holding `seed`, its writes counted from after the seeding. */
+async function memoryEnvironment(seed: KubeObject[] = []): Promise<RouterContractEnvironment> {
   const cluster = new MemoryCluster();
+  for (const object of seed) await cluster.create(object);
   const r = cluster.requests;
-  return {
-    cluster,
-    namespace: NAMESPACE,
-    writes: () => r.create + r.replace + r.patch + r.patchStatus + r.delete,
-    cleanup: async () => {},
-  };
+  const count = () => r.create + r.replace + r.patch + r.patchStatus + r.delete;
+  const seeded = count();
+  return { cluster, namespace: NAMESPACE, writes: () => count() - seeded, cleanup: async () => {} };
 }
 
 /** Edits the stored spec of `key` as another writer would (read, change, merge patch). */
@@ -108,6 +108,11 @@ function gatewayApi(provider: 'gatewayapi:v1' | 'gatewayapi:v1beta1'): RouterCon
   };
 }
 
-describeRouterContract(istio, memoryEnvironment);
-describeRouterContract(gatewayApi('gatewayapi:v1'), memoryEnvironment);
-describeRouterContract(gatewayApi('gatewayapi:v1beta1'), memoryEnvironment);
+const memory = () => memoryEnvironment();
+describeRouterContract(istio, memory);
+describeRouterContract(gatewayApi('gatewayapi:v1'), memory);
+describeRouterContract(gatewayApi('gatewayapi:v1beta1'), memory);
+describeRouterContract(linkerdSubject('linkerd'), memory);
+describeRouterContract(linkerdSubject('smi:v1alpha2'), memory);
+describeRouterContract(nginxSubject, () => memoryEnvironment([nginxUserIngress(NAMESPACE)]));
+// KubernetesRouter: not a subject; it owns no object and always reports primary 100, so no case applies.
