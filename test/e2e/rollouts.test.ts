@@ -4,70 +4,15 @@
  * Assertions are on what reached the API server: VirtualService weights seen through a watch,
  * Deployments, Canary status and Events.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { Canary } from '../../src/api/schema/canary.js';
-import { ensureCluster, type LocalCluster } from '../support/cluster.js';
-import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
-import { APP, Scenario, canaryManifest } from './support/scenario.js';
+import { abAnalysis, expectPremiumOnlyRollout, PREMIUM_USERS } from './support/ab.js';
+import { controllerSuite, phaseTimer } from './support/controller-suite.js';
+import { APP, canaryManifest } from './support/scenario.js';
 
 const FULL_ROLLOUT = ['100/0', '90/10', '80/20', '70/30', '60/40', '50/50', '100/0'];
 
-let local: LocalCluster;
-let kube: ClientNodeCluster;
-let controller: ControllerProcess;
-const logDir = mkdtempSync(join(tmpdir(), 'fledge-e2e-'));
-const run = Math.random().toString(36).slice(2, 7);
-const scenarios: Scenario[] = [];
-
-function scenario(name: string, o: Omit<ConstructorParameters<typeof Scenario>[1], 'namespace'>): Scenario {
-  const s = new Scenario(kube, { ...o, namespace: `e2e-${name}-${run}` });
-  scenarios.push(s);
-  return s;
-}
-
-function phaseTimer(label: string): () => void {
-  const started = Date.now();
-  return () => process.stdout.write(`e2e: ${label} took ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
-}
-
-/** One replica with the in-process scheduler, whatever REDIS_URL the environment has. */
-function startSingleController(): Promise<ControllerProcess> {
-  return startControllerProcess({
-    kubeconfig: local.kubeconfigPath,
-    logFile: join(logDir, 'controller.log'),
-    env: { REDIS_URL: '' },
-  });
-}
-
-beforeAll(async () => {
-  const done = phaseTimer('control plane');
-  local = await ensureCluster({ output: (t) => process.stdout.write(t) });
-  done();
-  kube = new ClientNodeCluster({
-    kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }),
-    qps: 50,
-    burst: 100,
-  });
-  controller = await startSingleController();
-}, 45 * 60_000);
-
-afterAll(async () => {
-  await controller?.stop();
-  await Promise.allSettled(scenarios.map((s) => s.stop()));
-  kube?.stop();
-  process.stdout.write(`e2e: controller logs in ${logDir}\n`);
-});
-
-afterEach(() => {
-  const state = expect.getState();
-  if (state.assertionCalls !== state.numPassingAsserts && controller) {
-    process.stdout.write(`controller log tail:\n${controller.logTail(60)}\n`);
-  }
-});
+const suite = controllerSuite('fledge-e2e');
+const scenario = suite.scenario.bind(suite);
 
 it('1. promotes a new pod template: 10% -> 50%, primary runs it, canary scaled to zero', async () => {
   const done = phaseTimer('scenario 1');
@@ -148,24 +93,10 @@ it('2. rolls back a faulty canary in the tick that reaches the threshold, showin
 it('3. A/B: only `user-type: premium` requests reach the canary until promotion', async () => {
   const done = phaseTimer('scenario 3');
   const s = scenario('ab', {
-    canary: (ns, prom) =>
-      canaryManifest(ns, prom, {
-        stepWeight: undefined,
-        maxWeight: undefined,
-        iterations: 4,
-        match: [{ headers: { 'user-type': { exact: 'premium' } } }],
-      }),
-    headerMix: [{ name: 'premium', headers: { 'user-type': 'premium' }, share: 0.3 }],
+    canary: (ns, prom) => canaryManifest(ns, prom, abAnalysis(4)),
+    headerMix: PREMIUM_USERS,
   });
-  await s.start();
-  await s.waitForPhase(['Initialized']);
-  await s.setImage('podinfo:2');
-  const c = await s.waitForPhase(['Succeeded', 'Failed']);
-  expect(c.status?.phase).toBe('Succeeded');
-  expect(s.weights).toEqual(['100/0', '0/100', '100/0']);
-  expect(s.harness.mesh.count('premium', APP)).toBeGreaterThan(0);
-  expect(s.harness.mesh.count('other', APP)).toBe(0);
-  expect(s.harness.mesh.count('other', `${APP}-primary`)).toBeGreaterThan(0);
+  await expectPremiumOnlyRollout(s);
   done();
 }, 180_000);
 
@@ -194,7 +125,7 @@ it('5. a change to a referenced ConfigMap starts a canary and the primary gets t
   await s.start();
   const initialized = await s.waitForPhase(['Initialized']);
   expect(Object.keys(initialized.status?.trackedConfigs ?? {})).toEqual(['configmap/podinfo-config']);
-  await kube.patch(
+  await suite.kube.patch(
     { apiVersion: 'v1', kind: 'ConfigMap', namespace: s.namespace, name: 'podinfo-config' },
     { data: { GREETING: 'bonjour' } },
   );
@@ -202,7 +133,7 @@ it('5. a change to a referenced ConfigMap starts a canary and the primary gets t
   const c = await s.waitForPhase(['Succeeded', 'Failed']);
   expect(c.status?.phase).toBe('Succeeded');
   expect(s.weights).toEqual(FULL_ROLLOUT);
-  const copy = await kube.getFull<{
+  const copy = await suite.kube.getFull<{
     apiVersion: string;
     kind: string;
     metadata: { name: string };
@@ -221,7 +152,7 @@ it('6. resumes after SIGKILL mid-rollout from the Canary status, with no step sk
   await s.waitFor('weight 20', async () =>
     (await s.canary())?.status?.canaryWeight === 20 ? true : undefined,
   );
-  await controller.kill();
+  await suite.controller.kill();
   // A tick may have stepped once more between the poll that saw 20 and the kill (and a write it had
   // sent may land just after): the weight to resume from is the status once the process is gone, a
   // second later, and it must still be mid-rollout.
@@ -232,7 +163,7 @@ it('6. resumes after SIGKILL mid-rollout from the Canary status, with no step sk
   await new Promise((r) => setTimeout(r, 2_000));
   // Nothing moves while no controller runs.
   expect((await s.canary())?.status?.canaryWeight).toBe(atKill?.canaryWeight);
-  controller = await startSingleController();
+  suite.controller = await suite.restart();
   const c = await s.waitForPhase(['Succeeded', 'Failed']);
   expect(c.status?.phase).toBe('Succeeded');
   expect(s.weights).toEqual(FULL_ROLLOUT);
@@ -244,7 +175,7 @@ it('7. bad input: the API server names schema errors; a missing target or Metric
   // A Canary the CRD schema rejects gets the API server's own message, naming the field.
   const rejected = canaryManifest('default', 'http://127.0.0.1:1');
   (rejected.spec.analysis as Record<string, unknown>).threshold = 'abc';
-  await expect(kube.create(rejected)).rejects.toThrow(/spec\.analysis\.threshold/);
+  await expect(suite.kube.create(rejected)).rejects.toThrow(/spec\.analysis\.threshold/);
 
   const healthy = scenario('badinput', { canary: (ns, prom) => canaryManifest(ns, prom) });
   const noTemplate = scenario('notemplate', {
@@ -259,7 +190,7 @@ it('7. bad input: the API server names schema errors; a missing target or Metric
   const ghost = canaryManifest(healthy.namespace, healthy.prometheus.address);
   ghost.metadata.name = 'ghost';
   ghost.spec.targetRef.name = 'ghost';
-  await kube.create(ghost);
+  await suite.kube.create(ghost);
 
   await Promise.all([healthy, noTemplate, noPrometheus].map((s) => s.waitForPhase(['Initialized'])));
   await Promise.all([healthy, noTemplate, noPrometheus].map((s) => s.setImage('podinfo:2')));
@@ -314,7 +245,7 @@ it('8. weights changed by hand mid-rollout are set back on the next tick', async
     namespace: s.namespace,
     name: APP,
   };
-  const vs = await kube.get<{
+  const vs = await suite.kube.get<{
     apiVersion: string;
     kind: string;
     metadata: { name: string };
@@ -323,7 +254,7 @@ it('8. weights changed by hand mid-rollout are set back on the next tick', async
   const http = structuredClone(vs!.spec.http);
   http[0]!.route[0]!.weight = 100;
   http[0]!.route[1]!.weight = 0;
-  await kube.patch(key, { spec: { http } });
+  await suite.kube.patch(key, { spec: { http } });
   const c = await s.waitForPhase(['Succeeded', 'Failed']);
   expect(c.status?.phase).toBe('Succeeded');
   const edited = s.weights.indexOf('100/0', 1);

@@ -1,7 +1,8 @@
 /**
  * One e2e scenario's world in its own namespace: the app's Deployment (and ConfigMap), a traffic
- * harness playing the Istio data plane, a real Prometheus scraping it, and a record of every
- * VirtualService weight that reached the API server.
+ * harness playing the data plane of the scenario's router provider (Istio by default), a real
+ * Prometheus scraping it, and a record of every split the provider's routing object (see
+ * `provider-routes.ts`) reached the API server with.
  */
 import type { Canary } from '../../../src/api/schema/canary.js';
 import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
@@ -14,15 +15,21 @@ import {
 } from '../../../src/kube/resources.js';
 import { startPrometheus, type PrometheusInstance } from '../../support/prometheus.js';
 import { startTrafficHarness, type TrafficHarness } from '../harness/traffic-harness.js';
+import {
+  APP,
+  harnessRouting,
+  providerRoutes,
+  providerSpec,
+  userRoutingObjects,
+  type ScenarioProvider,
+} from './provider-routes.js';
 
-export const APP = 'podinfo';
-
-interface VirtualService extends KubeObject {
-  spec: { http?: { route?: { weight?: number }[]; mirror?: unknown }[] };
-}
+export { APP, type ScenarioProvider } from './provider-routes.js';
 
 export interface ScenarioOptions {
   namespace: string;
+  /** The router provider the harness plays and whose object is recorded (default `istio`). */
+  provider?: ScenarioProvider;
   canary: (namespace: string, metricsServer: string) => Canary;
   /** Reference a ConfigMap `podinfo-config` through envFrom. */
   withConfigMap?: boolean;
@@ -30,7 +37,7 @@ export interface ScenarioOptions {
 }
 
 export class Scenario {
-  /** Every distinct weight split the VirtualService was written with, in order (`primary/canary`). */
+  /** Every distinct split the routing object was written with, in order (`primary/canary`). */
   readonly weights: string[] = [];
   harness!: TrafficHarness;
   prometheus!: PrometheusInstance;
@@ -45,17 +52,22 @@ export class Scenario {
     return this.o.namespace;
   }
 
+  get provider(): ScenarioProvider {
+    return this.o.provider ?? 'istio';
+  }
+
   async start(image = 'podinfo:1'): Promise<void> {
     await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
-    this.unwatch = this.kube.watch<VirtualService>(
-      { ...API.virtualService, namespace: this.namespace },
+    const routes = providerRoutes(this.provider);
+    this.unwatch = this.kube.watch<KubeObject & { spec?: unknown }>(
+      { ...routes.kind, namespace: this.namespace },
       (e) => {
-        if (e.object.metadata.name !== APP || e.type === 'DELETED') return;
-        const route = e.object.spec.http?.[0]?.route ?? [];
-        const split = route.map((r) => r.weight ?? 0).join('/');
+        if (e.object.metadata.name !== routes.name || e.type === 'DELETED') return;
+        const split = routes.split(e.object);
         if (this.weights.at(-1) !== split) this.weights.push(split);
       },
     );
+    for (const o of userRoutingObjects(this.provider, this.namespace)) await this.kube.create(o);
     if (this.o.withConfigMap) {
       await this.kube.create<ConfigMap>({
         ...API.configMap,
@@ -68,6 +80,7 @@ export class Scenario {
       cluster: this.kube,
       namespace: this.namespace,
       apex: APP,
+      ...harnessRouting(this.provider),
       requestsPerSecond: 40,
       ...(this.o.headerMix ? { headerMix: this.o.headerMix } : {}),
     });
@@ -83,6 +96,14 @@ export class Scenario {
       .catch(() => undefined);
   }
 
+  /** Starts the scenario, waits for the Canary's initialization, sets `image`, waits for the end. */
+  async rollOut(image: string): Promise<Canary> {
+    await this.start();
+    await this.waitForPhase(['Initialized']);
+    await this.setImage(image);
+    return this.waitForPhase(['Succeeded', 'Failed']);
+  }
+
   async canary(name = APP): Promise<Canary | undefined> {
     return this.kube.get<Canary>(objectKey(API.canary, this.namespace, name));
   }
@@ -90,8 +111,8 @@ export class Scenario {
   /**
    * Polls the Canary until its phase is one of `phases`. A tick writes its status first, then moves
    * traffic, then scales the canary down (see the reconciler's `act`): so on Succeeded or Failed
-   * this also waits (10 s at most for each) for the VirtualService watch to show the route back at
-   * 100/0 and for the target Deployment to be scaled to zero.
+   * this also waits (10 s at most for each) for the routing object's watch to show the split back
+   * at 100/0 and for the target Deployment to be scaled to zero.
    */
   async waitForPhase(phases: string[], timeoutMs = 90_000, name = APP): Promise<Canary> {
     const deadline = Date.now() + timeoutMs;
@@ -115,7 +136,7 @@ export class Scenario {
   /** The rest of a tick that wrote Succeeded or Failed: the route back at 100/0, the target at zero. */
   private async waitForTickApplied(phase: string): Promise<void> {
     await this.waitFor(
-      `the VirtualService back at 100/0 after ${phase}`,
+      `the ${providerRoutes(this.provider).kind.kind} back at 100/0 after ${phase}`,
       async () => (this.weights.at(-1) === '100/0' ? true : undefined),
       10_000,
     );
@@ -198,22 +219,25 @@ function deployment(namespace: string, image: string, withConfigMap: boolean): D
  * series land is timing); with Fledge's default `noDataPolicy: fail`, two such ticks roll a healthy
  * canary back. `pass` makes the outcome depend only on the values found: a healthy version's checks
  * pass whenever there is a value. Scenarios that inject faults pass metrics of their own.
+ * `provider` sets `spec.provider` and the fields that provider requires (`provider-routes.ts`).
  */
 export function canaryManifest(
   namespace: string,
   metricsServer: string,
   analysis: Partial<Canary['spec']['analysis']> = {},
+  provider: ScenarioProvider = 'istio',
 ): Canary {
   return {
     apiVersion: 'fledge.dev/v1alpha1',
     kind: 'Canary',
     metadata: { name: APP, namespace },
     spec: {
-      provider: 'istio',
+      provider,
       metricsServer,
       targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: APP },
       progressDeadlineSeconds: 60,
       service: { port: 9898 },
+      ...providerSpec(provider),
       analysis: {
         interval: '2s',
         threshold: 2,

@@ -1,0 +1,141 @@
+/**
+ * End-to-end rollouts through the routers other than Istio: `fledge controller` as a separate
+ * process, each Canary naming its provider in `spec.provider`, the traffic harness playing that
+ * provider's data plane, and the provider's builtin queries run unmodified on a real Prometheus.
+ * Assertions are on what reached the API server (the split of the provider's routing object seen
+ * through a watch, Deployments, Canary status) and on what each class of users got.
+ */
+import type { Canary } from '../../src/api/schema/canary.js';
+import { abAnalysis, expectPremiumOnlyRollout, PREMIUM_USERS } from './support/ab.js';
+import { controllerSuite, phaseTimer } from './support/controller-suite.js';
+import { APP, canaryManifest, type ScenarioProvider } from './support/scenario.js';
+
+const suite = controllerSuite('fledge-e2e-routers');
+const scenario = suite.scenario.bind(suite);
+
+/** Two steps of 25 % five seconds apart, then promotion. */
+const SHORT_ROLLOUT: Partial<Canary['spec']['analysis']> = { interval: '5s', stepWeight: 25, maxWeight: 50 };
+
+/**
+ * A canary promoted through `provider`: the weights step to 50 %, the primary gets the new pod
+ * template, all traffic goes back to it and the canary is scaled to zero.
+ */
+async function expectPromotion(provider: ScenarioProvider, name: string): Promise<void> {
+  const done = phaseTimer(`${provider} promotion`);
+  const s = scenario(name, {
+    provider,
+    canary: (ns, prom) => canaryManifest(ns, prom, SHORT_ROLLOUT, provider),
+  });
+  const c = await s.rollOut('podinfo:2');
+  expect(c.status?.phase).toBe('Succeeded');
+  expect(s.weights).toEqual(['100/0', '75/25', '50/50', '100/0']);
+  expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
+  expect((await s.deployment(APP))?.spec.replicas).toBe(0);
+  // The new version answered users while the weights were on it.
+  expect(s.harness.mesh.count('other', APP)).toBeGreaterThan(0);
+  done();
+}
+
+/**
+ * The rollback's analysis: ticks 10 s apart, each querying the 10 s since the previous one (the
+ * first comes one interval after the weight change, so its window holds the canary's traffic). At
+ * 10 % of 40 requests a second the canary gets about 40 requests a window; half of them aborted put
+ * the success rate near 50, certainly below 99 (the chance of no abort in 40 is 2^-40), at every
+ * tick. No delay is injected: NGINX's builtin duration is a mean, which half the answers delayed
+ * would put either side of the threshold; the success rate alone fails each tick, whatever the draws.
+ */
+const FAULTY_CANARY: Partial<Canary['spec']['analysis']> = {
+  interval: '10s',
+  metrics: [
+    { name: 'request-success-rate', interval: '10s', thresholdRange: { min: 99 } },
+    { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
+  ],
+};
+
+/** A canary whose answers fail half the time, rolled back by `provider` after two failed ticks. */
+async function expectRollback(provider: ScenarioProvider, name: string, metric: string): Promise<void> {
+  const done = phaseTimer(`${provider} rollback`);
+  const s = scenario(name, {
+    provider,
+    canary: (ns, prom) => canaryManifest(ns, prom, FAULTY_CANARY, provider),
+  });
+  await s.start();
+  await s.waitForPhase(['Initialized']);
+  await s.harness.canary.setFaults({ abort: { percentage: 50, httpStatus: 500 } });
+  await s.setImage('podinfo:2');
+  const c = await s.waitForPhase(['Failed', 'Succeeded']);
+  expect(c.status).toMatchObject({ phase: 'Failed', failedChecks: 2, canaryWeight: 0 });
+  // Both ticks failed, so traffic never went past the first step, then back to the primary.
+  expect(s.weights).toEqual(['100/0', '90/10', '100/0']);
+  expect((await s.deployment(APP))?.spec.replicas).toBe(0);
+  expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:1');
+  const successRate = c.status?.checks?.find((check) => check.name === 'request-success-rate');
+  expect(successRate).toMatchObject({ passed: false });
+  expect(successRate?.value).toBeLessThan(99);
+  // The provider's own builtin query, not Istio's.
+  expect(successRate?.query).toContain(metric);
+  done();
+}
+
+describe('linkerd: SMI TrafficSplit', () => {
+  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+    await expectPromotion('linkerd', 'linkerd-promote');
+  }, 180_000);
+
+  it('rolls back a canary whose answers fail half the time', async () => {
+    await expectRollback('linkerd', 'linkerd-faults', 'response_total{');
+  }, 180_000);
+});
+
+describe('gatewayapi:v1: HTTPRoute', () => {
+  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+    await expectPromotion('gatewayapi:v1', 'gwapi-promote');
+  }, 180_000);
+
+  it('A/B: only `user-type: premium` requests reach the canary until promotion', async () => {
+    const done = phaseTimer('gatewayapi:v1 A/B');
+    const s = scenario('gwapi-ab', {
+      provider: 'gatewayapi:v1',
+      canary: (ns, prom) => canaryManifest(ns, prom, { interval: '5s', ...abAnalysis(3) }, 'gatewayapi:v1'),
+      headerMix: PREMIUM_USERS,
+    });
+    await expectPremiumOnlyRollout(s);
+    expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
+    done();
+  }, 180_000);
+});
+
+describe('nginx: canary Ingress', () => {
+  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+    await expectPromotion('nginx', 'nginx-promote');
+  }, 180_000);
+
+  it('rolls back a canary whose answers fail half the time', async () => {
+    await expectRollback('nginx', 'nginx-faults', 'nginx_ingress_controller_requests{');
+  }, 180_000);
+});
+
+describe('kubernetes: Services only', () => {
+  it('blue/green: the apex Service selects the primary throughout, which runs the new revision after', async () => {
+    const done = phaseTimer('kubernetes blue/green');
+    const s = scenario('k8s-bluegreen', {
+      provider: 'kubernetes',
+      canary: (ns, prom) =>
+        canaryManifest(
+          ns,
+          prom,
+          { interval: '5s', stepWeight: undefined, maxWeight: undefined, iterations: 3 },
+          'kubernetes',
+        ),
+    });
+    const c = await s.rollOut('podinfo:2');
+    expect(c.status?.phase).toBe('Succeeded');
+    // The selector never left the primary's pods: users never reached the version under analysis.
+    expect(s.weights).toEqual(['100/0']);
+    expect(s.harness.mesh.count('other', APP)).toBe(0);
+    expect(s.harness.mesh.count('other', `${APP}-primary`)).toBeGreaterThan(0);
+    expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
+    expect((await s.deployment(APP))?.spec.replicas).toBe(0);
+    done();
+  }, 180_000);
+});
