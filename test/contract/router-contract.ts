@@ -67,6 +67,12 @@ export interface RouterContractEnvironment {
   cleanup(): Promise<void>;
 }
 
+/** What the environment does that changes which cases can be set up in it. */
+export interface ContractOptions {
+  /** A garbage collector deletes objects whose owner is gone (a real control plane). */
+  collectsGarbage?: boolean;
+}
+
 /** `cluster` with its writes counted, for environments whose cluster does not count them. */
 export function countingCluster(cluster: Cluster): { cluster: Cluster; writes: () => number } {
   let count = 0;
@@ -109,6 +115,7 @@ const FOREIGN_OWNER = {
 export function describeRouterContract(
   subject: RouterContractSubject,
   makeEnvironment: () => Promise<RouterContractEnvironment>,
+  options: ContractOptions = {},
 ): void {
   describe(`Router contract: ${subject.name}`, () => {
     let env: RouterContractEnvironment;
@@ -238,16 +245,19 @@ export function describeRouterContract(
       }
     });
 
-    it('adopts objects left by a deleted Canary of the same name', async () => {
-      const older = variant('base', '00000000-0000-4000-8000-0000000000aa');
-      await router.reconcile(older, subject.targets);
-      await router.reconcile(canary, subject.targets);
-      for (const key of subject.ownedKeys(canary)) {
-        expect((await stored(key)).metadata.ownerReferences).toEqual([
-          expect.objectContaining({ uid: canary.uid, controller: true }),
-        ]);
-      }
-    });
+    // On a real cluster the garbage collector deletes what a deleted Canary owned, racing the
+    // adoption: the case cannot be set up there, and the in-memory run covers the logic.
+    if (!options.collectsGarbage)
+      it('adopts objects left by a deleted Canary of the same name', async () => {
+        const older = variant('base', '00000000-0000-4000-8000-0000000000aa');
+        await router.reconcile(older, subject.targets);
+        await router.reconcile(canary, subject.targets);
+        for (const key of subject.ownedKeys(canary)) {
+          expect((await stored(key)).metadata.ownerReferences).toEqual([
+            expect.objectContaining({ uid: canary.uid, controller: true }),
+          ]);
+        }
+      });
 
     it("takes over a user's object without an ownerReference and finalize restores it exactly", async () => {
       const user = subject.userObject(canary);

@@ -81,8 +81,9 @@ function apiServerEnvironment(
 describeRouterContract(
   onStoredCanary(nginxSubject),
   apiServerEnvironment(nginxSubject, (ns) => [nginxUserIngress(ns)]),
+  { collectsGarbage: true },
 );
 for (const provider of ['linkerd', 'smi:v1alpha2'] as const) {
   const subject = linkerdSubject(provider);
-  describeRouterContract(onStoredCanary(subject), apiServerEnvironment(subject));
+  describeRouterContract(onStoredCanary(subject), apiServerEnvironment(subject), { collectsGarbage: true });
 }
