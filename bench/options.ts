@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDurationMs } from '../src/api/duration.js';
 import { EVENT_MODES, type EventMode } from '../src/controller/event-recorder.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
-import { SOAK_SCHEDULERS, type SoakScheduler } from './soak-bench.js';
+import { SOAK_SCHEDULERS, type SoakOptions, type SoakScheduler } from './soak-bench.js';
 
 /** The parts of the benchmark. */
 export const PARTS = ['memory', 'real', 'rollback', 'soak'] as const;
@@ -19,19 +19,13 @@ export const DEFAULT_PARTS: Part[] = ['memory', 'real', 'rollback'];
 export const SCHEDULERS = ['bullmq', 'in-process', 'lease', 'both'] as const;
 export type SchedulerKind = (typeof SCHEDULERS)[number];
 
-/** The soak's settings, resolved. */
-export interface SoakSettings {
+/**
+ * The soak's settings, resolved: a run's {@link SoakOptions} for each of `schedulers`, the logs
+ * aside (they are the run's, `--log-dir` and `--log-level`).
+ */
+export type SoakSettings = Omit<SoakOptions, 'scheduler' | 'logDir' | 'logLevel'> & {
   schedulers: SoakScheduler[];
-  kills: number;
-  maxKillingMs: number;
-  replicas: number;
-  canaries: number;
-  failEvery: number;
-  intervalMs: number;
-  killEveryMs: number;
-  seed: number;
-  finishTimeoutMs: number;
-}
+};
 
 /** Everything a run needs, resolved. */
 export interface BenchSettings {

@@ -5,21 +5,20 @@
  * canary stepping its weight each interval). API requests are read from the server's own
  * `apiserver_request_total`, before and after each window.
  */
-import type { EventMode } from '../src/controller/event-recorder.js';
 import { join } from 'node:path';
-import type { Cluster } from '../src/kube/cluster.js';
 import type { ApiServerAccess } from './apiserver-metrics.js';
-import { BenchChild } from './child-rpc.js';
+import type { BenchChild } from './child-rpc.js';
 import { READ_VERBS, WRITE_VERBS, sumByVerbs, verbOf } from './counting-cluster.js';
-import { Fleet } from './fleet.js';
+import {
+  createFleetRun,
+  releaseAndWaitForProgress,
+  startController,
+  type FleetRunOptions,
+  type RealBenchContext,
+} from './fleet-run.js';
 import type { ProviderCounts } from './instrumented-provider.js';
 import { BENCH_METRICS } from './manifests.js';
-import type {
-  BenchScheduler,
-  ControllerWindow,
-  RealControllerOptions,
-  WindowParams,
-} from './real-controller.js';
+import type { BenchScheduler, ControllerWindow, WindowParams } from './real-controller.js';
 import { ratio } from './stats.js';
 import { goDuration, waitUntil } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,32 +49,14 @@ export function fledgeRows(counts: Readonly<Record<string, number>>): Record<str
   return out;
 }
 
-export interface RealBenchOptions {
-  canaries: number;
-  intervalMs: number;
+export type { RealBenchContext } from './fleet-run.js';
+
+/** The real-stack part's settings: the fleet's and controller's, and the windows'. */
+export interface RealBenchOptions extends FleetRunOptions {
   idleDurationMs: number;
   durationMs: number;
-  queryLatencyMs: number;
-  kubeQps: number;
-  kubeBurst: number;
-  logLevel: string;
-  scheduler: BenchScheduler;
-  events: EventMode;
-  /** Controller logs are written here as `real-<N>.log`; none when undefined. */
-  logDir: string | undefined;
-  warmupTimeoutMs: number;
   /** CPU profiles of the windows are written here; none when undefined. */
   profileDir: string | undefined;
-}
-
-export interface RealBenchContext {
-  /** The benchmark's own client, for setting up (not the controller's). */
-  kube: Cluster;
-  access: ApiServerAccess;
-  kubeconfigPath: string;
-  output: (text: string) => void;
-  /** The controller child's heap cap in MiB (see {@link BenchSettings.heapLimitMb}). */
-  heapLimitMb: number | undefined;
 }
 
 /** One measured window of the real stack. */
@@ -176,35 +157,21 @@ async function waitForTicks(
 /** Runs the real-stack measurement for one N. */
 export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): Promise<RealBenchFigures> {
   const started = Date.now();
-  const namespace = `bench-${o.canaries}-${Math.random().toString(36).slice(2, 7)}`;
-  const fleet = new Fleet(ctx.kube, namespace, o.canaries, {
-    interval: goDuration(o.intervalMs),
-    stepWeight: 1,
-    maxWeight: 100,
-    threshold: 5,
-    metrics: BENCH_METRICS,
+  const run = await createFleetRun(o, ctx, {
+    namespacePrefix: `bench-${o.canaries}`,
+    label: `real N=${o.canaries}`,
+    shape: {
+      interval: goDuration(o.intervalMs),
+      stepWeight: 1,
+      maxWeight: 100,
+      threshold: 5,
+      metrics: BENCH_METRICS,
+    },
   });
-  const log = (text: string) => ctx.output(`real N=${o.canaries}: ${text}\n`);
-  log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
-  await fleet.create();
-  const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
+  const { fleet, child, log } = run;
   let namespaceDeleted = false;
   try {
-    const controller: RealControllerOptions = {
-      kubeconfigPath: ctx.kubeconfigPath,
-      namespace,
-      kubeQps: o.kubeQps,
-      kubeBurst: o.kubeBurst,
-      minIntervalMs: o.intervalMs,
-      queryLatencyMs: o.queryLatencyMs,
-      logLevel: o.logLevel,
-      logFile: o.logDir ? join(o.logDir, `real-${o.canaries}.log`) : undefined,
-      scheduler: o.scheduler,
-      events: o.events,
-    };
-    await child.call('startController', controller);
-    log('controller started; waiting for every canary to be Initialized');
-    await fleet.waitForAll('every canary Initialized', (c) => c.phase === 'Initialized', o.warmupTimeoutMs);
+    await startController(run, o, ctx, `real-${o.canaries}.log`);
     await waitForTicks(
       child,
       o.canaries,
@@ -218,12 +185,7 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
     const idle = await measureWindow(child, ctx.access, o.idleDurationMs, profile('idle'));
 
     log('releasing a new image to every application');
-    await fleet.release();
-    await fleet.waitForAll(
-      'every canary Progressing past weight 0',
-      (c) => c.phase === 'Progressing' && c.weight > 0,
-      o.warmupTimeoutMs,
-    );
+    await releaseAndWaitForProgress(run, o);
     await waitForTicks(
       child,
       o.canaries,

@@ -4,28 +4,21 @@
  * controller's process, at the provider boundary) to its VirtualService standing at 100/0 as a
  * watch on the API server delivers it.
  */
-import type { EventMode } from '../src/controller/event-recorder.js';
-import { join } from 'node:path';
-import { BenchChild } from './child-rpc.js';
-import { Fleet } from './fleet.js';
-import type { BenchScheduler, FailedCheckTimes, RealControllerOptions } from './real-controller.js';
-import type { RealBenchContext } from './real-bench.js';
+import {
+  createFleetRun,
+  releaseAndWaitForProgress,
+  startController,
+  type FleetRunOptions,
+  type RealBenchContext,
+} from './fleet-run.js';
+import type { BenchScheduler, FailedCheckTimes } from './real-controller.js';
 import { spreadOf, type Spread } from './stats.js';
 import { goDuration, waitUntil } from './support.js';
 
-export interface RollbackBenchOptions {
-  canaries: number;
-  intervalMs: number;
+/** The rollback part's settings: the fleet's and controller's, and the bad version's. */
+export interface RollbackBenchOptions extends FleetRunOptions {
   /** Error rate every workload answers with once the "bad version" is out. */
   errorRatePercent: number;
-  queryLatencyMs: number;
-  kubeQps: number;
-  kubeBurst: number;
-  logLevel: string;
-  scheduler: BenchScheduler;
-  events: EventMode;
-  logDir: string | undefined;
-  warmupTimeoutMs: number;
 }
 
 export interface RollbackBenchFigures {
@@ -49,39 +42,21 @@ export async function runRollbackBench(
   o: RollbackBenchOptions,
   ctx: RealBenchContext,
 ): Promise<RollbackBenchFigures> {
-  const namespace = `bench-rollback-${Math.random().toString(36).slice(2, 7)}`;
-  const fleet = new Fleet(ctx.kube, namespace, o.canaries, {
-    interval: goDuration(o.intervalMs),
-    stepWeight: 5,
-    maxWeight: 100,
-    threshold: 1,
-    metrics: ['request-success-rate'],
+  const run = await createFleetRun(o, ctx, {
+    namespacePrefix: 'bench-rollback',
+    label: 'rollback',
+    shape: {
+      interval: goDuration(o.intervalMs),
+      stepWeight: 5,
+      maxWeight: 100,
+      threshold: 1,
+      metrics: ['request-success-rate'],
+    },
   });
-  const log = (text: string) => ctx.output(`rollback: ${text}\n`);
-  log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
-  await fleet.create();
-  const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
+  const { namespace, fleet, child, log } = run;
   try {
-    const controller: RealControllerOptions = {
-      kubeconfigPath: ctx.kubeconfigPath,
-      namespace,
-      kubeQps: o.kubeQps,
-      kubeBurst: o.kubeBurst,
-      minIntervalMs: o.intervalMs,
-      queryLatencyMs: o.queryLatencyMs,
-      logLevel: o.logLevel,
-      logFile: o.logDir ? join(o.logDir, 'rollback.log') : undefined,
-      scheduler: o.scheduler,
-      events: o.events,
-    };
-    await child.call('startController', controller);
-    await fleet.waitForAll('every canary Initialized', (c) => c.phase === 'Initialized', o.warmupTimeoutMs);
-    await fleet.release();
-    await fleet.waitForAll(
-      'every canary Progressing past weight 0',
-      (c) => c.phase === 'Progressing' && c.weight > 0,
-      o.warmupTimeoutMs,
-    );
+    await startController(run, o, ctx, 'rollback.log');
+    await releaseAndWaitForProgress(run, o);
 
     const routedBack = new Map<string, number>();
     fleet.onSplit((app, split, atMs) => {

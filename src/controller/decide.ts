@@ -259,15 +259,7 @@ function progressing(out: Outcome): void {
     return;
   }
   if (canary.analysis.strategy === 'canary') {
-    const gate = gates.confirmTrafficIncrease;
-    if (gate && !gate.open) {
-      out.normal(
-        EventReasons.WaitingForApproval,
-        `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
-      );
-      out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
-      return;
-    }
+    if (haltedBeforeTrafficIncrease(out)) return;
     const weight = nextWeight(canary.analysis.steps, status.canaryWeight ?? 0);
     out.set({ canaryWeight: weight });
     out.normal(EventReasons.WeightAdvanced, `Advance ${out.ref} canary weight ${weight}`);
@@ -281,20 +273,27 @@ function progressing(out: Outcome): void {
   );
 }
 
+/**
+ * Whether confirm-traffic-increase holds the next weight step: it then records the halt (an Event
+ * and, on every tick it holds, as Flagger, the gate's alert) and the step waits for the next tick.
+ */
+function haltedBeforeTrafficIncrease(out: Outcome): boolean {
+  const gate = out.input.gates.confirmTrafficIncrease;
+  if (!gate || gate.open) return false;
+  out.normal(
+    EventReasons.WaitingForApproval,
+    `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
+  );
+  out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
+  return true;
+}
+
 /** After the pre-rollout hooks pass: the first weight (canary), matched traffic (A/B), or iteration 1. */
 function firstStep(out: Outcome): void {
   const { canary } = out.input;
   switch (canary.analysis.strategy) {
     case 'canary': {
-      const gate = out.input.gates.confirmTrafficIncrease;
-      if (gate && !gate.open) {
-        out.normal(
-          EventReasons.WaitingForApproval,
-          `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,
-        );
-        out.alerts.push(...gateAlerts(out.ref, gate, 'traffic increase'));
-        return;
-      }
+      if (haltedBeforeTrafficIncrease(out)) return;
       if (canary.analysis.mirror) {
         // As Flagger: one interval judged on mirrored copies of the traffic before any user gets it.
         out.set({ iterations: 1 });

@@ -1,5 +1,6 @@
 /** Kubernetes Events (`events.k8s.io/v1`) about a Canary, written through the cluster port. */
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { AlreadyExistsError, NotFoundError, type Cluster } from '../kube/cluster.js';
 import { API, objectKey, type KubeEvent } from '../kube/resources.js';
 import { EventReasons } from './events.js';
@@ -52,17 +53,17 @@ interface Series {
  * same millisecond cannot collide.
  */
 export class KubeEventRecorder implements EventRecorder {
-  private readonly series = new Map<string, Series>();
+  private readonly series: LRUCache<string, Series>;
   private readonly windowMs: number;
-  private readonly cacheSize: number;
   private readonly randomSuffix: () => string;
 
   constructor(private readonly options: KubeEventRecorderOptions) {
     this.windowMs = options.seriesWindowMs ?? DEFAULT_SERIES_WINDOW_MS;
-    this.cacheSize = options.cacheSize ?? DEFAULT_EVENT_CACHE_SIZE;
+    const cacheSize = options.cacheSize ?? DEFAULT_EVENT_CACHE_SIZE;
     if (!(this.windowMs >= 0)) throw new RangeError(`seriesWindowMs must be >= 0 (got ${this.windowMs})`);
-    if (!Number.isInteger(this.cacheSize) || this.cacheSize < 1)
-      throw new RangeError(`cacheSize must be an integer >= 1 (got ${this.cacheSize})`);
+    if (!Number.isInteger(cacheSize) || cacheSize < 1)
+      throw new RangeError(`cacheSize must be an integer >= 1 (got ${cacheSize})`);
+    this.series = new LRUCache<string, Series>({ max: cacheSize });
     this.randomSuffix = options.randomSuffix ?? (() => randomBytes(4).toString('hex'));
   }
 
@@ -70,14 +71,15 @@ export class KubeEventRecorder implements EventRecorder {
     const now = this.options.now();
     const note = event.message.slice(0, 1024);
     const key = JSON.stringify([canary.namespace, canary.name, canary.uid, event.type, event.reason, note]);
-    const known = this.series.get(key);
+    // peek: only a recorded occurrence (the set below) makes a series the most recently used.
+    const known = this.series.peek(key);
     if (known && now.getTime() - known.lastObservedMs <= this.windowMs) {
       const count = known.count + 1;
       try {
         await this.options.cluster.patch(objectKey(API.event, known.namespace, known.name), {
           series: { count, lastObservedTime: toMicroTime(now) },
         });
-        this.remember(key, { ...known, count, lastObservedMs: now.getTime() });
+        this.series.set(key, { ...known, count, lastObservedMs: now.getTime() });
         return;
       } catch (err) {
         // Expired by the API server (or deleted): this occurrence starts a new Event.
@@ -85,7 +87,7 @@ export class KubeEventRecorder implements EventRecorder {
       }
     }
     const name = await this.create(canary, event, note, now);
-    this.remember(key, { name, namespace: canary.namespace, count: 1, lastObservedMs: now.getTime() });
+    this.series.set(key, { name, namespace: canary.namespace, count: 1, lastObservedMs: now.getTime() });
   }
 
   private async create(
@@ -123,15 +125,6 @@ export class KubeEventRecorder implements EventRecorder {
         // Only a name drawn twice: one more draw makes a second collision all but impossible.
         if (!(err instanceof AlreadyExistsError) || attempt > 0) throw err;
       }
-    }
-  }
-
-  private remember(key: string, series: Series): void {
-    this.series.delete(key); // re-inserted last: Map order is the LRU order
-    this.series.set(key, series);
-    while (this.series.size > this.cacheSize) {
-      const oldest = this.series.keys().next().value as string;
-      this.series.delete(oldest);
     }
   }
 }

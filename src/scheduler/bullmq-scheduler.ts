@@ -19,8 +19,7 @@
  *   so a Redis that restarted empty gets them back; a worker that dies mid-tick loses the job's
  *   lock, and another worker's stalled-job check runs the tick again.
  */
-import { randomUUID } from 'node:crypto';
-import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import {
@@ -29,8 +28,15 @@ import {
   type BullMqSchedulerOptions,
   type ResolvedBullMqSchedulerOptions,
 } from './bullmq-options.js';
+import {
+  addTrigger,
+  KEPT_FAILED_JOBS,
+  removeSchedule,
+  upsertSchedule,
+  type TickData,
+} from './bullmq-jobs.js';
+import { processTickJob } from './bullmq-tick-processor.js';
 import { LatenessRecorder } from './lateness-recorder.js';
-import { nextSlot, phaseOf } from './phase.js';
 import { RedisTickGuard } from './redis-tick-guard.js';
 import {
   assertInterval,
@@ -41,35 +47,11 @@ import {
   type TickHandler,
 } from './scheduler.js';
 
-/** What a tick job carries: the canary id. */
-interface TickData {
-  id: string;
-}
-
-/** Job names: a scheduled tick, or a trigger. */
-export const JobNames = { tick: 'tick', trigger: 'trigger' } as const;
+export { JobNames } from './bullmq-jobs.js';
 
 /** Rejected by `metrics()` when Redis does not answer in time. */
 export class SchedulerUnavailableError extends Error {
   override name = 'SchedulerUnavailableError';
-}
-
-/** How many failed jobs the queue keeps, for inspection. */
-const KEPT_FAILED_JOBS = 100;
-
-const triggerKey = (id: string): string => `trigger:${id}`;
-
-/** Adds the trigger job of `id`: one tick as soon as a worker is free (see `trigger()`). */
-async function addTrigger(queue: Queue<TickData>, id: string): Promise<void> {
-  await queue.add(
-    JobNames.trigger,
-    { id },
-    {
-      deduplication: { id: triggerKey(id), keepLastIfActive: true },
-      removeOnComplete: true,
-      removeOnFail: { count: KEPT_FAILED_JOBS },
-    },
-  );
 }
 
 /** Resolves true when `promise` settles within `ms`, false otherwise (never rejects). */
@@ -290,33 +272,12 @@ export class BullMqScheduler implements Scheduler {
   private async upsert(id: string): Promise<void> {
     const every = this.desired.get(id);
     if (every === undefined || !this.connection) return;
-    const { queue } = this.connection;
-    const isNew = (await queue.getJobScheduler(id)) === undefined;
-    const phase = phaseOf(id, every);
-    // BullMQ reads an offset of 0 as none (the phase of the moment of creation): phase 0 is `every`.
-    // The start date is used only when the schedule is new or its interval changed: as in-process,
-    // the first scheduled tick comes at least half an interval later, at the phase.
-    await queue.upsertJobScheduler(
-      id,
-      { every, offset: phase || every, startDate: nextSlot(Date.now() + every / 2, every, phase) },
-      {
-        name: JobNames.tick,
-        data: { id },
-        opts: { removeOnComplete: true, removeOnFail: { count: KEPT_FAILED_JOBS } },
-      },
-    );
-    // Its first slot may be an interval away: a new canary ticks at once, as with the in-process
-    // scheduler. Replicas that both see it new add one trigger between them (deduplicated).
-    if (isNew) await addTrigger(queue, id);
+    await upsertSchedule(this.connection.queue, id, every, Date.now());
   }
 
   private async removeRemote(id: string): Promise<void> {
     if (this.desired.has(id) || !this.connection) return;
-    const { queue } = this.connection;
-    await queue.removeJobScheduler(id);
-    const triggerJobId = await queue.getDeduplicationJobId(triggerKey(id));
-    // A trigger already running cannot be removed; it finds no schedule and does nothing.
-    if (triggerJobId) await queue.remove(triggerJobId).catch(() => 0);
+    await removeSchedule(this.connection.queue, id);
     this.pendingRemovals.delete(id);
   }
 
@@ -351,60 +312,23 @@ export class BullMqScheduler implements Scheduler {
 
   /** The worker's processor: a thin call to the handler, inside the canary's guard. */
   private async process(job: Job<TickData>, token: string | undefined): Promise<void> {
-    const id = job.data?.id;
     const handler = this.handler;
     const connection = this.connection;
-    if (typeof id !== 'string' || !handler || !connection) {
+    if (!handler || !connection) {
       this.logger.warn({ job: job.id, name: job.name }, 'dropping a tick job without a canary id');
       return;
     }
-    const log = this.logger.child({ canary: id });
-    // A job queued before its schedule was removed (a deleted canary) is dropped.
-    if (!(await connection.queue.getJobScheduler(id))) {
-      log.debug({ job: job.id }, 'dropping a tick of a canary that is no longer scheduled');
-      return;
-    }
-    const held = await connection.guard.acquire(id, job.id ?? randomUUID(), randomUUID());
-    // Stopping: a job fetched just before the worker closed is handed back (a trigger) or left to
-    // the next interval (a scheduled tick), so that `stop()` knows every tick it must wait for.
-    if (!held || this.stopping) {
-      if (held) await held.release();
-      if (job.name === JobNames.trigger) {
-        // A trigger must not be lost: it waits for the tick in flight to finish.
-        await job.moveToDelayed(Date.now() + this.o.busyRetryDelayMs, token);
-        throw new DelayedError();
-      }
-      log.debug(
-        { job: job.id },
-        held
-          ? 'stopping; leaving this tick to the next interval'
-          : 'a tick of this canary runs; skipping this one',
-      );
-      return;
-    }
-    // Planned for creation time plus the delay it was created with: `job.delay` is reset to 0 when
-    // BullMQ promotes a delayed job, `opts.delay` keeps it.
-    this.lateness.observe(job.timestamp + (job.opts.delay ?? 0), job.processedOn ?? Date.now());
-    const renew = setInterval(
-      () => {
-        held.extend().then(
-          (ok) => ok || log.warn('lost the canary guard during a long tick; another tick may start'),
-          (err: unknown) => log.debug({ err }, 'could not extend the canary guard'),
-        );
-      },
-      Math.max(50, Math.floor(this.o.lockDurationMs / 2)),
-    );
-    const run = Promise.resolve()
-      .then(() => handler(id))
-      .catch((err: unknown) => log.error({ err }, 'tick handler threw; it must not'));
-    this.inFlight.add(run);
-    try {
-      await run;
-    } finally {
-      clearInterval(renew);
-      this.inFlight.delete(run);
-      await held.release().catch((err: unknown) => log.debug({ err }, 'could not release the canary guard'));
-    }
+    await processTickJob(job, token, {
+      queue: connection.queue,
+      guard: connection.guard,
+      handler,
+      logger: this.logger,
+      isStopping: () => this.stopping !== undefined,
+      lateness: this.lateness,
+      inFlight: this.inFlight,
+      busyRetryDelayMs: this.o.busyRetryDelayMs,
+      lockDurationMs: this.o.lockDurationMs,
+    });
   }
 
   private async shutdown(): Promise<void> {

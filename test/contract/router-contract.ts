@@ -5,25 +5,35 @@
  * object looks, how another writer reverts a split) come from the {@link RouterContractSubject}.
  *
  * The contract, from `router.ts` and the routers' common rules:
+ * - the router requires a cluster;
  * - reconcile creates the objects at primary 100 / canary 0, and a second reconcile writes nothing;
- * - getRoutes reads back what setRoutes wrote, the weights adding up to 100;
- * - setRoutes writes nothing when the objects already say so, and one patch when they do not;
+ * - getRoutes reads back what setRoutes wrote, the weights adding up to 100, and names the object
+ *   carrying the split when it is missing;
+ * - setRoutes writes nothing when the objects already say so, and one merge patch when they do not;
  * - reconcile keeps the stored split when the spec changes, and labels and annotations other writers
  *   added;
  * - a split changed by another writer is set back by the next setRoutes;
- * - weights that are not whole percentages adding up to 100 are refused before any write;
+ * - weights that are not whole percentages adding up to 100, and mirroring by a router that cannot
+ *   mirror, are refused before any write;
  * - an object controlled by another controller is refused (checkOwnership, reconcile, setRoutes)
- *   before anything is written;
- * - objects left by a deleted Canary of the same name are adopted;
+ *   before anything is written, naming the object and its controller;
+ * - objects left by a deleted Canary of the same name are adopted, keeping their split;
+ * - what the router created goes with the Canary (garbage collected through its ownerReference);
  * - a user's object is taken over without an ownerReference and restored exactly by finalize
  *   (`revertOnDeletion`); one Fledge created is left routing 100% to the primary; one it never
- *   took over is not touched.
+ *   took over is not touched; an unreadable saved original is named.
  */
 import type { ResolvedCanary } from '../../src/api/defaults.js';
-import { keyOf, type Cluster, type ObjectKey } from '../../src/kube/cluster.js';
+import { describeKey, keyOf, type Cluster, type KubeObject, type ObjectKey } from '../../src/kube/cluster.js';
+import { API, objectKey } from '../../src/kube/resources.js';
 import { OwnershipConflictError } from '../../src/kube/owner-references.js';
 import { ORIGINAL_CONFIGURATION_ANNOTATION, type SpecObject } from '../../src/routers/owned-object.js';
 import { RouterError, type RouteTargets, type Router, type Routes } from '../../src/routers/router.js';
+import { eventually } from '../support/eventually.js';
+import { countingCluster, type WriteVerb } from './counting-cluster.js';
+
+// Environments whose cluster does not count writes wrap it with this.
+export { countingCluster, type WriteVerb } from './counting-cluster.js';
 
 /** The variants of the fixture canary a subject provides. */
 export type CanaryVariant =
@@ -73,29 +83,6 @@ export interface ContractOptions {
   collectsGarbage?: boolean;
 }
 
-/** `cluster` with its writes counted, for environments whose cluster does not count them. */
-export function countingCluster(cluster: Cluster): { cluster: Cluster; writes: () => number } {
-  let count = 0;
-  const counted =
-    <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      count++;
-      return f(...args);
-    };
-  const wrapped: Cluster = {
-    get: (key) => cluster.get(key),
-    getFull: (key) => cluster.getFull(key),
-    list: (key, labels) => cluster.list(key, labels),
-    create: counted((object) => cluster.create(object)),
-    replace: counted((object) => cluster.replace(object)),
-    patch: counted((key, patch, options) => cluster.patch(key, patch, options)),
-    patchStatus: counted((key, status, options) => cluster.patchStatus(key, status, options)),
-    delete: counted((key, options) => cluster.delete(key, options)),
-    watch: (key, onEvent) => cluster.watch(key, onEvent),
-  };
-  return { cluster: wrapped, writes: () => count };
-}
-
 const SPLITS: Routes[] = [
   { primary: 90, canary: 10, mirrored: false },
   { primary: 37, canary: 63, mirrored: false },
@@ -120,6 +107,8 @@ export function describeRouterContract(
   describe(`Router contract: ${subject.name}`, () => {
     let env: RouterContractEnvironment;
     let router: Router;
+    /** The router's own writes, by verb (the cases' set-up writes through `env.cluster` directly). */
+    let routerWrites: () => Record<WriteVerb, number>;
     let canary: ResolvedCanary;
 
     const variant = (v: CanaryVariant, uid?: string): ResolvedCanary => {
@@ -135,11 +124,18 @@ export function describeRouterContract(
 
     beforeEach(async () => {
       env = await makeEnvironment();
-      router = subject.makeRouter(env.cluster);
+      const counted = countingCluster(env.cluster);
+      router = subject.makeRouter(counted.cluster);
+      routerWrites = counted.byVerb;
       canary = variant('base');
     });
     afterEach(async () => {
       await env.cleanup();
+    });
+
+    it('requires a cluster', () => {
+      expect(() => subject.makeRouter(undefined as never)).toThrow(RouterError);
+      expect(() => subject.makeRouter(undefined as never)).toThrow(/options\.cluster is required/);
     });
 
     it('reconcile creates the objects at primary 100, and a second reconcile writes nothing', async () => {
@@ -162,17 +158,26 @@ export function describeRouterContract(
       }
     });
 
-    it('setRoutes writes nothing when the objects already say so, and one write when they do not', async () => {
+    it('getRoutes names the object carrying the split when it is missing', async () => {
+      const read = router.getRoutes(canary);
+      await expect(read).rejects.toThrow(RouterError);
+      await expect(read).rejects.toThrow(`${describeKey(keyOf(subject.userObject(canary)))} not found`);
+    });
+
+    it('setRoutes writes nothing when the objects already say so, and one merge patch when they do not', async () => {
       await router.reconcile(canary, subject.targets);
       await router.setRoutes(canary, { primary: 60, canary: 40, mirrored: false });
       const before = env.writes();
       await router.setRoutes(canary, { primary: 60, canary: 40, mirrored: false });
       await router.reconcile(variant('base'), subject.targets);
       await router.getRoutes(canary);
+      await router.checkOwnership(canary);
       expect(env.writes()).toBe(before);
 
+      const verbs = routerWrites();
       await router.setRoutes(canary, { primary: 50, canary: 50, mirrored: false });
       expect(env.writes()).toBe(before + 1);
+      expect(routerWrites()).toEqual({ ...verbs, patch: verbs.patch + 1 });
     });
 
     it('reconcile keeps the stored split when the spec changes', async () => {
@@ -222,6 +227,18 @@ export function describeRouterContract(
       expect(env.writes()).toBe(0);
     });
 
+    // Registered only for routers that cannot mirror: the others have the mirror case below.
+    if (!subject.mirrors) {
+      it('refuses to mirror, writing nothing', async () => {
+        await router.reconcile(canary, subject.targets);
+        const before = env.writes();
+        await expect(router.setRoutes(canary, { primary: 100, canary: 0, mirrored: true })).rejects.toThrow(
+          RouterError,
+        );
+        expect(env.writes()).toBe(before);
+      });
+    }
+
     it('refuses objects another controller controls before writing anything', async () => {
       const user = subject.userObject(canary);
       for (const key of subject.ownedKeys(canary)) {
@@ -233,7 +250,9 @@ export function describeRouterContract(
           spec: sameAsUser ? user.spec : {},
         });
         const before = env.writes();
-        await expect(router.checkOwnership(canary)).rejects.toThrow(OwnershipConflictError);
+        await expect(router.checkOwnership(canary)).rejects.toThrow(
+          `${describeKey(key)} is controlled by ${FOREIGN_OWNER.kind} ${key.namespace}/${FOREIGN_OWNER.name}`,
+        );
         await expect(router.reconcile(canary, subject.targets)).rejects.toThrow(OwnershipConflictError);
         if (sameAsUser) {
           await expect(
@@ -248,16 +267,40 @@ export function describeRouterContract(
     // On a real cluster the garbage collector deletes what a deleted Canary owned, racing the
     // adoption: the case cannot be set up there, and the in-memory run covers the logic.
     if (!options.collectsGarbage)
-      it('adopts objects left by a deleted Canary of the same name', async () => {
+      it('adopts objects left by a deleted Canary of the same name, keeping their split', async () => {
         const older = variant('base', '00000000-0000-4000-8000-0000000000aa');
         await router.reconcile(older, subject.targets);
+        await router.setRoutes(older, { primary: 80, canary: 20, mirrored: false });
         await router.reconcile(canary, subject.targets);
         for (const key of subject.ownedKeys(canary)) {
           expect((await stored(key)).metadata.ownerReferences).toEqual([
             expect.objectContaining({ uid: canary.uid, controller: true }),
           ]);
         }
+        expect(await router.getRoutes(canary)).toEqual({ primary: 80, canary: 20, mirrored: false });
       });
+
+    it('lets the garbage collector remove what it created, with the Canary', async () => {
+      // The environment may already hold the Canary (a real API server needs a live owner).
+      const canaryKey = objectKey(API.canary, env.namespace, canary.name);
+      const owner =
+        (await env.cluster.get<KubeObject>(canaryKey)) ??
+        (await env.cluster.create<KubeObject & { spec: unknown }>({
+          apiVersion: API.canary.apiVersion,
+          kind: API.canary.kind,
+          metadata: { name: canary.name, namespace: env.namespace },
+          spec: canary.object.spec,
+        }));
+      const owned = variant('base', owner.metadata.uid);
+      await router.reconcile(owned, subject.targets);
+      await env.cluster.delete(canaryKey);
+      await eventually(
+        async () => {
+          for (const key of subject.ownedKeys(owned)) expect(await env.cluster.get(key)).toBeUndefined();
+        },
+        { timeoutMs: 45_000, pollMs: 100 },
+      );
+    });
 
     it("takes over a user's object without an ownerReference and finalize restores it exactly", async () => {
       const user = subject.userObject(canary);
@@ -293,6 +336,15 @@ export function describeRouterContract(
       await router.finalize(canary);
       expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: false });
       for (const key of subject.ownedKeys(canary)) await stored(key);
+    });
+
+    it('finalize names the object when its saved original is unreadable', async () => {
+      const user = subject.userObject(canary);
+      const annotations = { ...user.metadata.annotations, [ORIGINAL_CONFIGURATION_ANNOTATION]: '{not json' };
+      await env.cluster.create({ ...user, metadata: { ...user.metadata, annotations } });
+      await expect(router.finalize(canary)).rejects.toThrow(
+        `${describeKey(keyOf(user))}: annotation ${ORIGINAL_CONFIGURATION_ANNOTATION} is not valid JSON`,
+      );
     });
 
     it('finalize does not touch a user object it never took over', async () => {

@@ -5,63 +5,25 @@
  * TrafficSplit is taken over and restored. v1alpha3, which Linkerd's CRD does not serve, is
  * refused by the server with a message naming the missing kind.
  */
-import { randomBytes } from 'node:crypto';
-import { resolveCanary, type ResolvedCanary } from '../../src/api/defaults.js';
-import type { Canary } from '../../src/api/schema/canary.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
-import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
 import { LinkerdRouter } from '../../src/routers/linkerd.js';
 import { ORIGINAL_CONFIGURATION_ANNOTATION } from '../../src/routers/owned-object.js';
 import type { TrafficSplit } from '../../src/routers/traffic-split.js';
-import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { ROUTE_TARGETS as TARGETS, useApiServerNamespace } from '../support/router-api-server.js';
 
-const namespace = `fledge-smi-${randomBytes(3).toString('hex')}`;
-const TARGETS = { primaryLabels: { app: 'podinfo-primary' }, canaryLabels: { app: 'podinfo' } };
-let local: LocalCluster | undefined;
-let cluster: ClientNodeCluster | undefined;
+const server = useApiServerNamespace('fledge-smi');
+const { namespace } = server;
+const connected = () => server.cluster();
 
-function connected(): ClientNodeCluster {
-  if (!cluster) throw new Error('the control plane did not start (see beforeAll)');
-  return cluster;
-}
-
-beforeAll(async () => {
-  local = await ensureCluster();
-  cluster = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-  await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-}, CLUSTER_SETUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  if (cluster) {
-    await cluster
-      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-      .catch(() => undefined);
-    cluster.stop();
-  }
-  await local?.stop();
-}, 120_000);
-
-/**
- * A Canary stored in the cluster (so the garbage collector sees a live owner of what the router
- * creates), resolved with `provider`.
- */
-async function storedCanary(name: string, provider: string): Promise<ResolvedCanary> {
-  const canary: Canary = {
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'Canary',
-    metadata: { name, namespace },
-    spec: {
-      provider,
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-      service: { port: 9898, apex: { labels: { team: 'web' } } },
-      analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 },
-    },
-  };
-  const created = await connected().create(canary);
-  return resolveCanary(created, { defaultProvider: 'istio' });
-}
+/** A Canary of `provider` stored in the cluster, the apex labelled. */
+const storedCanary = (name: string, provider: string) =>
+  server.storeCanary(name, {
+    provider,
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+    service: { port: 9898, apex: { labels: { team: 'web' } } },
+    analysis: { interval: '1m', threshold: 5, maxWeight: 50, stepWeight: 10 },
+  });
 
 const splitKey = (version: string, name: string) => ({
   apiVersion: `split.smi-spec.io/${version}`,

@@ -4,30 +4,19 @@
  * own validation of networking.k8s.io/v1 Ingresses, and its merge patches remove the annotations they
  * must. The run uses its own random namespace and deletes it afterwards.
  */
-import { randomBytes } from 'node:crypto';
-import { resolveCanary, type ResolvedCanary } from '../../../src/api/defaults.js';
+import type { ResolvedCanary } from '../../../src/api/defaults.js';
 import type { Canary } from '../../../src/api/schema/canary.js';
-import type { ObjectKey } from '../../../src/kube/cluster.js';
-import { ClientNodeCluster } from '../../../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../../../src/kube/client/config.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
 import type { Ingress } from '../../../src/routers/nginx-objects.js';
 import { NginxRouter } from '../../../src/routers/nginx.js';
 import { ORIGINAL_CONFIGURATION_ANNOTATION } from '../../../src/routers/owned-object.js';
-import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
+import { ROUTE_TARGETS as TARGETS, useApiServerNamespace } from '../../support/router-api-server.js';
 import { ingressTo } from '../../unit/routers/fixtures.js';
 
-const namespace = `fledge-nginx-${randomBytes(3).toString('hex')}`;
-const NAMESPACE_KEY: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace };
 const P = 'nginx.ingress.kubernetes.io';
-const TARGETS = { primaryLabels: { app: 'podinfo-primary' }, canaryLabels: { app: 'podinfo' } };
-let local: LocalCluster | undefined;
-let cluster: ClientNodeCluster | undefined;
-
-function connected(): ClientNodeCluster {
-  if (!cluster) throw new Error('the control plane did not start (see beforeAll)');
-  return cluster;
-}
+const server = useApiServerNamespace('fledge-nginx');
+const { namespace } = server;
+const connected = () => server.cluster();
 
 function userIngress(name: string): Ingress {
   const ingress = ingressTo(namespace, name, 'podinfo', 80);
@@ -38,41 +27,20 @@ function userIngress(name: string): Ingress {
   return ingress;
 }
 
-/** A Canary stored in the API server (for its uid), resolved as the controller would. */
-async function storedCanary(name: string, ingress: string, analysis: Partial<Canary['spec']['analysis']>) {
-  const stored = await connected().create<Canary>({
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'Canary',
-    metadata: { name, namespace },
-    spec: {
-      provider: 'nginx',
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingress },
-      service: { port: 80, name: 'podinfo' },
-      analysis: { interval: '1m', threshold: 5, ...analysis },
-    },
+/** An NGINX Canary of the Ingress `ingress`, stored in the API server (for its uid). */
+const storedCanary = (name: string, ingress: string, analysis: Partial<Canary['spec']['analysis']>) =>
+  server.storeCanary(name, {
+    provider: 'nginx',
+    targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+    ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: ingress },
+    service: { port: 80, name: 'podinfo' },
+    analysis: { interval: '1m', threshold: 5, ...analysis },
   });
-  return resolveCanary(stored, { defaultProvider: 'istio' });
-}
 
 async function annotationsOf(canary: ResolvedCanary): Promise<Record<string, string>> {
   const key = objectKey(API.ingress, namespace, `${canary.spec.ingressRef!.name}-canary`);
   return (await connected().get<Ingress>(key))?.metadata.annotations ?? {};
 }
-
-beforeAll(async () => {
-  local = await ensureCluster();
-  cluster = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-  await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-}, CLUSTER_SETUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  if (cluster) {
-    await cluster.delete(NAMESPACE_KEY).catch(() => undefined);
-    cluster.stop();
-  }
-  await local?.stop();
-}, 120_000);
 
 describe('NginxRouter on a real API server', () => {
   it('writes the canary Ingress through a canary rollout, and the API server accepts each write', async () => {

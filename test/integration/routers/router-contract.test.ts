@@ -7,36 +7,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Canary } from '../../../src/api/schema/canary.js';
 import type { KubeObject } from '../../../src/kube/cluster.js';
-import { ClientNodeCluster } from '../../../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../../../src/kube/client/config.js';
 import {
   countingCluster,
   describeRouterContract,
   type RouterContractEnvironment,
   type RouterContractSubject,
 } from '../../contract/router-contract.js';
-import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
+import { useApiServer } from '../../support/router-api-server.js';
 import { linkerdSubject, nginxSubject, nginxUserIngress } from '../../unit/routers/contract-subjects.js';
 
-let local: LocalCluster | undefined;
-let direct: ClientNodeCluster | undefined;
+const server = useApiServer();
+const connected = () => server.cluster();
 /** The uid of the stored Canary of each case's namespace. */
 const storedUids = new Map<string, string>();
-
-function connected(): ClientNodeCluster {
-  if (!direct) throw new Error('the control plane did not start (see beforeAll)');
-  return direct;
-}
-
-beforeAll(async () => {
-  local = await ensureCluster();
-  direct = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-}, CLUSTER_SETUP_TIMEOUT_MS);
-
-afterAll(async () => {
-  direct?.stop();
-  await local?.stop();
-}, 120_000);
 
 /** `subject` with the uid of the namespace's stored Canary, unless a case asks for another one. */
 function onStoredCanary(subject: RouterContractSubject): RouterContractSubject {

@@ -1,11 +1,13 @@
-/** The Linkerd / SMI router's reads and writes: round trips, idempotence, repair, take-over, restore. */
+/**
+ * What is particular to the Linkerd / SMI router: the TrafficSplit of each SMI version, what SMI
+ * cannot route, Flagger's TrafficSplit. What every router does is the router contract's
+ * (`test/contract/router-contract.ts`, run by `router-contract.test.ts`).
+ */
 import { MemoryCluster } from '../../../src/kube/memory/memory-cluster.js';
-import { API, objectKey } from '../../../src/kube/resources.js';
 import { LinkerdRouter } from '../../../src/routers/linkerd.js';
-import { ORIGINAL_CONFIGURATION_ANNOTATION } from '../../../src/routers/owned-object.js';
 import { RouterError } from '../../../src/routers/router.js';
 import type { TrafficSplit } from '../../../src/routers/traffic-split.js';
-import { AB_ANALYSIS, NAMESPACE, TARGETS, UID, canaryObject } from './fixtures.js';
+import { AB_ANALYSIS, NAMESPACE, TARGETS, UID } from './fixtures.js';
 import { smiCanary, userTrafficSplit, writes } from './linkerd-fixtures.js';
 
 const TS_KEY = {
@@ -23,8 +25,7 @@ function setup(smiVersion?: 'v1alpha1' | 'v1alpha2' | 'v1alpha3') {
 const stored = async (cluster: MemoryCluster) => (await cluster.get<TrafficSplit>(TS_KEY))!;
 
 describe('LinkerdRouter options', () => {
-  it('requires a cluster and a known SMI version', () => {
-    expect(() => new LinkerdRouter(undefined as never)).toThrow('LinkerdRouter: options.cluster is required');
+  it('requires a known SMI version', () => {
     expect(() => new LinkerdRouter({ cluster: new MemoryCluster(), smiVersion: 'v1' as never })).toThrow(
       'LinkerdRouter: options.smiVersion must be one of v1alpha1, v1alpha2, v1alpha3, got "v1"',
     );
@@ -32,7 +33,7 @@ describe('LinkerdRouter options', () => {
 });
 
 describe('LinkerdRouter.getRoutes / setRoutes', () => {
-  it('creates the TrafficSplit at primary 100 and reads back the split it wrote', async () => {
+  it('creates a v1alpha1 TrafficSplit at primary 100, its weights quantities, and reads back the split', async () => {
     const { cluster, router } = setup();
     const canary = smiCanary();
     await router.reconcile(canary, TARGETS);
@@ -70,56 +71,8 @@ describe('LinkerdRouter.getRoutes / setRoutes', () => {
     expect(await router.getRoutes(canary)).toEqual({ primary: 80, canary: 20, mirrored: false });
   });
 
-  it('writes nothing when the split and spec are already as stored', async () => {
+  it('names the TrafficSplit when it gives both versions weight 0', async () => {
     const { cluster, router } = setup();
-    const canary = smiCanary({ apex: { labels: { team: 'web' } } });
-    await router.reconcile(canary, TARGETS);
-    await router.setRoutes(canary, { primary: 50, canary: 50, mirrored: false });
-    const before = writes(cluster);
-
-    await router.setRoutes(canary, { primary: 50, canary: 50, mirrored: false });
-    await router.reconcile(smiCanary({ apex: { labels: { team: 'web' } } }), TARGETS);
-    await router.getRoutes(canary);
-    await router.checkOwnership(canary);
-    expect(writes(cluster)).toBe(before);
-  });
-
-  it('writes one merge patch when the split changes', async () => {
-    const { cluster, router } = setup();
-    const canary = smiCanary();
-    await router.reconcile(canary, TARGETS);
-    const { create, patch, replace } = cluster.requests;
-    await router.setRoutes(canary, { primary: 90, canary: 10, mirrored: false });
-    expect(cluster.requests).toMatchObject({ create, patch: patch + 1, replace });
-  });
-
-  it('sets the weights back after something else changed them', async () => {
-    const { cluster, router } = setup();
-    const canary = smiCanary();
-    await router.reconcile(canary, TARGETS);
-    await router.setRoutes(canary, { primary: 70, canary: 30, mirrored: false });
-
-    // A GitOps tool re-applies the split it was committed with.
-    await cluster.patch(TS_KEY, {
-      spec: {
-        backends: [
-          { service: 'podinfo-canary', weight: 0 },
-          { service: 'podinfo-primary', weight: 100 },
-        ],
-      },
-    });
-    expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: false });
-
-    await router.setRoutes(canary, { primary: 70, canary: 30, mirrored: false });
-    expect((await stored(cluster)).spec!.backends).toEqual([
-      { service: 'podinfo-canary', weight: '30' },
-      { service: 'podinfo-primary', weight: '70' },
-    ]);
-  });
-
-  it('names the TrafficSplit when it is missing or gives both versions weight 0', async () => {
-    const { cluster, router } = setup();
-    await expect(router.getRoutes(smiCanary())).rejects.toThrow('TrafficSplit test/podinfo not found');
     await cluster.create(
       userTrafficSplit({
         service: 'podinfo',
@@ -135,41 +88,21 @@ describe('LinkerdRouter.getRoutes / setRoutes', () => {
       'TrafficSplit test/podinfo gives no weight to podinfo-primary nor podinfo-canary: it is not as Fledge left it',
     );
   });
-
-  it('refuses weights that do not add up to 100, and mirroring, writing nothing', async () => {
-    const { cluster, router } = setup();
-    await expect(router.setRoutes(smiCanary(), { primary: 60, canary: 50, mirrored: false })).rejects.toThrow(
-      /weights must be whole percentages adding up to 100/,
-    );
-    await expect(router.setRoutes(smiCanary(), { primary: 100, canary: 0, mirrored: true })).rejects.toThrow(
-      /cannot mirror traffic/,
-    );
-    expect(writes(cluster)).toBe(0);
-  });
 });
 
 describe('LinkerdRouter.reconcile', () => {
-  it('keeps the stored split while applying a changed spec', async () => {
+  it('takes the apex labels and annotations, and keeps spec fields it does not own', async () => {
     const { cluster, router } = setup();
     await router.reconcile(smiCanary(), TARGETS);
-    await router.setRoutes(smiCanary(), { primary: 40, canary: 60, mirrored: false });
-    await router.reconcile(smiCanary({ apex: { annotations: { note: 'x' } } }), TARGETS);
-    const ts = await stored(cluster);
-    expect(ts.metadata.annotations).toEqual({ note: 'x' });
-    expect(await router.getRoutes(smiCanary())).toEqual({ primary: 40, canary: 60, mirrored: false });
-  });
-
-  it("keeps the user's labels, annotations and spec fields it does not own", async () => {
-    const { cluster, router } = setup();
-    await router.reconcile(smiCanary(), TARGETS);
-    await cluster.patch(TS_KEY, {
-      metadata: { labels: { tier: 'backend' }, annotations: { 'example.com/owner': 'ops' } },
-      spec: { extra: 'kept' },
-    });
+    await cluster.patch(TS_KEY, { spec: { extra: 'kept' } });
+    await router.reconcile(
+      smiCanary({ apex: { labels: { team: 'web' }, annotations: { note: 'x' } } }),
+      TARGETS,
+    );
     await router.setRoutes(smiCanary(), { primary: 90, canary: 10, mirrored: false });
     const ts = await stored(cluster);
-    expect(ts.metadata.labels).toEqual({ tier: 'backend' });
-    expect(ts.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
+    expect(ts.metadata.labels).toEqual({ team: 'web' });
+    expect(ts.metadata.annotations).toEqual({ note: 'x' });
     expect(ts.spec!.extra).toBe('kept');
   });
 
@@ -180,43 +113,6 @@ describe('LinkerdRouter.reconcile', () => {
       /analysis.mirror/,
     );
     expect(writes(cluster)).toBe(0);
-  });
-
-  it('refuses a TrafficSplit controlled by something else, writing nothing', async () => {
-    const { cluster, router } = setup();
-    const owner = {
-      apiVersion: 'argoproj.io/v1alpha1',
-      kind: 'Rollout',
-      name: 'podinfo',
-      uid: 'r1',
-      controller: true,
-    };
-    await cluster.create(
-      userTrafficSplit({ service: 'podinfo', backends: [] }, { ownerReferences: [owner] }),
-    );
-    const before = writes(cluster);
-    await expect(router.checkOwnership(smiCanary())).rejects.toThrow(
-      'TrafficSplit test/podinfo is controlled by Rollout test/podinfo',
-    );
-    await expect(router.reconcile(smiCanary(), TARGETS)).rejects.toThrow(/controlled by Rollout/);
-    await expect(router.setRoutes(smiCanary(), { primary: 100, canary: 0, mirrored: false })).rejects.toThrow(
-      /controlled by Rollout/,
-    );
-    expect(writes(cluster)).toBe(before);
-  });
-
-  it('adopts a TrafficSplit left by a deleted Canary of the same name', async () => {
-    const { cluster, router } = setup();
-    await router.reconcile(smiCanary({}, {}, { uid: 'old-uid' }), TARGETS);
-    await router.setRoutes(smiCanary({}, {}, { uid: 'old-uid' }), {
-      primary: 80,
-      canary: 20,
-      mirrored: false,
-    });
-    await router.reconcile(smiCanary(), TARGETS);
-    const ts = await stored(cluster);
-    expect(ts.metadata.ownerReferences).toEqual([expect.objectContaining({ uid: UID, controller: true })]);
-    expect(await router.getRoutes(smiCanary())).toEqual({ primary: 80, canary: 20, mirrored: false });
   });
 
   it("adopts Flagger's TrafficSplit of the same Canary during a migration, keeping its split", async () => {
@@ -245,16 +141,6 @@ describe('LinkerdRouter.reconcile', () => {
     expect(ts.metadata.ownerReferences).toEqual([expect.objectContaining({ uid: UID, controller: true })]);
     expect(await router.getRoutes(smiCanary())).toEqual({ primary: 70, canary: 30, mirrored: false });
   });
-
-  it('lets the garbage collector remove what it created, with the Canary', async () => {
-    const { cluster, router } = setup();
-    const canaryInCluster = await cluster.create(canaryObject());
-    await router.reconcile(smiCanary({}, {}, { uid: canaryInCluster.metadata.uid! }), TARGETS);
-    expect(cluster.snapshot()).toHaveLength(2);
-    await cluster.delete(objectKey(API.canary, NAMESPACE, 'podinfo'));
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(cluster.snapshot()).toEqual([]);
-  });
 });
 
 describe('LinkerdRouter take-over and finalize', () => {
@@ -263,38 +149,14 @@ describe('LinkerdRouter take-over and finalize', () => {
     { labels: { app: 'podinfo' }, annotations: { 'example.com/owner': 'ops' } },
   );
 
-  it('saves a user TrafficSplit before taking it over, starts at primary 100, restores it on finalize', async () => {
+  it('adds the apex labels to a taken-over user TrafficSplit, and finalize removes them', async () => {
     const { cluster, router } = setup();
-    const created = await cluster.create(USER_SPLIT);
+    await cluster.create(USER_SPLIT);
     const canary = smiCanary({ apex: { labels: { team: 'web' } } });
-
     await router.reconcile(canary, TARGETS);
-    expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: false });
-    await router.setRoutes(canary, { primary: 50, canary: 50, mirrored: false });
-    const taken = await stored(cluster);
-    expect(taken.metadata.ownerReferences).toBeUndefined();
-    expect(taken.metadata.labels).toEqual({ app: 'podinfo', team: 'web' });
-    expect(JSON.parse(taken.metadata.annotations![ORIGINAL_CONFIGURATION_ANNOTATION]!)).toEqual({
-      labels: USER_SPLIT.metadata.labels,
-      annotations: USER_SPLIT.metadata.annotations,
-      spec: USER_SPLIT.spec,
-    });
-
+    expect((await stored(cluster)).metadata.labels).toEqual({ app: 'podinfo', team: 'web' });
     await router.finalize(canary);
-    const restored = await stored(cluster);
-    expect(restored.metadata.labels).toEqual(USER_SPLIT.metadata.labels);
-    expect(restored.metadata.annotations).toEqual(USER_SPLIT.metadata.annotations);
-    expect(restored.spec).toEqual(USER_SPLIT.spec);
-    expect(restored.metadata.uid).toBe(created.metadata.uid);
-  });
-
-  it('leaves a TrafficSplit it created routing 100% to the primary', async () => {
-    const { cluster, router } = setup();
-    await router.reconcile(smiCanary(), TARGETS);
-    await router.setRoutes(smiCanary(), { primary: 0, canary: 100, mirrored: false });
-    await router.finalize(smiCanary());
-    expect(await router.getRoutes(smiCanary())).toEqual({ primary: 100, canary: 0, mirrored: false });
-    expect(cluster.snapshot()).toHaveLength(1);
+    expect((await stored(cluster)).metadata.labels).toEqual(USER_SPLIT.metadata.labels);
   });
 
   it('finalizes an A/B Canary without refusing (deletion must not be blocked)', async () => {
@@ -303,12 +165,5 @@ describe('LinkerdRouter take-over and finalize', () => {
     await router.reconcile(smiCanary(), TARGETS);
     await router.finalize(smiCanary({}, AB_ANALYSIS));
     expect((await stored(cluster)).spec).toEqual(USER_SPLIT.spec);
-  });
-
-  it('does not touch a user TrafficSplit it never took over', async () => {
-    const { cluster, router } = setup();
-    await cluster.create(USER_SPLIT);
-    await router.finalize(smiCanary());
-    expect(writes(cluster)).toBe(1);
   });
 });
