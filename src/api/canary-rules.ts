@@ -247,9 +247,8 @@ export function canaryWarnings(canary: Canary): FieldError[] {
   return [
     ...warnings,
     ...durationWarnings(canary),
-    ...(isGatewayApiProvider(canary.spec.provider)
-      ? gatewayApiWarnings(canary.spec)
-      : ignoredFieldWarnings(canary)),
+    ...(isGatewayApiProvider(canary.spec.provider) ? gatewayApiWarnings(canary.spec) : []),
+    ...ignoredFieldWarnings(canary),
     ...providerIgnoredWarnings(canary),
     ...trafficSplitWarnings(canary),
   ];

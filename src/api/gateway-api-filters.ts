@@ -5,6 +5,7 @@
  * timeout. What Gateway API cannot express is a {@link FieldError} naming the field.
  */
 import type { FieldError } from './field-error.js';
+import type { RequestMirror } from './gateway-api-mirrors.js';
 import type { CanaryService } from './schema/canary.js';
 
 /** A Gateway API HTTPHeader. */
@@ -33,10 +34,7 @@ export interface HttpRouteFilter {
       replacePrefixMatch?: string;
     };
   };
-  requestMirror?: {
-    backendRef: { group: string; kind: string; name: string; port: number };
-    percent?: number;
-  };
+  requestMirror?: RequestMirror;
 }
 
 /** Gateway API's Duration: 1 to 4 groups of up to 5 digits and a unit (h, m, s, ms). */

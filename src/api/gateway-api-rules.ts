@@ -3,7 +3,9 @@
  * (`gatewayapi:v1`, `gatewayapi:v1beta1`): the errors are the ones the router would throw, so a
  * Canary that validates can be written as an HTTPRoute.
  */
+import { generatedNames } from './defaults.js';
 import { translateFilters, translateTimeouts } from './gateway-api-filters.js';
+import { MAX_RULE_FILTERS, translateMirrors } from './gateway-api-mirrors.js';
 import { mergeHttpRouteMatches, translateMatches, type HttpRouteMatch } from './gateway-api-matches.js';
 import type { FieldError } from './field-error.js';
 import type { CanarySpec } from './schema/canary.js';
@@ -22,7 +24,7 @@ export function gatewayApiErrors(spec: CanarySpec): FieldError[] {
     ...translateFilters(service).errors,
     ...translateTimeouts(service).errors,
   ];
-  errors.push(...prefixRewriteErrors(spec), ...sessionAffinityErrors(spec));
+  errors.push(...prefixRewriteErrors(spec), ...sessionAffinityErrors(spec), ...mirrorErrors(spec));
   if ((service.gatewayRefs ?? []).length === 0) {
     errors.push({
       path: 'spec.service.gatewayRefs',
@@ -69,6 +71,24 @@ function prefixRewriteErrors(spec: CanarySpec): FieldError[] {
         'a prefix rewrite needs exactly one uri prefix match per HTTPRoute rule (a Gateway API rule), and the service and A/B matches give more or another kind; use type: ReplaceFullPath or a single prefix match',
     },
   ];
+}
+
+/**
+ * The entries of `service.mirror`, and their number: each rule gets the service's filters and every
+ * mirror, within the CRD's limit of filters per rule, keeping one for the filter Fledge adds to the
+ * weighted rule (the `analysis.mirror` copy to the canary, or the session affinity cookie).
+ */
+function mirrorErrors(spec: CanarySpec): FieldError[] {
+  const { errors } = translateMirrors(spec.service, generatedNames(spec).canaryService);
+  const count = (spec.service.mirror ?? []).length;
+  const room = MAX_RULE_FILTERS - 1 - translateFilters(spec.service).filters.length;
+  if (count > room) {
+    errors.push({
+      path: 'spec.service.mirror',
+      message: `has ${count} entries; at most ${room} fit in a Gateway API rule (${MAX_RULE_FILTERS} filters, of which the header and rewrite filters and the one Fledge adds take the rest)`,
+    });
+  }
+  return errors;
 }
 
 /**

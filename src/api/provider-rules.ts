@@ -7,6 +7,7 @@
 import type { FieldError } from './field-error.js';
 import { nginxMatchOf } from './nginx-match.js';
 import type { Canary } from './schema/canary.js';
+import { ISTIO_ROUTE_SETTINGS } from './traffic-split-rules.js';
 
 /** Errors for a strategy or reference the Canary's provider cannot run. */
 export function providerStrategyErrors(canary: Canary): FieldError[] {
@@ -57,6 +58,19 @@ export function providerIgnoredWarnings(canary: Canary): FieldError[] {
       path: 'spec.analysis.mirror',
       message: `is ignored with provider ${provider}, which cannot mirror traffic, as in Flagger`,
     });
+  }
+  if (provider === 'kubernetes' || provider === 'nginx') {
+    const where =
+      provider === 'nginx'
+        ? 'the canary Ingress is a copy of spec.ingressRef, routed by NGINX; set routing there'
+        : 'Services carry no route settings';
+    for (const field of ISTIO_ROUTE_SETTINGS) {
+      if (canary.spec.service[field] === undefined) continue;
+      warnings.push({
+        path: `spec.service.${field}`,
+        message: `is ignored with provider ${provider} (Istio routes only), as in Flagger: ${where}`,
+      });
+    }
   }
   if (provider === 'kubernetes' && analysis.stepWeightPromotion !== undefined) {
     warnings.push({

@@ -8,8 +8,11 @@ import type { FieldError } from './field-error.js';
 import { isTrafficSplitProvider } from './providers.js';
 import type { Canary } from './schema/canary.js';
 
-/** The `spec.service` settings only Istio routes carry; a TrafficSplit has no place for them. */
-const ROUTE_SETTINGS = [
+/**
+ * The `spec.service` settings only Istio routes carry; a TrafficSplit, a canary Ingress and plain
+ * Services have no place for them.
+ */
+export const ISTIO_ROUTE_SETTINGS = [
   'hosts',
   'gateways',
   'trafficPolicy',
@@ -45,7 +48,7 @@ export function trafficSplitErrors(canary: Canary): FieldError[] {
 export function trafficSplitWarnings(canary: Canary): FieldError[] {
   const { provider, service } = canary.spec;
   if (provider === undefined || !isTrafficSplitProvider(provider)) return [];
-  return ROUTE_SETTINGS.filter((field) => service[field] !== undefined).map((field) => ({
+  return ISTIO_ROUTE_SETTINGS.filter((field) => service[field] !== undefined).map((field) => ({
     path: `spec.service.${field}`,
     message: `is ignored with provider ${provider}: an SMI TrafficSplit carries weights only`,
   }));

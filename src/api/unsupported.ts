@@ -2,7 +2,7 @@
  * Fields the schema accepts (they are Flagger's) whose effect this version of Fledge cannot give in
  * the combination set. Each is reported, by `fledge validate` and by the controller (the
  * `Reconciled` condition names the field), rather than silently ignored: a user who sets one
- * expects its effect. Fields Flagger itself ignores with the Istio provider are warnings instead.
+ * expects its effect. Fields Flagger itself ignores with the Canary's provider are warnings instead.
  */
 import type { FieldError } from './field-error.js';
 import type { Canary } from './schema/canary.js';
@@ -47,17 +47,32 @@ function tcpConflicts(canary: Canary): FieldError[] {
 /** The HTTP route settings of `spec.service`, which tcp routes do not carry. */
 const HTTP_ROUTE_SETTINGS = ['rewrite', 'timeout', 'retries', 'headers', 'corsPolicy'] as const;
 
-/** Warnings for fields Flagger itself ignores with the Istio provider, the only one Fledge has. */
+/** How a warning names the provider: `spec.provider`, or Istio when it is unset (the default). */
+function providerLabel(provider: string | undefined): string {
+  return provider === undefined ? 'provider istio (spec.provider unset)' : `provider ${provider}`;
+}
+
+/**
+ * Warnings for Flagger fields of one provider that the Canary's provider ignores, as Flagger does:
+ * `gatewayRefs` and `service.mirror` (Gateway API), `upstreamRef` (Gloo, which Fledge does not have),
+ * and with Istio the HTTP route settings of a tcp service. Each names the Canary's provider. The
+ * other providers' own warnings are in `gateway-api-rules.ts`, `traffic-split-rules.ts` and
+ * `provider-rules.ts`.
+ */
 export function ignoredFieldWarnings(canary: Canary): FieldError[] {
   const { spec } = canary;
+  const provider = spec.provider;
+  const label = providerLabel(provider);
+  const istio = provider === undefined || provider === 'istio';
+  const gatewayApi = isGatewayApiProvider(provider);
   const warnings: FieldError[] = [];
-  if (spec.service.gatewayRefs && spec.service.gatewayRefs.length > 0) {
+  if (!gatewayApi && spec.service.gatewayRefs && spec.service.gatewayRefs.length > 0) {
     warnings.push({
       path: 'spec.service.gatewayRefs',
-      message: 'is ignored with the istio provider (Gateway API only), as in Flagger; use service.gateways',
+      message: `is ignored with ${label} (Gateway API only), as in Flagger${istio ? '; use service.gateways' : ''}`,
     });
   }
-  if (isTcpService(canary)) {
+  if (istio && isTcpService(canary)) {
     for (const field of HTTP_ROUTE_SETTINGS) {
       if (spec.service[field] === undefined) continue;
       warnings.push({
@@ -66,17 +81,16 @@ export function ignoredFieldWarnings(canary: Canary): FieldError[] {
       });
     }
   }
-  if (spec.service.mirror && spec.service.mirror.length > 0) {
+  if (!gatewayApi && spec.service.mirror && spec.service.mirror.length > 0) {
     warnings.push({
       path: 'spec.service.mirror',
-      message:
-        'is ignored with the istio provider (Gateway API only), as in Flagger; use analysis.mirror to mirror to the canary',
+      message: `is ignored with ${label} (Gateway API only), as in Flagger${istio ? '; use analysis.mirror to mirror to the canary' : ''}`,
     });
   }
   if (spec.upstreamRef) {
     warnings.push({
       path: 'spec.upstreamRef',
-      message: 'is ignored with the istio provider (Gloo only), as in Flagger',
+      message: `is ignored with ${label} (Gloo only), as in Flagger`,
     });
   }
   return warnings;

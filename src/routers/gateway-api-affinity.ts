@@ -13,6 +13,7 @@
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { HttpHeaderFilter, HttpRouteFilter } from '../api/gateway-api-filters.js';
 import type { HttpRouteMatch } from '../api/gateway-api-matches.js';
+import { isCanaryMirror } from '../api/gateway-api-mirrors.js';
 import type { HttpRoute, HttpRouteRule } from './gateway-api-objects.js';
 
 /** Default `maxAge` of the affinity cookie, in seconds (Flagger's). */
@@ -109,8 +110,11 @@ export function affinityRules(
   const maxAge = canary.spec.analysis.sessionAffinity?.maxAge ?? DEFAULT_AFFINITY_MAX_AGE_SECONDS;
   const matches = weighted.matches ?? [];
   const { filters: _filters, ...base } = weighted;
-  // The service's filters, without the mirror: mirroring belongs to the weighted rule.
-  const serviceFilters = (weighted.filters ?? []).filter((f) => f.type !== 'RequestMirror');
+  // The service's filters (its own mirrors included), without the copy to the canary: mirroring
+  // the canary belongs to the weighted rule.
+  const serviceFilters = (weighted.filters ?? []).filter(
+    (f) => !isCanaryMirror(f, canary.names.canaryService),
+  );
   const withFilters = (rule: HttpRouteRule, filters: HttpRouteFilter[]): HttpRouteRule =>
     filters.length > 0 ? { ...rule, filters } : rule;
   if (cookie.active) {

@@ -10,6 +10,7 @@
  */
 import type { ResolvedCanary } from '../api/defaults.js';
 import { translateFilters, translateTimeouts, type HttpRouteFilter } from '../api/gateway-api-filters.js';
+import { isCanaryMirror, translateMirrors } from '../api/gateway-api-mirrors.js';
 import { mergeHttpRouteMatches, translateMatches, type HttpRouteMatch } from '../api/gateway-api-matches.js';
 import { formatFieldError } from '../api/field-error.js';
 import { gatewayApiErrors } from '../api/gateway-api-rules.js';
@@ -117,12 +118,21 @@ function translated(canary: ResolvedCanary): Translated {
   return {
     serviceMatches: translateMatches(canary.service.match, 'spec.service.match').matches,
     abMatches: translateMatches(canary.analysis.match, 'spec.analysis.match').matches,
-    filters: translateFilters(canary.service).filters,
+    // Flagger's order: header modifiers, the rewrite, then the service's mirrors.
+    filters: [
+      ...translateFilters(canary.service).filters,
+      ...translateMirrors(canary.service, canary.names.canaryService).mirrors.map(
+        (requestMirror): HttpRouteFilter => ({ type: 'RequestMirror', requestMirror }),
+      ),
+    ],
     timeouts: translateTimeouts(canary.service).timeouts,
   };
 }
 
-/** A rule with the service's filters and timeouts; `extraFilters` come after them. */
+/**
+ * A rule with the service's filters (`service.mirror` included: every rule the service's traffic
+ * takes copies it there) and timeouts; `extraFilters` come after them.
+ */
 function rule(
   t: Translated,
   matches: HttpRouteMatch[],
@@ -218,9 +228,7 @@ export function readRoutes(canary: ResolvedCanary, route: HttpRoute): Routes | u
     const weightOf = (ref: HttpBackendRef): number => (refs.length === 1 ? 100 : (ref.weight ?? 1));
     const sum = (name: string): number =>
       refs.filter((ref) => isService(ref, name)).reduce((total, ref) => total + weightOf(ref), 0);
-    const mirrored = (r.filters ?? []).some(
-      (f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef.name === canaryService,
-    );
+    const mirrored = (r.filters ?? []).some((f) => isCanaryMirror(f, canaryService));
     return { primary: sum(primaryService), canary: sum(canaryService), mirrored };
   }
   return undefined;

@@ -1,15 +1,16 @@
 /**
- * Simulated user traffic for the sandbox. Requests are routed by the VirtualService or SMI
- * TrafficSplit Fledge wrote (read from the in-memory cluster), and each version answers according to the behaviour the demo
- * gives its image. It implements the analysis's `TrafficSource`, so the builtin metrics the
+ * Simulated user traffic for the sandbox. Requests are routed by the objects the provider's router
+ * wrote (a VirtualService, SMI TrafficSplit, HTTPRoute, canary Ingress or apex Service, read from
+ * the in-memory cluster; `route-followers.ts`), and each version answers according to the behaviour
+ * the demo gives its image. It implements the analysis's `TrafficSource`, so the builtin metrics the
  * controller reads are measured on traffic that really followed Fledge's routes.
  */
 import type { TrafficSample, TrafficSource } from '../../analysis/providers/simulated.js';
 import { createRandom } from '../../analysis/providers/simulated.js';
 import type { Cluster, Unsubscribe } from '../kube/cluster.js';
 import { API, type Deployment } from '../kube/resources.js';
-import { trafficSplitRoutes, type TrafficSplitSpec } from './traffic-split-routing.js';
-import { routeRequest, type VirtualServiceSpec } from './virtual-service-routing.js';
+import { followRoutes, type FollowedRoutes, type SandboxProvider } from './route-followers.js';
+import { routeRequest } from './virtual-service-routing.js';
 
 /** How one container image behaves. */
 export interface VersionBehaviour {
@@ -30,6 +31,8 @@ export interface MeshTrafficOptions {
   requestsPerSecond: number;
   /** Share of requests sent with `user-type: premium`, 0 to 1. */
   premiumShare: number;
+  /** Whose objects route the requests (default istio). */
+  provider?: SandboxProvider;
   seed?: number;
 }
 
@@ -38,8 +41,15 @@ const HEALTHY: VersionBehaviour = { errorRatePercent: 0, p99LatencyMs: 100 };
 /** Requests actually simulated per sample; larger intervals are scaled up from these. */
 const MAX_SIMULATED_REQUESTS = 4_000;
 
+/**
+ * With the `kubernetes` provider users never reach the version under analysis (blue/green without
+ * a split), so, as in Flagger's tutorial, a load tester sends requests straight to the canary
+ * Service: this share of the user rate.
+ */
+const LOAD_TEST_SHARE = 0.25;
+
 export class MeshTraffic implements TrafficSource {
-  private readonly services = new Map<string, VirtualServiceSpec>();
+  private readonly services = new Map<string, FollowedRoutes>();
   private readonly images = new Map<string, string>();
   private readonly splits = new Map<string, { premium: ClassSplit; other: ClassSplit }>();
   private readonly totals = new Map<string, { premium: ClassSplit; other: ClassSplit }>();
@@ -50,30 +60,15 @@ export class MeshTraffic implements TrafficSource {
     this.random = createRandom(o.seed ?? 7);
   }
 
-  /** Starts following VirtualServices, TrafficSplits and Deployments. */
+  /** Starts following the provider's routing objects and the Deployments. */
   start(): void {
     this.unsubscribes.push(
-      this.o.cluster.watch<{
-        apiVersion: string;
-        kind: string;
-        metadata: { name: string; namespace?: string };
-        spec: VirtualServiceSpec;
-      }>({ ...API.virtualService }, (e) => {
-        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
-        if (e.type === 'DELETED') this.services.delete(key);
-        else this.services.set(key, e.object.spec);
-      }),
-      // One group for every SMI version: the in-memory cluster, like the API server, keeps one object.
-      this.o.cluster.watch<{
-        apiVersion: string;
-        kind: string;
-        metadata: { name: string; namespace?: string };
-        spec: TrafficSplitSpec;
-      }>({ apiVersion: 'split.smi-spec.io/v1alpha1', kind: 'TrafficSplit' }, (e) => {
-        const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
-        if (e.type === 'DELETED') this.services.delete(key);
-        else this.services.set(key, trafficSplitRoutes(e.object.spec));
-      }),
+      followRoutes(
+        this.o.cluster,
+        this.provider,
+        (key, routes) => this.services.set(key, routes),
+        (key) => this.services.delete(key),
+      ),
       this.o.cluster.watch<Deployment>({ ...API.deployment }, (e) => {
         const key = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
         const image = e.object.spec.template.spec.containers[0]?.image;
@@ -81,6 +76,15 @@ export class MeshTraffic implements TrafficSource {
         else this.images.set(key, image);
       }),
     );
+  }
+
+  private get provider(): SandboxProvider {
+    return this.o.provider ?? 'istio';
+  }
+
+  /** What the routing object of `namespace/apex` says now, e.g. `HTTPRoute podinfo: ...`. */
+  routesOf(namespace: string, apex: string): string | undefined {
+    return this.services.get(`${namespace}/${apex}`)?.description;
   }
 
   stop(): void {
@@ -99,7 +103,7 @@ export class MeshTraffic implements TrafficSource {
 
   /** The canary workload's traffic over the last interval (the apex VirtualService is named after it). */
   sample(namespace: string, workload: string, intervalMs: number): TrafficSample {
-    const spec = this.services.get(`${namespace}/${workload}`);
+    const spec = this.services.get(`${namespace}/${workload}`)?.spec;
     const behaviour = this.o.versions[this.images.get(`${namespace}/${workload}`) ?? ''] ?? HEALTHY;
     const offered = Math.max(1, Math.round((this.o.requestsPerSecond * intervalMs) / 1000));
     const total = Math.min(offered, MAX_SIMULATED_REQUESTS);
@@ -118,6 +122,14 @@ export class MeshTraffic implements TrafficSource {
       bucket.toCanary += 1;
       requests += 1;
       if (this.random() * 100 < behaviour.errorRatePercent) errors += 1;
+    }
+    if (this.provider === 'kubernetes') {
+      // The load tester's requests, straight to the canary Service (not a class of users).
+      const loadTest = Math.round(total * LOAD_TEST_SHARE);
+      for (let i = 0; i < loadTest; i++) {
+        requests += 1;
+        if (this.random() * 100 < behaviour.errorRatePercent) errors += 1;
+      }
     }
     const key = `${namespace}/${workload}`;
     this.splits.set(key, split);

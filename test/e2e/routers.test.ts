@@ -6,6 +6,8 @@
  * through a watch, Deployments, Canary status) and on what each class of users got.
  */
 import type { Canary } from '../../src/api/schema/canary.js';
+import type { KubeObject } from '../../src/kube/cluster.js';
+import { API, objectKey } from '../../src/kube/resources.js';
 import { abAnalysis, expectPremiumOnlyRollout, PREMIUM_USERS } from './support/ab.js';
 import { controllerSuite, phaseTimer } from './support/controller-suite.js';
 import { APP, canaryManifest, type ScenarioProvider } from './support/scenario.js';
@@ -103,6 +105,10 @@ describe('gatewayapi:v1: HTTPRoute', () => {
     expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
     done();
   }, 180_000);
+
+  it('rolls back a canary whose answers fail half the time', async () => {
+    await expectRollback('gatewayapi:v1', 'gwapi-faults', 'http_request_duration_seconds_count{');
+  }, 180_000);
 });
 
 describe('nginx: canary Ingress', () => {
@@ -112,6 +118,36 @@ describe('nginx: canary Ingress', () => {
 
   it('rolls back a canary whose answers fail half the time', async () => {
     await expectRollback('nginx', 'nginx-faults', 'nginx_ingress_controller_requests{');
+  }, 180_000);
+
+  it('A/B: only requests with the header or the cookie reach the canary until promotion', async () => {
+    const done = phaseTimer('nginx A/B');
+    const match = [
+      { headers: { 'user-type': { exact: 'premium' } } },
+      // NGINX routes by the cookie `canary`, sending requests whose value is `always` to the canary.
+      { headers: { cookie: { exact: 'canary' } } },
+    ];
+    const s = scenario('nginx-ab', {
+      provider: 'nginx',
+      canary: (ns, prom) => canaryManifest(ns, prom, { interval: '5s', ...abAnalysis(3), match }, 'nginx'),
+      headerMix: [
+        ...PREMIUM_USERS,
+        { name: 'insider', headers: { cookie: 'canary=always' }, share: 0.2 },
+        // The cookie NGINX routes by, with a value that does not select the canary.
+        { name: 'opted-out', headers: { cookie: 'canary=later' }, share: 0.1 },
+      ],
+    });
+    await expectPremiumOnlyRollout(s);
+    expect(s.harness.mesh.count('insider', APP)).toBeGreaterThan(0);
+    expect(s.harness.mesh.count('opted-out', APP)).toBe(0);
+    expect(s.harness.mesh.count('opted-out', `${APP}-primary`)).toBeGreaterThan(0);
+    const ingress = await s.kube.get<KubeObject>(objectKey(API.ingress, s.namespace, `${APP}-canary`));
+    // After promotion the canary Ingress is off and carries no match.
+    expect(ingress?.metadata.annotations).toMatchObject({ 'nginx.ingress.kubernetes.io/canary': 'false' });
+    expect(Object.keys(ingress?.metadata.annotations ?? {})).not.toContain(
+      'nginx.ingress.kubernetes.io/canary-by-header',
+    );
+    done();
   }, 180_000);
 });
 

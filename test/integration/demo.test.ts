@@ -1,5 +1,17 @@
 import { runDemo } from '../../src/cli/demo/demo.js';
-import { SCENARIOS } from '../../src/cli/demo/scenarios.js';
+import { SCENARIOS, type DemoProvider } from '../../src/cli/demo/scenarios.js';
+
+/** The lines of a demo run through `provider`'s objects, after checking that it exited 0. */
+async function playedLines(provider: DemoProvider): Promise<string[]> {
+  const lines: string[] = [];
+  const code = await runDemo({ timeoutMs: 90_000, live: false, provider, write: (l) => lines.push(l) });
+  expect(code).toBe(0);
+  return lines;
+}
+
+/** Whether a failing success rate (the faulty version's, below 99) was shown. */
+const showsFailingRate = (lines: string[]): boolean =>
+  lines.some((l) => /request-success-rate 9[0-8](\.\d)? \(min 99\) FAILED/.test(l));
 
 describe('fledge demo', () => {
   it('plays the three announced outcomes and exits 0', async () => {
@@ -15,20 +27,56 @@ describe('fledge demo', () => {
   }, 120_000);
 
   it('plays the healthy and faulty stories through a Linkerd TrafficSplit with --provider linkerd', async () => {
-    const lines: string[] = [];
-    const code = await runDemo({
-      timeoutMs: 90_000,
-      live: false,
-      provider: 'linkerd',
-      write: (l) => lines.push(l),
-    });
-    expect(code).toBe(0);
+    const lines = await playedLines('linkerd');
     expect(lines.filter((l) => l.startsWith('ok   '))).toEqual([
       'ok   healthy: a healthy version steps 10% -> 50% and is promoted',
       'ok   faulty: a version answering 5% errors is rolled back after 2 failed checks',
     ]);
     // The failing values come from traffic that followed the TrafficSplit to the canary.
-    expect(lines.some((l) => /request-success-rate 9[0-8](\.\d)? \(min 99\) FAILED/.test(l))).toBe(true);
+    expect(showsFailingRate(lines)).toBe(true);
+  }, 120_000);
+
+  it.each([
+    [
+      'gatewayapi',
+      'HTTPRoute podinfo',
+      [
+        'podinfo-primary 90 / podinfo-canary 10',
+        '[user-type=premium] podinfo-primary 0 / podinfo-canary 100',
+      ],
+    ],
+    [
+      'nginx',
+      'Ingress podinfo-canary',
+      ['podinfo 90 / podinfo-canary 10', '[user-type=premium] podinfo-canary'],
+    ],
+  ] as const)(
+    'plays the three stories through the objects of --provider %s, shown changing',
+    async (provider, object, splits) => {
+      const lines = await playedLines(provider);
+      expect(lines.filter((l) => l.startsWith('ok   '))).toHaveLength(3);
+      expect(showsFailingRate(lines)).toBe(true);
+      expect(lines.some((l) => l.includes('premium users -> canary 100%, other users -> canary 0%'))).toBe(
+        true,
+      );
+      const routes = lines.filter((l) => l.includes(`route: ${object}: `));
+      for (const split of splits) expect(routes.some((l) => l.includes(split))).toBe(true);
+    },
+    120_000,
+  );
+
+  it('plays blue/green through the apex Service with --provider kubernetes: users stay on the primary', async () => {
+    const lines = await playedLines('kubernetes');
+    expect(lines.filter((l) => l.startsWith('ok   '))).toEqual([
+      'ok   healthy: blue/green: a healthy version is analysed 5 times on its own Service, then promoted',
+      'ok   faulty: blue/green: a version answering 5% errors is rolled back after 2 failed checks',
+    ]);
+    // The failing values come from the load tester's requests to the canary Service.
+    expect(showsFailingRate(lines)).toBe(true);
+    const routes = lines.filter((l) => l.includes('route: Service podinfo: '));
+    expect(routes.length).toBeGreaterThan(0);
+    expect(routes.every((l) => l.endsWith('route: Service podinfo: podinfo-primary'))).toBe(true);
+    expect(lines.some((l) => l.includes('iteration 5/5'))).toBe(true);
   }, 120_000);
 
   it('exits non-zero when an outcome differs from the one announced', async () => {

@@ -1,7 +1,7 @@
 /**
  * The Gateway API router against a real kube-apiserver with the Gateway API CRDs installed
  * (/work/shared/crds, standard channel): every HTTPRoute it writes (canary, every service setting,
- * A/B, mirroring, both API versions) passes the CRD's schema and CEL rules, the API server's
+ * `service.mirror` included, A/B, mirroring, both API versions) passes the CRD's schema and CEL rules, the API server's
  * defaulting leaves it equal to what Fledge builds (a second tick writes nothing), and a user's
  * HTTPRoute taken over is restored by finalize. The run uses its own namespace and deletes it.
  */
@@ -74,13 +74,19 @@ const SCENARIOS: [string, Partial<CanarySpec['service']>, Partial<CanarySpec['an
   ['A/B testing', FULL_GATEWAY_AB_SERVICE, AB_ANALYSIS, { primary: 0, canary: 100, mirrored: false }],
   [
     'session affinity',
-    { headers: { response: { set: { 'cache-control': 'no-store' } } } },
+    {
+      headers: { response: { set: { 'cache-control': 'no-store' } } },
+      mirror: [{ backendRef: { name: 'podinfo-shadow', port: 9898 }, percent: 5 }],
+    },
     { sessionAffinity: { cookieName: 'flagger-cookie', maxAge: 600 } },
     { primary: 80, canary: 20, mirrored: false },
   ],
   [
     'blue/green with mirroring',
-    { timeout: '30s' },
+    {
+      timeout: '30s',
+      mirror: [{ backendRef: { name: 'recorder', port: 80 }, fraction: { numerator: 1, denominator: 3 } }],
+    },
     { iterations: 5, mirror: true, mirrorWeight: 30 },
     { primary: 100, canary: 0, mirrored: true },
   ],

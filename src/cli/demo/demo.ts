@@ -1,7 +1,8 @@
 /**
- * `fledge demo`: rollouts in the sandbox, shown live, through the routes of `--provider` (istio:
- * healthy, faulty and A/B; linkerd: healthy and faulty). Exits non-zero if any outcome differs from
- * the one announced.
+ * `fledge demo`: rollouts in the sandbox, shown live with the routing object each provider's router
+ * writes, through the routes of `--provider` (istio, gatewayapi, nginx: healthy, faulty and A/B;
+ * linkerd: healthy and faulty; kubernetes: healthy and faulty as blue/green). Exits non-zero if any
+ * outcome differs from the one announced.
  */
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -45,6 +46,8 @@ interface Progress {
   premiumToCanary: number;
   /** A/B: the last sample's shares, for the display. */
   lastShares?: string;
+  /** What the provider's routing object says now. */
+  routes?: string;
   finished?: Outcome;
 }
 
@@ -79,6 +82,7 @@ function rowOf(p: Progress): RowState {
     ...(a.iterations ? { iterations: `${s.iterations ?? 0}/${a.iterations}` } : {}),
     checks: describeChecks(s.checks),
     ...(split ? { split } : {}),
+    ...(p.routes ? { routes: p.routes } : {}),
     ...(p.finished
       ? { done: p.finished === p.scenario.expected && p.othersToCanary === 0 ? 'ok' : 'unexpected' }
       : {}),
@@ -94,8 +98,10 @@ async function play(sandbox: Sandbox, p: Progress, deadline: number): Promise<vo
   const { scenario } = p;
   const key = objectKey(API.canary, scenario.namespace, APP);
   await sandbox.cluster.create(deployment(scenario.namespace, scenario.fromImage));
+  for (const o of scenario.objects ?? []) await sandbox.cluster.create(o);
   await sandbox.cluster.create(scenario.canary);
   while ((p.status = await canaryStatus(sandbox, key))?.phase !== 'Initialized') {
+    p.routes = sandbox.traffic.routesOf(scenario.namespace, APP);
     if (Date.now() > deadline) return;
     await sleep(POLL_MS);
   }
@@ -106,6 +112,7 @@ async function play(sandbox: Sandbox, p: Progress, deadline: number): Promise<vo
   const before = sandbox.traffic.totalSplit(scenario.namespace, APP);
   while (Date.now() < deadline) {
     p.status = await canaryStatus(sandbox, key);
+    p.routes = sandbox.traffic.routesOf(scenario.namespace, APP);
     const phase = p.status?.phase;
     if (phase === 'Progressing') started = true;
     const total = sandbox.traffic.totalSplit(scenario.namespace, APP);
@@ -129,7 +136,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     ? createLogger({ level: 'debug', destination: pino.destination({ dest: options.logFile, sync: false }) })
     : createLogger({ level: 'silent' });
   options.write('Fledge sandbox: the real controller on an in-memory cluster with simulated traffic.');
-  const scenarios = options.scenarios ?? scenariosFor(options.provider ?? 'istio');
+  const provider = options.provider ?? 'istio';
+  const scenarios = options.scenarios ?? scenariosFor(provider);
   for (const s of scenarios) options.write(`  ${s.key.padEnd(8)} ${s.story}`);
   options.write('');
 
@@ -140,6 +148,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     versions: VERSIONS,
     requestsPerSecond: 200,
     premiumShare: 0.3,
+    provider,
   });
   const events: string[] = [];
   const stopEvents = sandbox.cluster.watch<KubeEvent>({ ...API.event }, (e) => {
@@ -198,7 +207,7 @@ export function registerDemoCommand(program: Command): Command {
     .option('--timeout <seconds>', 'give up after this many seconds', '100')
     .option(
       '--provider <provider>',
-      `whose routes the traffic follows: ${DEMO_PROVIDERS.join(', ')} (linkerd has no A/B story: an SMI TrafficSplit has no header matching)`,
+      `whose routes the traffic follows: ${DEMO_PROVIDERS.join(', ')} (linkerd has no A/B story: an SMI TrafficSplit has no header matching; kubernetes plays blue/green: Services have no split)`,
       'istio',
     )
     .option('--log-file <path>', "write the controller's JSON logs to this file")

@@ -18,6 +18,8 @@ export interface RowState {
   checks: string;
   /** A/B: where premium and other users' requests went. */
   split?: string;
+  /** What the provider's routing object says, e.g. `HTTPRoute podinfo: podinfo-primary 90 / ...`. */
+  routes?: string;
   done?: 'ok' | 'unexpected';
 }
 
@@ -54,6 +56,7 @@ function renderRow(row: RowState, color: boolean): string {
     `${mark(row, color)} ${row.key.padEnd(8)} ${row.image.padEnd(22)} ${phaseText(row, color)} ${detail}`,
   ];
   if (row.checks) lines.push(`             checks: ${row.checks}`);
+  if (row.routes) lines.push(`             route: ${row.routes}`);
   if (row.split) lines.push(`             traffic: ${row.split}`);
   return lines.join('\n');
 }

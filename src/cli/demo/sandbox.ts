@@ -1,5 +1,5 @@
 /**
- * The sandbox: the real controller (reconciler, state machine, workloads, Istio router, analysis)
+ * The sandbox: the real controller (reconciler, state machine, workloads, routers, analysis)
  * wired to an in-memory cluster, a simulated deployment controller and simulated traffic. No
  * cluster, no Redis, no Prometheus.
  */
@@ -8,6 +8,7 @@ import { SimulatedProvider } from '../../../analysis/providers/simulated.js';
 import { DeploymentSimulator } from '../../kube/memory/deployment-simulator.js';
 import { MemoryCluster } from '../../kube/memory/memory-cluster.js';
 import { MeshTraffic, type VersionBehaviour } from '../../sandbox/mesh-traffic.js';
+import type { SandboxProvider } from '../../sandbox/route-followers.js';
 import { InProcessScheduler } from '../../scheduler/in-process-scheduler.js';
 import { createCore } from '../wiring.js';
 
@@ -20,6 +21,8 @@ export interface SandboxOptions {
   versions: Record<string, VersionBehaviour>;
   requestsPerSecond: number;
   premiumShare: number;
+  /** Whose objects the simulated traffic follows (default istio). */
+  provider?: SandboxProvider;
 }
 
 /** A running sandbox. */
@@ -42,6 +45,7 @@ export function startSandbox(options: SandboxOptions): Sandbox {
     versions: options.versions,
     requestsPerSecond: options.requestsPerSecond,
     premiumShare: options.premiumShare,
+    ...(options.provider ? { provider: options.provider } : {}),
   });
   const metrics = new SimulatedProvider({ traffic });
   const { watcher } = createCore({

@@ -1,7 +1,9 @@
 /** The stories the sandbox tells, each with the outcome it announces, per provider. */
 import type { Canary } from '../../api/schema/canary.js';
-import type { Deployment } from '../../kube/resources.js';
+import type { KubeObject } from '../../kube/cluster.js';
+import { API, type Deployment } from '../../kube/resources.js';
 import type { VersionBehaviour } from '../../sandbox/mesh-traffic.js';
+import { SANDBOX_PROVIDERS, type SandboxProvider } from '../../sandbox/route-followers.js';
 
 export type Outcome = 'Succeeded' | 'Failed';
 
@@ -16,6 +18,8 @@ export interface Scenario {
   /** A/B: only premium users may reach the canary. */
   premiumOnly: boolean;
   canary: Canary;
+  /** Objects the user has before the Canary (NGINX: the Ingress Fledge copies). */
+  objects?: KubeObject[];
 }
 
 export const APP = 'podinfo';
@@ -34,9 +38,9 @@ const METRICS = [
   { name: 'request-duration', interval: '10s', thresholdRange: { max: 500 } },
 ];
 
-/** Providers whose routes the sandbox's simulated traffic follows (`src/sandbox/mesh-traffic.ts`). */
-export const DEMO_PROVIDERS = ['istio', 'linkerd'] as const;
-export type DemoProvider = (typeof DEMO_PROVIDERS)[number];
+/** Providers whose routes the sandbox's simulated traffic follows (`src/sandbox/route-followers.ts`). */
+export const DEMO_PROVIDERS = SANDBOX_PROVIDERS;
+export type DemoProvider = SandboxProvider;
 
 function canary(namespace: string, analysis: Canary['spec']['analysis']): Canary {
   return {
@@ -89,19 +93,87 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** The user's Ingress `podinfo` to the apex Service, which the NGINX router copies. */
+function userIngress(namespace: string): KubeObject & { spec: unknown } {
+  return {
+    ...API.ingress,
+    metadata: { name: APP, namespace },
+    spec: {
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'podinfo.example.com',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: APP, port: { number: 9898 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** `s` with `provider` and the service fields it takes instead of Istio's. */
+function withProvider(s: Scenario, provider: string, spec: Partial<Canary['spec']>): Scenario {
+  return { ...s, canary: { ...s.canary, spec: { ...s.canary.spec, provider, ...spec } } };
+}
+
+/** Blue/green: the analysis runs `iterations` times on the canary Service, users stay on the primary. */
+function blueGreen(s: Scenario): Scenario {
+  const { stepWeight: _step, maxWeight: _max, ...analysis } = s.canary.spec.analysis;
+  const story =
+    s.expected === 'Succeeded'
+      ? 'blue/green: a healthy version is analysed 5 times on its own Service, then promoted'
+      : 'blue/green: a version answering 5% errors is rolled back after 2 failed checks';
+  return {
+    ...s,
+    story,
+    canary: { ...s.canary, spec: { ...s.canary.spec, analysis: { ...analysis, iterations: 5 } } },
+  };
+}
+
 /**
  * The stories with `provider`'s routes. An SMI TrafficSplit (linkerd) has no header matching, so
- * the A/B story is left out there rather than run as something it is not.
+ * the A/B story is left out there rather than run as something it is not; with plain Services
+ * (kubernetes) the healthy and faulty stories are blue/green, the only strategy without a split.
  */
 export function scenariosFor(provider: DemoProvider): Scenario[] {
-  if (provider === 'istio') return SCENARIOS;
-  return SCENARIOS.filter((s) => !s.premiumOnly).map((s) => ({
-    ...s,
-    canary: {
-      ...s.canary,
-      spec: { ...s.canary.spec, provider, service: { port: s.canary.spec.service.port } },
-    },
-  }));
+  const port = SCENARIOS[0]!.canary.spec.service.port;
+  switch (provider) {
+    case 'istio':
+      return SCENARIOS;
+    case 'linkerd':
+      return SCENARIOS.filter((s) => !s.premiumOnly).map((s) =>
+        withProvider(s, 'linkerd', { service: { port } }),
+      );
+    case 'gatewayapi':
+      return SCENARIOS.map((s) =>
+        withProvider(s, 'gatewayapi:v1', {
+          service: {
+            port,
+            hosts: ['podinfo.example.com'],
+            gatewayRefs: [{ name: 'public-gateway', namespace: 'gateway-system' }],
+          },
+        }),
+      );
+    case 'nginx':
+      return SCENARIOS.map((s) => ({
+        ...withProvider(s, 'nginx', {
+          service: { port },
+          ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: APP },
+        }),
+        objects: [userIngress(s.namespace)],
+      }));
+    case 'kubernetes':
+      return SCENARIOS.filter((s) => !s.premiumOnly).map((s) =>
+        blueGreen(withProvider(s, 'kubernetes', { service: { port } })),
+      );
+  }
 }
 
 /** The demo app's Deployment. */

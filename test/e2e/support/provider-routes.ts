@@ -67,16 +67,20 @@ const ROUTES: Record<ScenarioProvider, ProviderRoutes> = {
       return splitOf(spec?.rules?.[0]?.backendRefs ?? [], (b) => b.name);
     },
   },
-  // An off canary Ingress (`canary: "false"`) sends nothing to the canary, whatever its weight says.
+  // An off canary Ingress (`canary: "false"`) sends nothing to the canary, whatever its weight says;
+  // an on one with a header or cookie annotation (A/B) sends the matched requests there, written
+  // `0/100` as the router reads it back.
   nginx: {
     kind: API.ingress,
     name: `${APP}-canary`,
     split: (o) => {
       const annotations = o.metadata.annotations ?? {};
-      const weight =
-        annotations[`${NGINX_PREFIX}/canary`] === 'true'
-          ? percent(annotations[`${NGINX_PREFIX}/canary-weight`])
-          : 0;
+      if (annotations[`${NGINX_PREFIX}/canary`] !== 'true') return '100/0';
+      const matches = ['canary-by-header', 'canary-by-cookie'].some(
+        (a) => annotations[`${NGINX_PREFIX}/${a}`] !== undefined,
+      );
+      if (matches) return '0/100';
+      const weight = percent(annotations[`${NGINX_PREFIX}/canary-weight`]);
       return `${100 - weight}/${weight}`;
     },
   },

@@ -282,7 +282,7 @@ describe('Flagger routing fields: session affinity, delegation, service.mirror',
     doc.spec.service.mirror = [{ backendRef: { name: 'shadow', port: 9898 } }];
     expect(errorsOf(doc)).toEqual([]);
     expect(warningsOf(doc)).toContain(
-      'spec.service.mirror: is ignored with the istio provider (Gateway API only), as in Flagger; use analysis.mirror to mirror to the canary',
+      'spec.service.mirror: is ignored with provider istio (spec.provider unset) (Gateway API only), as in Flagger; use analysis.mirror to mirror to the canary',
     );
   });
 });
@@ -317,7 +317,7 @@ describe('fields Fledge refuses or ignores in some combinations', () => {
     doc.spec.service.gatewayRefs = [{ name: 'gw' }];
     expect(errorsOf(doc)).toEqual([]);
     expect(warningsOf(doc)).toEqual([
-      'spec.service.gatewayRefs: is ignored with the istio provider (Gateway API only), as in Flagger; use service.gateways',
+      'spec.service.gatewayRefs: is ignored with provider istio (spec.provider unset) (Gateway API only), as in Flagger; use service.gateways',
     ]);
   });
 });

@@ -36,6 +36,14 @@ export const FULL_GATEWAY_SERVICE: Partial<CanarySpec['service']> = {
     response: { set: { 'cache-control': 'no-store' } },
   },
   apex: { labels: { team: 'web' }, annotations: { 'example.com/owner': 'web' } },
+  // Copies to a shadow deployment: every request to one, a fraction to another namespace's.
+  mirror: [
+    { backendRef: { name: 'podinfo-shadow', port: 9898 } },
+    {
+      backendRef: { name: 'recorder', namespace: 'audit', port: 80 },
+      fraction: { numerator: 1, denominator: 20 },
+    },
+  ],
 };
 
 /**

@@ -12,6 +12,20 @@ import { FULL_GATEWAY_AB_SERVICE, FULL_GATEWAY_SERVICE, gatewayCanaryFor } from 
 const PRIMARY = { group: '', kind: 'Service', name: 'podinfo-primary', port: 9898 };
 const CANARY = { group: '', kind: 'Service', name: 'podinfo-canary', port: 9898 };
 const ALL = [{ path: { type: 'PathPrefix', value: '/' } }];
+/** The RequestMirror filters of FULL_GATEWAY_SERVICE's `mirror`, with the API server's defaults. */
+const SERVICE_MIRRORS = [
+  {
+    type: 'RequestMirror',
+    requestMirror: { backendRef: { group: '', kind: 'Service', name: 'podinfo-shadow', port: 9898 } },
+  },
+  {
+    type: 'RequestMirror',
+    requestMirror: {
+      backendRef: { group: '', kind: 'Service', name: 'recorder', namespace: 'audit', port: 80 },
+      fraction: { numerator: 1, denominator: 20 },
+    },
+  },
+];
 
 async function written(
   canary: ReturnType<typeof gatewayCanaryFor>,
@@ -50,7 +64,7 @@ describe('GatewayApiRouter: the HTTPRoute of each strategy', () => {
     });
   });
 
-  it('carries matches, header modifiers, the rewrite and the timeout on every rule', async () => {
+  it('carries matches, header modifiers, the rewrite, service.mirror and the timeout on every rule', async () => {
     const { route } = await written(gatewayCanaryFor(FULL_GATEWAY_SERVICE));
     expect(route.metadata.labels).toEqual({ team: 'web' });
     expect(route.metadata.annotations).toEqual({ 'example.com/owner': 'web' });
@@ -92,6 +106,7 @@ describe('GatewayApiRouter: the HTTPRoute of each strategy', () => {
             type: 'URLRewrite',
             urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } },
           },
+          ...SERVICE_MIRRORS,
         ],
         backendRefs: [
           { ...PRIMARY, weight: 90 },
@@ -174,6 +189,59 @@ describe('GatewayApiRouter: the HTTPRoute of each strategy', () => {
       },
     ]);
     expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: true });
+  });
+
+  it('service.mirror beside analysis.mirror: the service mirrors, then the copy to the canary', async () => {
+    const service = { mirror: [{ backendRef: { name: 'podinfo-shadow', port: 9898 }, percent: 10 }] };
+    const shadow = {
+      type: 'RequestMirror',
+      requestMirror: {
+        backendRef: { group: '', kind: 'Service', name: 'podinfo-shadow', port: 9898 },
+        percent: 10,
+      },
+    };
+    const canary = gatewayCanaryFor(service, { iterations: 5, mirror: true, mirrorWeight: 25 });
+    const { route, router } = await written(canary, { primary: 100, canary: 0, mirrored: true });
+    expect(route.spec!.rules![0]!.filters).toStrictEqual([
+      shadow,
+      { type: 'RequestMirror', requestMirror: { backendRef: CANARY, percent: 25 } },
+    ]);
+    expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: true });
+    // Without the copy to the canary, the service's own mirror does not read as mirrored.
+    await router.setRoutes(canary, { primary: 100, canary: 0, mirrored: false });
+    expect(await router.getRoutes(canary)).toEqual({ primary: 100, canary: 0, mirrored: false });
+  });
+
+  it('A/B: service.mirror on the matched rule and on the primary rule', async () => {
+    const { route } = await written(gatewayCanaryFor(FULL_GATEWAY_AB_SERVICE, AB_ANALYSIS), {
+      primary: 0,
+      canary: 100,
+      mirrored: false,
+    });
+    const rules = route.spec!.rules!;
+    expect(rules).toHaveLength(2);
+    for (const r of rules)
+      expect(r.filters!.filter((f) => f.type === 'RequestMirror')).toEqual(SERVICE_MIRRORS);
+  });
+
+  it('session affinity: service.mirror on the sticky rule and the weighted rule', async () => {
+    const { route } = await written(
+      gatewayCanaryFor(
+        { mirror: [{ backendRef: { name: 'podinfo-shadow', port: 9898 } }] },
+        { sessionAffinity: { cookieName: 'flagger-cookie' } },
+      ),
+      { primary: 80, canary: 20, mirrored: false },
+    );
+    const rules = route.spec!.rules!;
+    expect(rules).toHaveLength(2);
+    for (const r of rules) {
+      expect(r.filters).toEqual([
+        {
+          type: 'RequestMirror',
+          requestMirror: { backendRef: { group: '', kind: 'Service', name: 'podinfo-shadow', port: 9898 } },
+        },
+      ]);
+    }
   });
 
   it('writes gateway.networking.k8s.io/v1beta1 for provider gatewayapi:v1beta1', async () => {

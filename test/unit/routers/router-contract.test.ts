@@ -92,8 +92,14 @@ function gatewayApi(provider: 'gatewayapi:v1' | 'gatewayapi:v1beta1'): RouterCon
           options,
         );
       }
+      // A copy to a shadow service besides the canary's (`service.mirror`): the mirrored split is
+      // still read from the copy to the canary alone.
       if (variant === 'mirror')
-        return gatewayCanaryFor({}, { iterations: 5, mirror: true, mirrorWeight: 50 }, options);
+        return gatewayCanaryFor(
+          { mirror: [{ backendRef: { name: 'podinfo-shadow', port: 9898 }, percent: 20 }] },
+          { iterations: 5, mirror: true, mirrorWeight: 50 },
+          options,
+        );
       return gatewayCanaryFor({}, {}, options);
     },
     targets: TARGETS,
