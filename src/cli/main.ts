@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerControllerCommand } from './controller.js';
 import { registerCrdsCommand } from './crds.js';
 import { registerDemoCommand } from './demo/demo.js';
+import { registerJudgeCommand } from './judge.js';
 import { registerOperatorCommands } from './ops/commands.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -19,5 +20,6 @@ registerOperatorCommands(program);
 registerValidateCommand(program);
 registerCrdsCommand(program);
 registerControllerCommand(program);
+registerJudgeCommand(program);
 
 await program.parseAsync(process.argv);
