@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerControllerCommand } from './controller.js';
 import { registerCrdsCommand } from './crds.js';
 import { registerDemoCommand } from './demo/demo.js';
+import { registerDoctorCommand } from './ops/doctor/command.js';
 import { registerOperatorCommands } from './ops/commands.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -16,6 +17,7 @@ const program = new Command()
 
 registerDemoCommand(program);
 registerOperatorCommands(program);
+registerDoctorCommand(program);
 registerValidateCommand(program);
 registerCrdsCommand(program);
 registerControllerCommand(program);
