@@ -64,6 +64,7 @@ export async function runDoctor(canary: ResolvedCanary, deps: DoctorDeps): Promi
           peerAuthentications: seen.peerAuthentications,
           workloads: (['primary', 'canary'] as const).map((role) => ({ role, labels: templateLabels(role) })),
           destinationRules: seen.routing.destinationRules,
+          rulePods: { [canary.names.primaryService]: ['primary'], [canary.names.canaryService]: ['canary'] },
           trafficPolicy: canary.spec.service.trafficPolicy as Record<string, unknown> | undefined,
         })
       : []),

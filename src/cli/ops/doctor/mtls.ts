@@ -29,11 +29,17 @@ export interface MtlsInput {
   workloads: { role: 'primary' | 'canary'; labels: Record<string, string> }[];
   /** The DestinationRules of this canary as stored (those Fledge writes). */
   destinationRules: DestinationRule[];
+  /**
+   * Whose pods each DestinationRule (by name) sends to: host mode writes one per version; a rule not
+   * named here (subset mode's) sends to both.
+   */
+  rulePods?: Record<string, Role[]>;
   /** `spec.service.trafficPolicy`, checked when no DestinationRule is stored yet. */
   trafficPolicy: Record<string, unknown> | undefined;
 }
 
 type Scope = 'mesh' | 'namespace' | 'workload';
+type Role = 'primary' | 'canary';
 
 interface EffectiveMode {
   mode: string;
@@ -97,23 +103,26 @@ export function checkMtls(input: MtlsInput): Finding[] {
   const strict = input.workloads
     .map((w) => ({ w, mode: modesFor(input, w.labels)[0] }))
     .filter((x) => x.mode?.mode === 'STRICT');
-  if (strict.length > 0) {
-    const policies: { object: string; policy: Record<string, unknown> | undefined }[] =
-      input.destinationRules.length > 0
-        ? input.destinationRules.map((dr) => ({ object: nameOf(dr), policy: dr.spec?.trafficPolicy }))
-        : [{ object: `spec.service.trafficPolicy`, policy: input.trafficPolicy }];
-    const first = strict[0] as (typeof strict)[number];
-    for (const { object, policy } of policies) {
-      const bad = tlsModes(policy).filter((m) => PLAIN.has(m));
-      if (bad.length === 0) continue;
-      findings.push({
-        severity: 'error',
-        area: 'mtls',
-        object,
-        saw: `sets tls.mode ${[...new Set(bad)].join(', ')} while ${nameOf(first.mode!.source)} (${first.mode!.scope} scope) makes the ${strict.map((x) => x.w.role).join(' and ')} pods accept only mutual TLS: every request through it fails`,
-        fix: 'set spec.service.trafficPolicy.tls.mode to ISTIO_MUTUAL in the Canary (or remove tls), or relax the PeerAuthentication',
-      });
-    }
+  const policies: { object: string; roles: Role[]; policy: Record<string, unknown> | undefined }[] =
+    input.destinationRules.length > 0
+      ? input.destinationRules.map((dr) => ({
+          object: nameOf(dr),
+          roles: input.rulePods?.[dr.metadata.name] ?? ['primary', 'canary'],
+          policy: dr.spec?.trafficPolicy,
+        }))
+      : [{ object: 'spec.service.trafficPolicy', roles: ['primary', 'canary'], policy: input.trafficPolicy }];
+  for (const { object, roles, policy } of policies) {
+    const bad = tlsModes(policy).filter((m) => PLAIN.has(m));
+    const hit = strict.filter((x) => roles.includes(x.w.role));
+    const first = hit[0]?.mode;
+    if (bad.length === 0 || !first) continue;
+    findings.push({
+      severity: 'error',
+      area: 'mtls',
+      object,
+      saw: `sets tls.mode ${[...new Set(bad)].join(', ')} while ${nameOf(first.source)} (${first.scope} scope) makes the ${hit.map((x) => x.w.role).join(' and ')} pods accept only mutual TLS: every request through it fails`,
+      fix: 'set spec.service.trafficPolicy.tls.mode to ISTIO_MUTUAL in the Canary (or remove tls), or relax the PeerAuthentication',
+    });
   }
   // One finding per policy: the primary and the canary pods are usually selected together.
   const relaxed = new Map<

@@ -88,6 +88,18 @@ describe('checkMtls', () => {
     expect(finding?.object).toBe('spec.service.trafficPolicy');
   });
 
+  it('judges a host-mode rule by the pods it sends to', () => {
+    const strict = [pa('test', 'podinfo', 'STRICT', { app: 'podinfo' })];
+    const rules = [
+      rule('podinfo-primary', { tls: { mode: 'DISABLE' } }),
+      rule('podinfo-canary', { tls: { mode: 'DISABLE' } }),
+    ];
+    const rulePods = { 'podinfo-primary': ['primary' as const], 'podinfo-canary': ['canary' as const] };
+    const findings = checkMtls(input({ peerAuthentications: strict, destinationRules: rules, rulePods }));
+    expect(findings.map((f) => f.object)).toEqual(['DestinationRule test/podinfo-canary']);
+    expect(findings[0]?.saw).toContain('makes the canary pods accept only mutual TLS');
+  });
+
   it('lets a workload PERMISSIVE policy override STRICT, and warns about it', () => {
     const policies = [
       pa('test', 'default', 'STRICT'),
