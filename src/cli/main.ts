@@ -5,6 +5,7 @@ import { registerControllerCommand } from './controller.js';
 import { registerCrdsCommand } from './crds.js';
 import { registerDemoCommand } from './demo/demo.js';
 import { registerJudgeCommand } from './judge.js';
+import { registerDoctorCommand } from './ops/doctor/command.js';
 import { registerOperatorCommands } from './ops/commands.js';
 import { registerValidateCommand } from './validate.js';
 
@@ -17,6 +18,7 @@ const program = new Command()
 
 registerDemoCommand(program);
 registerOperatorCommands(program);
+registerDoctorCommand(program);
 registerValidateCommand(program);
 registerCrdsCommand(program);
 registerControllerCommand(program);

@@ -38,7 +38,7 @@ export class OutboundCallError extends Error {
 export interface OutboundRequest {
   /** Where to send it; user info in it is ignored (turn it into a header first). */
   url: URL;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   body?: string;
   /** Time for the whole call, from sending to the last byte of the answer. */
@@ -146,7 +146,8 @@ export function boundedFetch(request: OutboundRequest): Promise<OutboundResponse
     });
     req.on('error', (err) => finish(new OutboundCallError(describeNetworkError(err), 'network')));
     req.on('response', (res) => {
-      const declared = Number(res.headers['content-length']);
+      // A HEAD answer declares the length of the GET's body but carries none.
+      const declared = request.method === 'HEAD' ? NaN : Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBytes) return finish(tooLarge());
       const chunks: Buffer[] = [];
       let size = 0;

@@ -4,14 +4,13 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../../api/duration.js';
-import type { Canary } from '../../api/schema/canary.js';
 import { KubeEventRecorder } from '../../controller/event-recorder.js';
 import { EventReasons } from '../../controller/events.js';
 import type { Cluster } from '../../kube/cluster.js';
 import { API, objectKey } from '../../kube/resources.js';
 import { canaryRow, renderGet, renderStatus } from './canary-view.js';
 import { printObjects, runVerb, withClusterFlags, type ClusterFlags } from './connection.js';
-import { readCanary, readEvents, whoAmI } from './reads.js';
+import { readCanaries, readCanary, readEvents, whoAmI } from './reads.js';
 import { watchStatus } from './watch-status.js';
 
 /** `reportingController` of the Events the operator verbs write. */
@@ -57,14 +56,7 @@ export function registerOperatorCommands(program: Command): void {
     { listing: true },
   ).action((name: string | undefined, flags: ClusterFlags) =>
     runVerb('get', flags, async ({ cluster, namespace }) => {
-      const canaries = name
-        ? [await readCanary(cluster, namespace, name)]
-        : await cluster.list<Canary>({ ...API.canary, ...(flags.allNamespaces ? {} : { namespace }) });
-      canaries.sort((a, b) =>
-        `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(
-          `${b.metadata.namespace}/${b.metadata.name}`,
-        ),
-      );
+      const canaries = await readCanaries(cluster, namespace, name, flags.allNamespaces === true);
       if (flags.output === 'json' || flags.output === 'yaml') {
         process.stdout.write(`${printObjects(canaries, flags.output, name === undefined)}\n`);
         return;

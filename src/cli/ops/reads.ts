@@ -12,6 +12,24 @@ export async function readCanary(cluster: Cluster, namespace: string, name: stri
   return canary;
 }
 
+/**
+ * The canary `name`, or every canary of `namespace` (of the cluster with `allNamespaces`), sorted
+ * by namespace and name.
+ */
+export async function readCanaries(
+  cluster: Cluster,
+  namespace: string,
+  name: string | undefined,
+  allNamespaces: boolean,
+): Promise<Canary[]> {
+  const canaries = name
+    ? [await readCanary(cluster, namespace, name)]
+    : await cluster.list<Canary>({ ...API.canary, ...(allNamespaces ? {} : { namespace }) });
+  return canaries.sort((a, b) =>
+    `${a.metadata.namespace}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace}/${b.metadata.name}`),
+  );
+}
+
 /** The Events of a namespace (the view picks the Canary's). */
 export function readEvents(cluster: Cluster, namespace: string): Promise<KubeEvent[]> {
   return cluster.list<KubeEvent>({ ...API.event, namespace });
