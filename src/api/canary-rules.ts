@@ -15,6 +15,7 @@ import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.
 import { gatewayApiErrors, gatewayApiWarnings, isGatewayApiProvider } from './gateway-api-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
 import { httpUrlProblem } from './urls.js';
+import { webhookErrors } from './webhook-rules.js';
 
 function isBuiltin(name: string): boolean {
   return (BUILTIN_METRIC_NAMES as readonly string[]).includes(name);
@@ -138,11 +139,9 @@ function metricErrors(canary: Canary): FieldError[] {
 
 function webhookAndAlertErrors(canary: Canary): FieldError[] {
   const errors = duplicateNameErrors('webhooks', canary.spec.analysis.webhooks);
-  canary.spec.analysis.webhooks?.forEach((h, i) => {
-    const path = `spec.analysis.webhooks[${i}]`;
-    const problem = httpUrlProblem(h.url);
-    if (problem) errors.push({ path: `${path}.url`, message: problem });
-  });
+  canary.spec.analysis.webhooks?.forEach((h, i) =>
+    errors.push(...webhookErrors(`spec.analysis.webhooks[${i}]`, h)),
+  );
   canary.spec.analysis.alerts?.forEach((alert, i) =>
     errors.push(...refNameErrors(`spec.analysis.alerts[${i}].providerRef`, alert.providerRef)),
   );

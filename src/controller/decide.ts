@@ -14,6 +14,13 @@ import { EventReasons } from './events.js';
 import { Outcome } from './outcome.js';
 import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
 import { gateAlerts } from './gate-alerts.js';
+import {
+  acceptRequest,
+  fullPromotionApplied,
+  fullPromotionRequested,
+  gateHolds,
+  settleRequests,
+} from './requests.js';
 import { providerTraffic } from '../api/provider-traffic.js';
 import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
 import type { Decision, EventEffect, DecideInput } from './types.js';
@@ -26,13 +33,23 @@ export function decide(input: DecideInput): Decision {
   const phase = input.status.phase;
   if (phase !== 'Terminating' && phase !== 'Terminated') trackReadiness(out);
   if (phase !== undefined && phase !== 'Initializing') observePromoted(out);
-  switch (phase) {
+  const verdict = acceptRequest(out, input.request);
+  if (verdict === 'abort') abort(out);
+  else if (verdict === 'retry') retry(out);
+  else advance(out);
+  settleRequests(out);
+  return out.done();
+}
+
+/** One step of the rollout from the persisted phase, as the hooks and checks answered. */
+function advance(out: Outcome): void {
+  switch (out.input.status.phase) {
     case undefined:
     case 'Initializing':
       initialize(out);
       break;
     case 'Failed':
-      if (promotionFailed(input.status) && afterFailedPromotion(out)) break;
+      if (promotionFailed(out.input.status) && afterFailedPromotion(out)) break;
       idle(out);
       break;
     case 'Initialized':
@@ -64,7 +81,22 @@ export function decide(input: DecideInput): Decision {
     case 'Terminated':
       break;
   }
-  return out.done();
+}
+
+/** `fledge abort`: rolls back as a failed analysis would (alerts, post-rollout hooks, Failed). */
+function abort(out: Outcome): void {
+  const { workload } = out.input;
+  // Aborted before it started: the revision is the one that failed, not a new one to analyse again.
+  if (out.status.phase === 'Waiting') {
+    out.set({ lastAppliedSpec: workload.revision, trackedConfigs: workload.trackedConfigs });
+  }
+  rollback(out, `aborted by ${out.status.lastRequest?.by ?? 'an operator'} (fledge abort)`);
+}
+
+/** `fledge retry`: the failed revision is analysed again from the start; the request is its approval. */
+function retry(out: Outcome): void {
+  const by = out.status.lastRequest?.by ?? 'an operator';
+  startAnalysis(out, EventReasons.AnalysisStarted, `Retrying analysis (fledge retry by ${by})`);
 }
 
 /**
@@ -139,7 +171,7 @@ function waiting(out: Outcome): void {
 
 function confirmRollout(out: Outcome): void {
   const gate = out.input.gates.confirmRollout;
-  if (gate && !gate.open) {
+  if (gateHolds(out, 'confirm-rollout', gate) && gate) {
     if (out.status.phase !== 'Waiting') {
       out.set({ phase: 'Waiting' });
       out.normal(
@@ -199,6 +231,11 @@ function progressing(out: Outcome): void {
     promote(out, 'analysis skipped (spec.skipAnalysis)');
     return;
   }
+  if (fullPromotionRequested(out)) {
+    fullPromotionApplied(out);
+    promote(out, `analysis skipped: fledge promote --full by ${status.lastRequest?.by}`);
+    return;
+  }
   if (gates.rollback?.open) {
     rollback(out, `rollback requested by webhook: ${gates.rollback.message}`);
     return;
@@ -237,7 +274,7 @@ function progressing(out: Outcome): void {
   }
   if (analysisComplete(out.input)) {
     const gate = gates.confirmPromotion;
-    if (gate && !gate.open) {
+    if (gateHolds(out, 'confirm-promotion', gate) && gate) {
       if (status.phase !== 'WaitingPromotion') {
         out.set({ phase: 'WaitingPromotion' });
         out.normal(
@@ -279,7 +316,7 @@ function progressing(out: Outcome): void {
  */
 function haltedBeforeTrafficIncrease(out: Outcome): boolean {
   const gate = out.input.gates.confirmTrafficIncrease;
-  if (!gate || gate.open) return false;
+  if (!gateHolds(out, 'confirm-traffic-increase', gate) || !gate) return false;
   out.normal(
     EventReasons.WaitingForApproval,
     `Halt ${out.ref} traffic increase: waiting for approval: ${gate.message}`,

@@ -39,6 +39,14 @@ export const EventReasons = {
   Paused: 'Paused',
   /** An operator resumed a suspended canary (`fledge resume`). */
   Resumed: 'Resumed',
+  /** An operator asked for promote, abort or retry (`fledge` CLI); the controller acts next tick. */
+  Requested: 'Requested',
+  /** An operator request (fledge promote, abort, retry) was carried out, or accepted until its gate. */
+  RequestApplied: 'RequestApplied',
+  /** An operator request was dropped: stale revision, wrong phase, or malformed annotations. */
+  RequestRejected: 'RequestRejected',
+  /** An accepted approval was not used: its analysis ended or its revision changed first. */
+  ApprovalExpired: 'ApprovalExpired',
 } as const;
 
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];

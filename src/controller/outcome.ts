@@ -8,7 +8,7 @@ import type { AlertEffect, DecideInput, Decision, EventEffect } from './types.js
 import { canaryShouldRun } from './weights.js';
 
 /** Status fields that may be removed (a merge patch only removes keys that are absent). */
-type RemovableField = 'primaryUnreadySince' | 'canaryUnreadySince';
+type RemovableField = 'primaryUnreadySince' | 'canaryUnreadySince' | 'gate';
 
 /** Accumulates the decision of one tick. */
 export class Outcome {

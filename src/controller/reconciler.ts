@@ -39,6 +39,7 @@ import {
   type DrainDeps,
 } from './outbox.js';
 import { hookPhase, nextObservation, planObservations, type Gathered } from './plan.js';
+import { clearRequestPatch, readRequest } from './request-annotations.js';
 import type { Checks, GateType, Notifications } from './ports.js';
 import type { EventEffect, GateAnswers } from './types.js';
 import type { TickReport, TickResult } from './tick-result.js';
@@ -163,7 +164,17 @@ export class Reconciler {
       trackedConfigs: workload.trackedConfigs,
     });
     const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
-    const decided = decide({ canary, status, now, workload, routes, gates, ...(checks ? { checks } : {}) });
+    const request = readRequest(object.metadata.annotations);
+    const decided = decide({
+      canary,
+      status,
+      now,
+      workload,
+      routes,
+      gates,
+      ...(checks ? { checks } : {}),
+      ...(request ? { request } : {}),
+    });
     const cookieValue = this.o.cookieValue ?? randomCookieValue;
     const decision = {
       ...decided,
@@ -180,6 +191,9 @@ export class Reconciler {
 
     const wrote = await this.statuses.persist(key, object, status, next);
     if (!wrote) await this.statuses.ensureUnchanged(key, object);
+    // Only once the status records what became of the request: a crash before this line leaves
+    // the annotations, and the next tick finds the request in status.lastRequest and skips it.
+    if (request) await this.clearRequest(key, object, log);
     const report: TickReport = {
       target: canary.names.target,
       strategy: canary.analysis.strategy,
@@ -279,6 +293,22 @@ export class Reconciler {
     const result = await drainOutbox(this.drainDeps, canary, outbox, which);
     if (!result.changed) return;
     await this.statuses.writeOutbox(key, object, result.outbox, log);
+  }
+
+  /**
+   * Removes the request's annotations, with the resourceVersion this tick holds as a precondition:
+   * a newer request written meanwhile is left for the next tick, never removed unread.
+   */
+  private async clearRequest(key: ObjectKey, object: Canary, log: Logger): Promise<void> {
+    try {
+      const written = await this.o.cluster.patch<Canary>(key, clearRequestPatch(), {
+        ...(object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : {}),
+      });
+      object.metadata.resourceVersion = written.metadata.resourceVersion;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      log.info('canary changed before its request annotations were removed; the next tick looks again');
+    }
   }
 
   private get drainDeps(): DrainDeps {

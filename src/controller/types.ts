@@ -4,6 +4,7 @@ import type { CanaryStatus, CheckResult, Phase } from '../api/schema/canary.js';
 import type { Routes } from '../routers/router.js';
 import type { WorkloadObservation } from '../workloads/workload.js';
 import type { EventReason } from './events.js';
+import type { OperatorRequest } from './request-annotations.js';
 
 /** An answer of a gate (confirm-* webhooks) or of the rollback webhooks. */
 export interface GateAnswer {
@@ -36,6 +37,8 @@ export interface DecideInput {
   gates: GateAnswers;
   /** This tick's checks: pre-rollout hooks, or rollout hooks plus metrics; undefined when none ran. */
   checks?: CheckResult[];
+  /** An operator request read from the Canary's annotations (`requests.ts`), if any. */
+  request?: OperatorRequest;
 }
 
 /**

@@ -91,6 +91,10 @@ export class HttpWebhookCaller implements WebhookCaller {
 
   /** Calls the webhook up to `1 + hook.retries` times, stopping at the first success or plain refusal. */
   async call(hook: ResolvedWebhook, payload: WebhookPayload): Promise<WebhookOutcome> {
+    if (hook.url === undefined) {
+      // A built-in approval gate is answered by `run-hooks.ts` and never reaches a caller.
+      return { ok: false, message: `webhook "${hook.name}" (${hook.type}) has no url` };
+    }
     const target = parseTarget(hook.url);
     if (typeof target === 'string') {
       return { ok: false, message: scrub(`${describeHook(hook, hook.url)} failed: ${target}`) };

@@ -185,7 +185,11 @@ async function callInOrder(
   for (const hook of hooks) {
     let outcome: WebhookOutcome;
     try {
-      outcome = await run.caller.call(hook, payloadFor(hook));
+      // The built-in approval gate is closed to every caller: only an operator's request opens it,
+      // and the controller applies that request itself (`controller/requests.ts`).
+      outcome = hook.fledgeApproval
+        ? { ok: false, message: `webhook "${hook.name}" waits for approval (fledge promote)` }
+        : await run.caller.call(hook, payloadFor(hook));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       outcome = { ok: false, message: `webhook "${hook.name}" (${hook.type}) failed: ${reason}` };

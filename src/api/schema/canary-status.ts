@@ -1,6 +1,7 @@
 /** The Canary status: Flagger's fields and Fledge's additions (checks, outbox, unready times). */
 import { Type, type Static } from '@sinclair/typebox';
 import { ConditionSchema, Enum, StringMap } from './common.js';
+import { GateStatusSchema, OperatorRequestStatusSchema } from './operator-request.js';
 
 export const PHASES = [
   'Initializing',
@@ -111,6 +112,8 @@ export const CanaryStatusSchema = Type.Object({
         'Cookie (name=value) keeping users on the primary for one interval while the canary gets traffic.',
     }),
   ),
+  gate: Type.Optional(GateStatusSchema),
+  lastRequest: Type.Optional(OperatorRequestStatusSchema),
   outbox: Type.Optional(
     Type.Array(PendingEffectSchema, {
       description: 'Fledge: effects of a committed transition still to be delivered (at-least-once).',

@@ -214,7 +214,18 @@ export const WebhookSchema = Struct(
   {
     name: Type.String({ minLength: 1 }),
     type: Type.Optional(Enum(WEBHOOK_TYPES, 'When the webhook is called (default: rollout).')),
-    url: Type.String({ minLength: 1, description: 'HTTP(S) address the payload is POSTed to.' }),
+    url: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'HTTP(S) address the payload is POSTed to (required unless fledgeApproval is set).',
+      }),
+    ),
+    fledgeApproval: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fledge: instead of a url, a built-in approval gate (confirm-* types only) that only `fledge promote` or the fledge.dev/request annotation opens, for one revision.',
+      }),
+    ),
     timeout: Type.Optional(Duration('Request timeout (default: 10s, 100ms to 1h).')),
     metadata: Type.Optional(StringMap('Sent as payload.metadata.')),
     retries: Type.Optional(

@@ -108,10 +108,23 @@ export function renderGet(rows: CanaryRow[], allNamespaces: boolean): string {
 function waitingFor(canary: Canary): string | undefined {
   const phase = canary.status?.phase;
   const gate =
-    phase === 'Waiting' ? 'confirm-rollout' : phase === 'WaitingPromotion' ? 'confirm-promotion' : undefined;
+    canary.status?.gate?.type ??
+    (phase === 'Waiting'
+      ? 'confirm-rollout'
+      : phase === 'WaitingPromotion'
+        ? 'confirm-promotion'
+        : undefined);
   if (!gate) return undefined;
   const hooks = (canary.spec.analysis.webhooks ?? []).filter((h) => h.type === gate).map((h) => h.name);
-  return `waiting at the ${gate} gate${hooks.length ? ` (${hooks.join(', ')})` : ''}`;
+  const opens = canary.status?.gate ? `; fledge promote ${canary.metadata.name} opens it` : '';
+  return `waiting at the ${gate} gate${hooks.length ? ` (${hooks.join(', ')})` : ''}${opens}`;
+}
+
+/** The last operator request and what became of it. */
+function lastRequestLine(canary: Canary, now: Date): string | undefined {
+  const r = canary.status?.lastRequest;
+  if (!r) return undefined;
+  return `last request: ${r.action} by ${r.by} ${formatAge(r.at, now)} ago: ${r.result} (${r.message})`;
 }
 
 /** The steps of the rollout with the current one marked: `10 ✓  20 ✓  [30]  40  50  promote`. */
@@ -164,6 +177,8 @@ export function renderStatus(canary: Canary, events: KubeEvent[], now: Date): st
   ];
   const waiting = waitingFor(canary);
   if (waiting) lines.push(`  ${waiting}`);
+  const request = lastRequestLine(canary, now);
+  if (request) lines.push(`  ${request}`);
   const reconciled = (status.conditions ?? []).find((c) => c.type === 'Reconciled');
   if (reconciled?.status === 'False')
     lines.push(`  not reconciled (${reconciled.reason}): ${reconciled.message}`);

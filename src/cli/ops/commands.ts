@@ -1,6 +1,7 @@
 /**
- * The operator verbs: `fledge get`, `status`, `pause` and `resume` (also `kubectl fledge ...`
- * through the `kubectl-fledge` binary). They read and write Canaries through the cluster port.
+ * The operator verbs: `fledge get`, `status`, `pause`, `resume`, and the requests `promote`,
+ * `abort`, `retry` (`request-commands.ts`), also `kubectl fledge ...` through the `kubectl-fledge`
+ * binary. They read and write Canaries through the cluster port.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseDurationMs } from '../../api/duration.js';
@@ -11,10 +12,8 @@ import { API, objectKey } from '../../kube/resources.js';
 import { canaryRow, renderGet, renderStatus } from './canary-view.js';
 import { printObjects, runVerb, withClusterFlags, type ClusterFlags } from './connection.js';
 import { readCanaries, readCanary, readEvents, whoAmI } from './reads.js';
+import { CLI_REPORTING_CONTROLLER, registerRequestCommands } from './request-commands.js';
 import { watchStatus } from './watch-status.js';
-
-/** `reportingController` of the Events the operator verbs write. */
-export const CLI_REPORTING_CONTROLLER = 'fledge.dev/cli';
 
 function parseTimeout(value: string): number {
   const ms = parseDurationMs(value);
@@ -129,4 +128,5 @@ export function registerOperatorCommands(program: Command): void {
       }),
     );
   }
+  registerRequestCommands(program);
 }

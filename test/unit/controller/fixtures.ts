@@ -2,6 +2,7 @@ import { resolveCanary, type ResolvedCanary } from '../../../src/api/defaults.js
 import type { Canary, CanaryStatus, CheckResult } from '../../../src/api/schema/canary.js';
 import { decide } from '../../../src/controller/decide.js';
 import { planObservations } from '../../../src/controller/plan.js';
+import type { OperatorRequest } from '../../../src/controller/request-annotations.js';
 import type { DecideInput, Decision, GateAnswers } from '../../../src/controller/types.js';
 import { routesFor } from '../../../src/controller/weights.js';
 import type { WorkloadObservation } from '../../../src/workloads/workload.js';
@@ -82,7 +83,7 @@ export class World {
     public workload: WorkloadObservation = makeWorkload(),
   ) {}
 
-  tick(answers: { gates?: GateAnswers; checks?: CheckResult[] } = {}): Decision {
+  tick(answers: { gates?: GateAnswers; checks?: CheckResult[]; request?: OperatorRequest } = {}): Decision {
     const plan = planObservations({ canary: this.canary, status: this.status, workload: this.workload });
     this.lastPlan = plan;
     const gates: GateAnswers = {};
@@ -103,6 +104,7 @@ export class World {
       routes: this.routesOverride ?? routesFor(this.canary, this.status),
       gates,
       ...(checks ? { checks } : {}),
+      ...(answers.request ? { request: answers.request } : {}),
     };
     const decision = decide(input);
     this.status = decision.status;

@@ -48,7 +48,9 @@ function parse(address: string | undefined, field: string): URL | { error: strin
 
 /** The webhooks of the Canary and the providers of its alerts, as addresses to probe. */
 export function probeTargets(canary: ResolvedCanary, providers: AlertProviderAddress[]): ProbeTarget[] {
-  const targets: ProbeTarget[] = canary.analysis.webhooks.map((h) => {
+  // A built-in approval gate (fledgeApproval) has no address: nothing to probe.
+  const remote = canary.analysis.webhooks.flatMap((h) => (h.url === undefined ? [] : [{ ...h, url: h.url }]));
+  const targets: ProbeTarget[] = remote.map((h) => {
     const url = parse(h.url, `webhook "${h.name}" url`);
     return {
       area: 'webhooks',

@@ -65,6 +65,17 @@ describe('probeTargets', () => {
     expect((targets[1]?.url as URL).pathname).toBe('/services/T0/SECRET');
   });
 
+  it('leaves out a built-in approval gate, which has no address', () => {
+    const canary = canaryFor(
+      {},
+      {
+        webhooks: [{ name: 'approval', type: 'confirm-promotion' as const, fledgeApproval: true }],
+        alerts: [],
+      },
+    );
+    expect(probeTargets(canary, [])).toEqual([]);
+  });
+
   it('names a missing provider or address instead of probing', () => {
     const missing = probeTargets(canaryWith({}), []);
     expect(missing[0]?.url).toEqual({ error: 'AlertProvider test/on-call not found' });
