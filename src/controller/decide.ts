@@ -16,6 +16,13 @@ import { analysisComplete, isNewRevision, preRolloutDue } from './plan.js';
 import { gateAlerts } from './gate-alerts.js';
 import { providerTraffic } from '../api/provider-traffic.js';
 import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
+import {
+  fastRollback,
+  forgetRevision,
+  inRollbackWindow,
+  recordPromotion,
+  syncRollbackWindow,
+} from './rollback-window.js';
 import type { Decision, EventEffect, DecideInput } from './types.js';
 import { nextWeight, promotionFailed, routesFor, sameRoutes } from './weights.js';
 
@@ -26,6 +33,7 @@ export function decide(input: DecideInput): Decision {
   const phase = input.status.phase;
   if (phase !== 'Terminating' && phase !== 'Terminated') trackReadiness(out);
   if (phase !== undefined && phase !== 'Initializing') observePromoted(out);
+  syncRollbackWindow(out);
   switch (phase) {
     case undefined:
     case 'Initializing':
@@ -48,6 +56,10 @@ export function decide(input: DecideInput): Decision {
       break;
     case 'Promoting':
       if (!promoting(out)) {
+        if (windowHit(out)) {
+          fastRollback(out);
+          break;
+        }
         // The target now runs code that was never analysed: start over with all traffic on the primary.
         out.normal(EventReasons.NewRevision, `New revision detected while promoting ${out.ref}`);
         startAnalysis(
@@ -79,6 +91,11 @@ function observePromoted(out: Outcome): void {
     out.set({ lastPromotedSpec: promoted });
 }
 
+/** Whether the target is back at a revision of the rollback window, judged on this tick's status. */
+function windowHit(out: Outcome): boolean {
+  return inRollbackWindow({ ...out.input, status: out.status });
+}
+
 function initialize(out: Outcome): void {
   const { workload, canary } = out.input;
   if (!workload.primary.ready) {
@@ -106,6 +123,8 @@ function initialize(out: Outcome): void {
     lastPromotedSpec: running,
     trackedConfigs: workload.trackedConfigs,
   });
+  out.remove('fastRollback');
+  recordPromotion(out, running);
   out.normal(
     EventReasons.Initialized,
     `Initialization done! ${out.ref}: ${canary.names.primaryWorkload} serves all traffic`,
@@ -121,6 +140,10 @@ function idle(out: Outcome): void {
     }
     return;
   }
+  if (windowHit(out)) {
+    fastRollback(out);
+    return;
+  }
   out.normal(
     EventReasons.NewRevision,
     `New revision detected! Scaling up ${out.ref} target ${out.input.canary.names.target}`,
@@ -132,6 +155,10 @@ function idle(out: Outcome): void {
 function waiting(out: Outcome): void {
   if (!isNewRevision(out.input)) {
     out.set({ phase: 'Succeeded', lastAppliedSpec: out.input.workload.revision });
+    return;
+  }
+  if (windowHit(out)) {
+    fastRollback(out);
     return;
   }
   confirmRollout(out);
@@ -155,15 +182,8 @@ function confirmRollout(out: Outcome): void {
 
 function startAnalysis(out: Outcome, reason: EventEffect['reason'], what: string): void {
   const { workload, canary } = out.input;
-  out.set({
-    phase: 'Progressing',
-    canaryWeight: 0,
-    failedChecks: 0,
-    iterations: 0,
-    lastAppliedSpec: workload.revision,
-    trackedConfigs: workload.trackedConfigs,
-    checks: [],
-  });
+  out.startRevision('Progressing');
+  out.remove('fastRollback');
   // The canary is scaled up (or rolls out the new revision) from now on.
   startTimer(out, 'canary');
   out.normal(reason, `${what} for ${out.ref} (${canary.analysis.strategy}, revision ${workload.revision})`);
@@ -174,6 +194,10 @@ function progressing(out: Outcome): void {
   const status = out.status;
 
   if (workload.revision !== status.lastAppliedSpec) {
+    if (windowHit(out)) {
+      fastRollback(out);
+      return;
+    }
     out.normal(EventReasons.NewRevision, `New revision detected during analysis of ${out.ref}`);
     startAnalysis(
       out,
@@ -328,6 +352,7 @@ function firstStep(out: Outcome): void {
 
 function rollback(out: Outcome, reason: string, failed: CheckResult[] = []): void {
   out.set({ phase: 'Failed', canaryWeight: 0 });
+  forgetRevision(out, out.status.lastAppliedSpec);
   out.warning(EventReasons.RollingBack, `Rolling back ${out.ref}: ${reason}`);
   out.alert(
     'error',
