@@ -26,6 +26,11 @@ export const MIN_ROUTE_TIMEOUT_MS = 1;
 export const MAX_ROUTE_TIMEOUT_MS = 24 * HOUR_MS;
 /** Longest `progressDeadlineSeconds`: one day. */
 export const MAX_PROGRESS_DEADLINE_SECONDS = 86_400;
+/**
+ * Most revisions `analysis.rollbackWindow` keeps: the list lives in the Canary's status, which is
+ * written on every tick, so it stays short.
+ */
+export const MAX_ROLLBACK_WINDOW_REVISIONS = 10;
 
 interface DurationField {
   path: string;

@@ -76,6 +76,8 @@ export interface ResolvedAnalysis {
   sessionAffinity: ResolvedSessionAffinity | undefined;
   primaryReadyThreshold: number;
   canaryReadyThreshold: number;
+  /** `analysis.rollbackWindow.revisions`: promoted revisions a target may go back to without analysis; 0 when off. */
+  rollbackWindowRevisions: number;
   metrics: ResolvedMetric[];
   webhooks: ResolvedWebhook[];
   alerts: CanaryAlert[];
@@ -234,6 +236,7 @@ export function resolveCanary(canary: Canary, options: ResolveOptions): Resolved
       sessionAffinity: resolveSessionAffinity(a.sessionAffinity),
       primaryReadyThreshold: a.primaryReadyThreshold ?? DEFAULT_READY_THRESHOLD_PERCENT,
       canaryReadyThreshold: a.canaryReadyThreshold ?? DEFAULT_READY_THRESHOLD_PERCENT,
+      rollbackWindowRevisions: a.rollbackWindow?.revisions ?? 0,
       metrics: (a.metrics ?? []).map(resolveMetric),
       webhooks: (a.webhooks ?? []).map(resolveWebhook),
       alerts: a.alerts ?? [],

@@ -1,5 +1,6 @@
 /** The `Promoted` condition, as Flagger keeps it: one condition whose reason is the phase. */
 import type { CanaryStatus } from '../api/schema/canary.js';
+import { EventReasons } from './events.js';
 import { promotionFailed } from './weights.js';
 
 type Condition = NonNullable<CanaryStatus['conditions']>[number];
@@ -18,20 +19,37 @@ const MESSAGES: Partial<Record<NonNullable<CanaryStatus['phase']>, [Condition['s
   Terminated: ['Unknown', 'Canary deleted.'],
 };
 
-/** Sets or replaces the Promoted condition for the status's phase; other conditions are kept. */
+/** Phases of a fast rollback (rollback window) whose condition says so: the reason is not the phase. */
+const FAST_ROLLBACK: Partial<Record<NonNullable<CanaryStatus['phase']>, [Condition['status'], string]>> = {
+  Promoting: [
+    'Unknown',
+    'Fast rollback: a recently promoted revision is back; promoting it without analysis (analysis.rollbackWindow).',
+  ],
+  Succeeded: [
+    'True',
+    'Fast rollback completed: a recently promoted revision was promoted without analysis (analysis.rollbackWindow).',
+  ],
+};
+
+/**
+ * Sets or replaces the Promoted condition for the status's phase; other conditions are kept. Its
+ * reason is the phase, as Flagger's, except during and after a fast rollback: `FastRollback`.
+ */
 export function withPromotedCondition(status: CanaryStatus, now: Date): CanaryStatus {
   const phase = status.phase;
   if (!phase) return status;
+  const fast = status.fastRollback ? FAST_ROLLBACK[phase] : undefined;
   const [state, message] = promotionFailed(status)
     ? (['False', 'Promotion failed: the primary is not ready; the canary serves all traffic.'] as const)
-    : (MESSAGES[phase] ?? ['Unknown', phase]);
+    : (fast ?? MESSAGES[phase] ?? ['Unknown', phase]);
+  const reason = fast ? EventReasons.FastRollback : phase;
   const existing = status.conditions?.find((c) => c.type === 'Promoted');
-  if (existing && existing.reason === phase && existing.status === state && existing.message === message)
+  if (existing && existing.reason === reason && existing.status === state && existing.message === message)
     return status;
   const next: Condition = {
     type: 'Promoted',
     status: state,
-    reason: phase,
+    reason,
     message,
     lastUpdateTime: now.toISOString(),
     lastTransitionTime:

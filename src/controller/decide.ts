@@ -23,6 +23,13 @@ import {
 } from './requests.js';
 import { providerTraffic } from '../api/provider-traffic.js';
 import { afterFailedPromotion, finalising, promote, promoting, switchToCanary } from './promotion.js';
+import {
+  fastRollback,
+  forgetRevision,
+  inRollbackWindow,
+  recordPromotion,
+  syncRollbackWindow,
+} from './rollback-window.js';
 import type { Decision, EventEffect, DecideInput } from './types.js';
 import { nextWeight, promotionFailed, routesFor, sameRoutes } from './weights.js';
 
@@ -33,6 +40,7 @@ export function decide(input: DecideInput): Decision {
   const phase = input.status.phase;
   if (phase !== 'Terminating' && phase !== 'Terminated') trackReadiness(out);
   if (phase !== undefined && phase !== 'Initializing') observePromoted(out);
+  syncRollbackWindow(out);
   const verdict = acceptRequest(out, input.request);
   if (verdict === 'abort') abort(out);
   else if (verdict === 'retry') retry(out);
@@ -65,6 +73,10 @@ function advance(out: Outcome): void {
       break;
     case 'Promoting':
       if (!promoting(out)) {
+        if (windowHit(out)) {
+          fastRollback(out);
+          break;
+        }
         // The target now runs code that was never analysed: start over with all traffic on the primary.
         out.normal(EventReasons.NewRevision, `New revision detected while promoting ${out.ref}`);
         startAnalysis(
@@ -111,6 +123,11 @@ function observePromoted(out: Outcome): void {
     out.set({ lastPromotedSpec: promoted });
 }
 
+/** Whether the target is back at a revision of the rollback window, judged on this tick's status. */
+function windowHit(out: Outcome): boolean {
+  return inRollbackWindow({ ...out.input, status: out.status });
+}
+
 function initialize(out: Outcome): void {
   const { workload, canary } = out.input;
   if (!workload.primary.ready) {
@@ -138,6 +155,8 @@ function initialize(out: Outcome): void {
     lastPromotedSpec: running,
     trackedConfigs: workload.trackedConfigs,
   });
+  out.remove('fastRollback');
+  recordPromotion(out, running);
   out.normal(
     EventReasons.Initialized,
     `Initialization done! ${out.ref}: ${canary.names.primaryWorkload} serves all traffic`,
@@ -153,6 +172,10 @@ function idle(out: Outcome): void {
     }
     return;
   }
+  if (windowHit(out)) {
+    fastRollback(out);
+    return;
+  }
   out.normal(
     EventReasons.NewRevision,
     `New revision detected! Scaling up ${out.ref} target ${out.input.canary.names.target}`,
@@ -164,6 +187,10 @@ function idle(out: Outcome): void {
 function waiting(out: Outcome): void {
   if (!isNewRevision(out.input)) {
     out.set({ phase: 'Succeeded', lastAppliedSpec: out.input.workload.revision });
+    return;
+  }
+  if (windowHit(out)) {
+    fastRollback(out);
     return;
   }
   confirmRollout(out);
@@ -187,15 +214,8 @@ function confirmRollout(out: Outcome): void {
 
 function startAnalysis(out: Outcome, reason: EventEffect['reason'], what: string): void {
   const { workload, canary } = out.input;
-  out.set({
-    phase: 'Progressing',
-    canaryWeight: 0,
-    failedChecks: 0,
-    iterations: 0,
-    lastAppliedSpec: workload.revision,
-    trackedConfigs: workload.trackedConfigs,
-    checks: [],
-  });
+  out.startRevision('Progressing');
+  out.remove('fastRollback');
   // The canary is scaled up (or rolls out the new revision) from now on.
   startTimer(out, 'canary');
   out.normal(reason, `${what} for ${out.ref} (${canary.analysis.strategy}, revision ${workload.revision})`);
@@ -206,6 +226,10 @@ function progressing(out: Outcome): void {
   const status = out.status;
 
   if (workload.revision !== status.lastAppliedSpec) {
+    if (windowHit(out)) {
+      fastRollback(out);
+      return;
+    }
     out.normal(EventReasons.NewRevision, `New revision detected during analysis of ${out.ref}`);
     startAnalysis(
       out,
@@ -364,6 +388,7 @@ function firstStep(out: Outcome): void {
 
 function rollback(out: Outcome, reason: string, failed: CheckResult[] = []): void {
   out.set({ phase: 'Failed', canaryWeight: 0 });
+  forgetRevision(out, out.status.lastAppliedSpec);
   out.warning(EventReasons.RollingBack, `Rolling back ${out.ref}: ${reason}`);
   out.alert(
     'error',

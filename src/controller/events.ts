@@ -15,6 +15,11 @@ export const EventReasons = {
   IterationCompleted: 'IterationCompleted',
   Promoting: 'Promoting',
   Promoted: 'Promoted',
+  /**
+   * The target is back at a revision of the rollback window (`analysis.rollbackWindow`): it is
+   * promoted without analysis. Also the Promoted condition's reason until the next rollout.
+   */
+  FastRollback: 'FastRollback',
   RollingBack: 'RollingBack',
   /** The primary could not roll out the promoted revision: all traffic went to the canary. */
   PromotionFailed: 'PromotionFailed',

@@ -8,7 +8,8 @@ import type { AlertEffect, DecideInput, Decision, EventEffect } from './types.js
 import { canaryShouldRun } from './weights.js';
 
 /** Status fields that may be removed (a merge patch only removes keys that are absent). */
-type RemovableField = 'primaryUnreadySince' | 'canaryUnreadySince' | 'gate';
+type RemovableField =
+  'primaryUnreadySince' | 'canaryUnreadySince' | 'gate' | 'promotedRevisions' | 'fastRollback';
 
 /** Accumulates the decision of one tick. */
 export class Outcome {
@@ -48,6 +49,23 @@ export class Outcome {
     if (this.status.phase !== before.phase || this.status.canaryWeight !== before.canaryWeight) {
       this.status.lastTransitionTime = this.input.now.toISOString();
     }
+  }
+
+  /**
+   * Starts work on the revision the target runs now, in `phase` at weight 0: the analysis counters
+   * reset, the revision and the checksums of its configs recorded as the one being rolled out.
+   */
+  startRevision(phase: Phase): void {
+    const { workload } = this.input;
+    this.set({
+      phase,
+      canaryWeight: 0,
+      failedChecks: 0,
+      iterations: 0,
+      lastAppliedSpec: workload.revision,
+      trackedConfigs: workload.trackedConfigs,
+      checks: [],
+    });
   }
 
   /** Removes a status field (setting it to undefined would leave the stored value in place). */

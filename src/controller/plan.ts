@@ -10,6 +10,7 @@
  */
 import type { CheckResult, Phase } from '../api/schema/canary.js';
 import type { DecideInput, GateAnswers, ObservationPlan } from './types.js';
+import { inRollbackWindow } from './rollback-window.js';
 import { routesFor, sameRoutes } from './weights.js';
 
 const NOTHING: ObservationPlan = {
@@ -61,7 +62,8 @@ export function planObservations(
     case 'Succeeded':
     case 'Failed':
     case 'Waiting':
-      return { ...NOTHING, confirmRollout: isNewRevision(input) };
+      // A revision the rollback window holds is promoted without asking any gate.
+      return { ...NOTHING, confirmRollout: isNewRevision(input) && !inRollbackWindow(input) };
     case 'Progressing':
     case 'WaitingPromotion': {
       const primaryLost = !workload.primary.ready && !workload.primary.retriable;

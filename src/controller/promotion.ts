@@ -19,6 +19,7 @@ import { providerTraffic } from '../api/provider-traffic.js';
 import { deadlineExceeded, startTimer } from './deadlines.js';
 import { EventReasons } from './events.js';
 import type { Outcome } from './outcome.js';
+import { recordPromotion } from './rollback-window.js';
 import { nextPromotionWeight } from './weights.js';
 
 /** Moves to Promoting: the reconciler copies the target to the primary while the phase lasts. */
@@ -61,6 +62,11 @@ export function promoting(out: Outcome): boolean {
     if (reason) failPromotion(out, reason);
     return true;
   }
+  if (out.status.fastRollback) {
+    // All traffic stayed on the primary while it rolled out: nothing to move back, no Finalising.
+    finalising(out);
+    return true;
+  }
   const weight = nextPromotionWeight(out.status.canaryWeight ?? 0, canary.analysis.stepWeightPromotion);
   if (weight > 0) {
     out.set({ canaryWeight: weight });
@@ -78,17 +84,30 @@ export function promoting(out: Outcome): boolean {
 /** Finalising: the canary lost its traffic a tick ago and is scaled down; the rollout is done. */
 export function finalising(out: Outcome): void {
   const { canary } = out.input;
-  out.set({ phase: 'Succeeded', lastPromotedSpec: out.status.lastAppliedSpec, failedChecks: 0 });
-  out.normal(
-    EventReasons.Promoted,
-    `Promotion completed! ${out.ref}: ${canary.names.primaryWorkload} runs the new revision`,
-  );
-  out.alert(
-    'info',
-    canary.skipAnalysis
-      ? 'Promotion completed! Canary analysis was skipped (spec.skipAnalysis); the new version is live.'
-      : 'Promotion completed! Canary analysis passed and the new version is live.',
-  );
+  const promoted = out.status.lastAppliedSpec;
+  out.set({ phase: 'Succeeded', lastPromotedSpec: promoted, failedChecks: 0 });
+  recordPromotion(out, promoted);
+  if (out.status.fastRollback) {
+    out.normal(
+      EventReasons.Promoted,
+      `Fast rollback completed! ${out.ref}: ${canary.names.primaryWorkload} runs revision ${promoted} again, promoted without analysis (analysis.rollbackWindow)`,
+    );
+    out.alert(
+      'info',
+      `Fast rollback completed! The recently promoted revision ${promoted} is live again; it was promoted without analysis (analysis.rollbackWindow).`,
+    );
+  } else {
+    out.normal(
+      EventReasons.Promoted,
+      `Promotion completed! ${out.ref}: ${canary.names.primaryWorkload} runs the new revision`,
+    );
+    out.alert(
+      'info',
+      canary.skipAnalysis
+        ? 'Promotion completed! Canary analysis was skipped (spec.skipAnalysis); the new version is live.'
+        : 'Promotion completed! Canary analysis passed and the new version is live.',
+    );
+  }
   out.postRollout = 'Succeeded';
 }
 

@@ -1,5 +1,6 @@
 /** The Canary status: Flagger's fields and Fledge's additions (checks, outbox, unready times). */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_ROLLBACK_WINDOW_REVISIONS } from '../bounds.js';
 import { ConditionSchema, Enum, StringMap } from './common.js';
 import { GateStatusSchema, OperatorRequestStatusSchema } from './operator-request.js';
 
@@ -65,6 +66,19 @@ export const CanaryStatusSchema = Type.Object({
     Type.String({
       description:
         'Revision last promoted to the primary: the revision the primary Deployment was last given, read from it.',
+    }),
+  ),
+  promotedRevisions: Type.Optional(
+    Type.Array(Type.String({ minLength: 1 }), {
+      maxItems: MAX_ROLLBACK_WINDOW_REVISIONS,
+      description:
+        'Fledge (analysis.rollbackWindow): the last promoted revisions, newest first; a target set back to one is promoted without analysis.',
+    }),
+  ),
+  fastRollback: Type.Optional(
+    Type.Boolean({
+      description:
+        'Fledge: the revision being (or last) promoted came back within the rollback window and skipped the analysis.',
     }),
   ),
   trackedConfigs: Type.Optional(StringMap('configmap/NAME or secret/NAME to checksum.')),

@@ -16,7 +16,7 @@ import {
   StringMap,
   Struct,
 } from './common.js';
-import { MAX_PROGRESS_DEADLINE_SECONDS } from '../bounds.js';
+import { MAX_PROGRESS_DEADLINE_SECONDS, MAX_ROLLBACK_WINDOW_REVISIONS } from '../bounds.js';
 import { CanaryStatusSchema } from './canary-status.js';
 
 export * from './canary-status.js';
@@ -309,6 +309,21 @@ export const AnalysisSchema = Struct(
       Percent('Percent of primary pods that must be ready (default: 100).'),
     ),
     canaryReadyThreshold: Type.Optional(Percent('Percent of canary pods that must be ready (default: 100).')),
+    rollbackWindow: Type.Optional(
+      Struct(
+        {
+          revisions: Type.Integer({
+            minimum: 2,
+            maximum: MAX_ROLLBACK_WINDOW_REVISIONS,
+            description: `Promoted revisions kept, the current primary's included (2 to ${MAX_ROLLBACK_WINDOW_REVISIONS}).`,
+          }),
+        },
+        {
+          description:
+            'Fledge: setting the target back to one of the last promoted revisions promotes it at once, without analysis (as Argo Rollouts rollbackWindow).',
+        },
+      ),
+    ),
     alerts: Type.Optional(Type.Array(AlertSchema)),
     metrics: Type.Optional(Type.Array(MetricSchema)),
     webhooks: Type.Optional(Type.Array(WebhookSchema)),

@@ -347,3 +347,37 @@ describe('messages', () => {
     expect(error!.length).toBeLessThan(300);
   });
 });
+
+describe('analysis.rollbackWindow', () => {
+  function withWindow(window: unknown): string[] {
+    const doc = canary();
+    doc.spec.analysis.rollbackWindow = window;
+    return errorsOf(doc);
+  }
+
+  it('accepts 2 to 10 revisions and resolves them; off when absent', () => {
+    expect(withWindow({ revisions: 2 })).toEqual([]);
+    expect(withWindow({ revisions: 10 })).toEqual([]);
+    const doc = canary();
+    doc.spec.analysis.rollbackWindow = { revisions: 4 };
+    expect(resolveCanary(doc as Canary, { defaultProvider: 'istio' }).analysis.rollbackWindowRevisions).toBe(
+      4,
+    );
+    expect(
+      resolveCanary(canary() as Canary, { defaultProvider: 'istio' }).analysis.rollbackWindowRevisions,
+    ).toBe(0);
+  });
+
+  it('names the field and the bound of a count out of range, or missing', () => {
+    expect(withWindow({ revisions: 1 })).toEqual([
+      'spec.analysis.rollbackWindow.revisions: must be >= 2 (got 1)',
+    ]);
+    expect(withWindow({ revisions: 11 })).toEqual([
+      'spec.analysis.rollbackWindow.revisions: must be <= 10 (got 11)',
+    ]);
+    expect(withWindow({})).toEqual(['spec.analysis.rollbackWindow.revisions: required field is missing']);
+    expect(withWindow({ revisions: 3, seconds: 60 })).toEqual([
+      'spec.analysis.rollbackWindow.seconds: unknown field (known: revisions)',
+    ]);
+  });
+});

@@ -225,6 +225,39 @@ export class Harness {
   }
 
   /**
+   * One webhook of every type, each on its own path of the receiver: `/rollback` says "no" (403),
+   * `/event` takes the Events, the others say yes.
+   */
+  allHooks(): NonNullable<Canary['spec']['analysis']['webhooks']> {
+    for (const path of [
+      '/confirm-rollout',
+      '/pre-a',
+      '/pre-b',
+      '/load',
+      '/smoke',
+      '/traffic',
+      '/promotion',
+    ]) {
+      this.receiver.on(path, { status: 200 });
+    }
+    this.receiver.on('/rollback', { status: 403 });
+    this.receiver.on('/post', { status: 200 });
+    this.receiver.on('/event', { status: 200 });
+    return [
+      this.hook('approve', 'confirm-rollout', '/confirm-rollout'),
+      this.hook('pre-a', 'pre-rollout', '/pre-a'),
+      this.hook('pre-b', 'pre-rollout', '/pre-b'),
+      this.hook('load', 'rollout', '/load', { metadata: { cmd: 'hey -z 1m' } }),
+      this.hook('smoke', 'rollout', '/smoke'),
+      this.hook('traffic', 'confirm-traffic-increase', '/traffic'),
+      this.hook('promotion', 'confirm-promotion', '/promotion'),
+      this.hook('rollback', 'rollback', '/rollback'),
+      this.hook('notify', 'post-rollout', '/post'),
+      this.hook('events', 'event', '/event'),
+    ];
+  }
+
+  /**
    * Creates the `receiver` AlertProvider (Fledge's generic `webhook` type, posting to
    * {@link ALERTS_PATH}) and returns the Canary `alerts` entry that sends every severity to it.
    */

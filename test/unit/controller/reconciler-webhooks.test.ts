@@ -18,28 +18,6 @@ afterEach(async () => {
   await h.close();
 });
 
-/** Every hook type on one receiver; `/rollback` says "no" (403) and `/event` takes the Events. */
-function allHooks(): NonNullable<Canary['spec']['analysis']['webhooks']> {
-  for (const path of ['/confirm-rollout', '/pre-a', '/pre-b', '/load', '/smoke', '/traffic', '/promotion']) {
-    h.receiver.on(path, { status: 200 });
-  }
-  h.receiver.on('/rollback', { status: 403 });
-  h.receiver.on('/post', { status: 200 });
-  h.receiver.on('/event', { status: 200 });
-  return [
-    h.hook('approve', 'confirm-rollout', '/confirm-rollout'),
-    h.hook('pre-a', 'pre-rollout', '/pre-a'),
-    h.hook('pre-b', 'pre-rollout', '/pre-b'),
-    h.hook('load', 'rollout', '/load', { metadata: { cmd: 'hey -z 1m' } }),
-    h.hook('smoke', 'rollout', '/smoke'),
-    h.hook('traffic', 'confirm-traffic-increase', '/traffic'),
-    h.hook('promotion', 'confirm-promotion', '/promotion'),
-    h.hook('rollback', 'rollback', '/rollback'),
-    h.hook('notify', 'post-rollout', '/post'),
-    h.hook('events', 'event', '/event'),
-  ];
-}
-
 /** One tick: the hook requests it made (Events and alerts aside), the metric queries, the phase after. */
 async function tick(): Promise<{ requests: ReceivedRequest[]; metrics: number; phase: string | undefined }> {
   const from = h.receiver.requests.length;
@@ -64,7 +42,7 @@ async function newRevision(analysis: Partial<Canary['spec']['analysis']>): Promi
 
 describe('webhooks within a tick', () => {
   it("calls every type in Flagger's order through a rollout, with phase Progressing and one checksum", async () => {
-    await newRevision({ webhooks: allHooks() });
+    await newRevision({ webhooks: h.allHooks() });
     const before = (await h.canary('podinfo')).status!;
 
     const start = await tick();
@@ -116,7 +94,7 @@ describe('webhooks within a tick', () => {
   });
 
   it('stops at a failed rollout hook: no hook after it, no metrics, no traffic gate', async () => {
-    await newRevision({ webhooks: allHooks(), threshold: 3 });
+    await newRevision({ webhooks: h.allHooks(), threshold: 3 });
     await tick(); // -> Progressing
     await tick(); // pre-rollout -> 10
     h.receiver.on('/load', { status: 500, body: 'load test failed' });
@@ -131,7 +109,7 @@ describe('webhooks within a tick', () => {
   });
 
   it('stops at a failed pre-rollout hook: the next one and the traffic gate are not called', async () => {
-    await newRevision({ webhooks: allHooks(), threshold: 3 });
+    await newRevision({ webhooks: h.allHooks(), threshold: 3 });
     await tick(); // -> Progressing
     h.receiver.on('/pre-a', { status: 503 });
     const failed = await tick();
@@ -140,7 +118,7 @@ describe('webhooks within a tick', () => {
   });
 
   it('asks no traffic gate after a failed metric', async () => {
-    await newRevision({ webhooks: allHooks(), threshold: 3 });
+    await newRevision({ webhooks: h.allHooks(), threshold: 3 });
     await tick();
     await tick(); // -> 10
     h.traffic.set(NS, 'podinfo', { errorRatePercent: 10 });
@@ -150,7 +128,7 @@ describe('webhooks within a tick', () => {
   });
 
   it('asks nothing else once a rollback hook asks for a rollback', async () => {
-    await newRevision({ webhooks: allHooks() });
+    await newRevision({ webhooks: h.allHooks() });
     await tick();
     await tick(); // -> 10
     h.receiver.on('/rollback', { status: 200 });
@@ -162,7 +140,7 @@ describe('webhooks within a tick', () => {
   });
 
   it('sends Progressing to analysis hooks while waiting for promotion, and the persisted phase to rollback hooks', async () => {
-    await newRevision({ webhooks: allHooks() });
+    await newRevision({ webhooks: h.allHooks() });
     h.receiver.on('/promotion', { status: 403 });
     for (let i = 0; i < 10 && (await h.canary('podinfo')).status?.phase !== 'WaitingPromotion'; i++)
       await tick();
