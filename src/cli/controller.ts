@@ -9,7 +9,7 @@ import { createMetricProviderFactory } from '../../analysis/providers/factory.js
 import { DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
 import { parseDurationMs } from '../api/duration.js';
 import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../kube/client/config.js';
+import { loadCredentials } from '../kube/client/load-credentials.js';
 import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { packageVersion } from '../observability/version.js';
@@ -91,7 +91,7 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
   }
   const listen = parseListenAddress(o.listenAddress);
   const cluster = new ClientNodeCluster({
-    kubeConfig: loadKubeConfig(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
+    credentials: await loadCredentials(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
     qps: o.kubeQps,
     burst: o.kubeBurst,
     logger: logger.child({ component: 'kube' }),
