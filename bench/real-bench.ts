@@ -5,6 +5,7 @@
  * canary stepping its weight each interval). API requests are read from the server's own
  * `apiserver_request_total`, before and after each window.
  */
+import type { InClusterIdentity } from './service-account.js';
 import type { EventMode } from '../src/controller/event-recorder.js';
 import { join } from 'node:path';
 import type { Cluster } from '../src/kube/cluster.js';
@@ -72,7 +73,8 @@ export interface RealBenchContext {
   /** The benchmark's own client, for setting up (not the controller's). */
   kube: Cluster;
   access: ApiServerAccess;
-  kubeconfigPath: string;
+  /** The controller's identity: the chart's ServiceAccount, mounted as in a pod. */
+  inCluster: InClusterIdentity;
   output: (text: string) => void;
   /** The controller child's heap cap in MiB (see {@link BenchSettings.heapLimitMb}). */
   heapLimitMb: number | undefined;
@@ -169,7 +171,12 @@ async function waitForTicks(
       seen = await child.call<CanaryProgress[]>('progress');
       return seen.length === canaries && seen.every(test);
     },
-    { timeoutMs, pollMs: 1_000, describe: () => `${seen.filter(test).length} of ${canaries}` },
+    {
+      timeoutMs,
+      pollMs: 1_000,
+      describe: () => `${seen.filter(test).length} of ${canaries}`,
+      progress: () => seen.filter(test).length,
+    },
   );
 }
 
@@ -191,7 +198,7 @@ export async function runRealBench(o: RealBenchOptions, ctx: RealBenchContext): 
   let namespaceDeleted = false;
   try {
     const controller: RealControllerOptions = {
-      kubeconfigPath: ctx.kubeconfigPath,
+      inCluster: ctx.inCluster,
       namespace,
       kubeQps: o.kubeQps,
       kubeBurst: o.kubeBurst,

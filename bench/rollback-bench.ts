@@ -63,7 +63,7 @@ export async function runRollbackBench(
   const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
   try {
     const controller: RealControllerOptions = {
-      kubeconfigPath: ctx.kubeconfigPath,
+      inCluster: ctx.inCluster,
       namespace,
       kubeQps: o.kubeQps,
       kubeBurst: o.kubeBurst,

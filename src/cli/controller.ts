@@ -20,7 +20,6 @@ import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { preflightWithRetry } from '../controller/preflight.js';
 import { DEFAULT_TICK_BUDGET_MS } from '../scheduler/tick-budget.js';
-import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { createCore, secretReader } from './wiring.js';
@@ -98,8 +97,9 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
   });
   const metrics = new ControllerMetrics();
   const now = () => new Date();
+  // bullmq and ioredis (about 20 MB of RSS) are loaded only when Redis is used.
   const scheduler: Scheduler = o.redisUrl
-    ? new BullMqScheduler({
+    ? new (await import('../scheduler/bullmq-scheduler.js')).BullMqScheduler({
         connection: { url: o.redisUrl },
         concurrency: o.schedulerConcurrency,
         logger: logger.child({ component: 'scheduler' }),
