@@ -17,7 +17,7 @@ serveCalls({
   memory: (params) => runMemoryBench(params as MemoryBenchOptions),
   startController: async (params) => {
     if (controller) throw new Error('a controller is already running in this child');
-    controller = new RealController(params as RealControllerOptions);
+    controller = await RealController.create(params as RealControllerOptions);
     await controller.start();
     return {};
   },

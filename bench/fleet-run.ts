@@ -11,13 +11,15 @@ import { BenchChild } from './child-rpc.js';
 import { Fleet } from './fleet.js';
 import type { CanaryShape } from './manifests.js';
 import type { BenchScheduler, RealControllerOptions } from './real-controller.js';
+import type { InClusterIdentity } from './service-account.js';
 
 /** What the environment gives a part that runs a controller against the real API server. */
 export interface RealBenchContext {
   /** The benchmark's own client, for setting up (not the controller's). */
   kube: Cluster;
   access: ApiServerAccess;
-  kubeconfigPath: string;
+  /** The controller's identity: the chart's ServiceAccount, mounted as in a pod. */
+  inCluster: InClusterIdentity;
   output: (text: string) => void;
   /** The controller child's heap cap in MiB (see {@link BenchSettings.heapLimitMb}). */
   heapLimitMb: number | undefined;
@@ -76,7 +78,7 @@ export async function startController(
   logName: string,
 ): Promise<void> {
   const controller: RealControllerOptions = {
-    kubeconfigPath: ctx.kubeconfigPath,
+    inCluster: ctx.inCluster,
     namespace: run.namespace,
     kubeQps: o.kubeQps,
     kubeBurst: o.kubeBurst,

@@ -109,6 +109,7 @@ export class Fleet {
       {
         timeoutMs,
         pollMs: 500,
+        progress: () => this.canaries().filter(test).length,
         describe: () => {
           const problems = this.canaries().filter((c) => c.problem);
           const first = problems[0]?.problem;

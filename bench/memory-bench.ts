@@ -48,7 +48,7 @@ export interface MemoryBenchOptions {
   queryLatencyMs: number;
   /** Image changes are spread evenly over this time (0: all at once). */
   releaseSpreadMs: number;
-  /** Time allowed for every canary to initialise, then to start progressing. */
+  /** Time allowed without a canary more initialised, then starting to progress. */
   warmupTimeoutMs: number;
   logLevel: string;
   /** The controller's `--events`. */
@@ -133,9 +133,11 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
       const seen = progress();
       return seen.length === o.canaries && seen.every(test);
     };
+    const count = (test: (p: CanaryProgress) => boolean) => () => progress().filter(test).length;
     await waitUntil('every canary to be Initialized', all(settledInitialized), {
       timeoutMs: o.warmupTimeoutMs,
       describe,
+      progress: count(settledInitialized),
     });
     const gapMs = o.canaries > 1 ? o.releaseSpreadMs / (o.canaries - 1) : 0;
     const releaseStarted = Date.now();
@@ -147,6 +149,7 @@ export async function runMemoryBench(o: MemoryBenchOptions): Promise<MemoryBench
     await waitUntil('every canary to run its metric checks', all(analysing), {
       timeoutMs: o.warmupTimeoutMs,
       describe,
+      progress: count(analysing),
     });
     const warmupSeconds = (Date.now() - warmupStarted) / 1000;
 

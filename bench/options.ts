@@ -215,7 +215,7 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
     .option('--cpu-prof <dir>', 'write a V8 CPU profile of each measured window into <dir>')
     .option(
       '--warmup-timeout <d>',
-      'time allowed for canaries to initialise, then to start progressing',
+      'time allowed without progress (one canary more done) while canaries initialise, then start progressing',
       duration('--warmup-timeout'),
       '10m',
     )

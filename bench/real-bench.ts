@@ -150,7 +150,12 @@ async function waitForTicks(
       seen = await child.call<CanaryProgress[]>('progress');
       return seen.length === canaries && seen.every(test);
     },
-    { timeoutMs, pollMs: 1_000, describe: () => `${seen.filter(test).length} of ${canaries}` },
+    {
+      timeoutMs,
+      pollMs: 1_000,
+      describe: () => `${seen.filter(test).length} of ${canaries}`,
+      progress: () => seen.filter(test).length,
+    },
   );
 }
 

@@ -9,11 +9,12 @@ import { SimulatedProvider } from '../analysis/providers/simulated.js';
 import { createCore } from '../src/cli/wiring.js';
 import type { CanaryWatcher } from '../src/controller/canary-watcher.js';
 import { ClientNodeCluster } from '../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../src/kube/client/config.js';
+import type { KubeCredentials } from '../src/kube/client/credentials.js';
+import { loadCredentials } from '../src/kube/client/load-credentials.js';
 import { API } from '../src/kube/resources.js';
-import { BullMqScheduler } from '../src/scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../src/scheduler/in-process-scheduler.js';
 import type { Scheduler } from '../src/scheduler/scheduler.js';
+import type { InClusterIdentity } from './service-account.js';
 import { readRequestTotals, type ApiServerAccess } from './apiserver-metrics.js';
 import { BenchTraffic } from './bench-traffic.js';
 import { InstrumentedProvider, type ProviderCounts } from './instrumented-provider.js';
@@ -23,7 +24,8 @@ import { TickRecorder, type CanaryProgress, type WindowFigures } from './tick-re
 import { WindowProfiler } from './window-profiler.js';
 
 export interface RealControllerOptions {
-  kubeconfigPath: string;
+  /** The controller's in-cluster identity, as the chart gives it ({@link prepareServiceAccount}). */
+  inCluster: InClusterIdentity;
   /** Watch Canaries in this namespace only (`--namespace`). */
   namespace: string;
   kubeQps: number;
@@ -46,8 +48,10 @@ export type BenchScheduler =
   | { kind: 'in-process'; concurrency: number }
   | { kind: 'bullmq'; redisUrl: string; concurrency: number; prefix: string };
 
-function createScheduler(choice: BenchScheduler): Scheduler {
+/** bullmq is loaded only when used, as `fledge controller` does, so that it does not count in RSS otherwise. */
+async function createScheduler(choice: BenchScheduler): Promise<Scheduler> {
   if (choice.kind === 'in-process') return new InProcessScheduler({ concurrency: choice.concurrency });
+  const { BullMqScheduler } = await import('../src/scheduler/bullmq-scheduler.js');
   return new BullMqScheduler({
     connection: { url: choice.redisUrl },
     concurrency: choice.concurrency,
@@ -93,9 +97,22 @@ export class RealController {
   private apiserverAtOpen: Record<string, number> = {};
   private readonly profiler = new WindowProfiler();
 
-  constructor(private readonly o: RealControllerOptions) {
+  /** Loads the in-cluster credentials as `fledge controller` does in a pod, then builds the controller. */
+  static async create(o: RealControllerOptions): Promise<RealController> {
+    const credentials = await loadCredentials({
+      env: o.inCluster.env,
+      inClusterPathPrefix: o.inCluster.pathPrefix,
+    });
+    return new RealController(o, credentials, await createScheduler(o.scheduler));
+  }
+
+  private constructor(
+    private readonly o: RealControllerOptions,
+    credentials: KubeCredentials,
+    scheduler: Scheduler,
+  ) {
     this.cluster = new ClientNodeCluster({
-      kubeConfig: loadKubeConfig({ kubeconfigPath: o.kubeconfigPath }),
+      credentials,
       qps: o.kubeQps,
       burst: o.kubeBurst,
     });
@@ -109,7 +126,6 @@ export class RealController {
           this.failedChecks[key] = atMs;
       },
     });
-    const scheduler = createScheduler(o.scheduler);
     this.recorder = new TickRecorder({
       scheduler,
       queriesOf: (namespace, name) => this.provider.queriesFor(namespace, name),

@@ -244,7 +244,7 @@ export function realSection(runs: RealBenchFigures[]): { text: string; verdicts:
   ];
   const columns = runs.flatMap((r) => [`N=${r.canaries} idle`, `N=${r.canaries} progressing`]);
   const title = first
-    ? `2. Real stack: local kube-apiserver, controller core over client-node in a child process, ${first.scheduler === 'bullmq' ? 'BullMQ on a local Redis' : 'in-process scheduler'} (kube QPS ${first.kubeQps}, burst ${first.kubeBurst}), interval ${formatNumber(first.intervalMs / 1000)} s; idle ${formatNumber(first.idle.controller.wallSeconds)} s and progressing ${formatNumber(first.progressing.controller.wallSeconds)} s windows. Requests from kube-apiserver's apiserver_request_total on Fledge's resources; Prometheus queries counted at the (simulated) provider boundary.`
+    ? `2. Real stack: local kube-apiserver, controller core in a child process with the chart's ServiceAccount (in-cluster credentials), ${first.scheduler === 'bullmq' ? 'BullMQ on a local Redis' : 'in-process scheduler'} (kube QPS ${first.kubeQps}, burst ${first.kubeBurst}), interval ${formatNumber(first.intervalMs / 1000)} s; idle ${formatNumber(first.idle.controller.wallSeconds)} s and progressing ${formatNumber(first.progressing.controller.wallSeconds)} s windows. Requests from kube-apiserver's apiserver_request_total on Fledge's resources; Prometheus queries counted at the (simulated) provider boundary.`
     : '2. Real stack: not run';
   const verdicts = runs.flatMap((r) => [
     collect(

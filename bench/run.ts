@@ -12,6 +12,7 @@ import { startRedis } from '../test/support/devtools/redis-server.js';
 import { ensureBenchCluster, ensureRoomyNode } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
 import type { BenchSettings } from './options.js';
+import { prepareServiceAccount } from './service-account.js';
 import { runRealBench, type RealBenchContext, type RealBenchFigures } from './real-bench.js';
 import { memorySection, missedTargets, realSection, rollbackSection, type TargetVerdict } from './report.js';
 import { runRollbackBench, type RollbackBenchFigures } from './rollback-bench.js';
@@ -59,7 +60,7 @@ function soakNote(s: BenchSettings): string {
 
 const NOTES = [
   'Metrics: a simulated provider stands in for Prometheus (no Prometheus runs); queries are counted at the provider boundary, each answering after --query-latency.',
-  'Real stack: everything shares this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the controller, this benchmark). The controller authenticates as the admin user (system:masters), which API Priority and Fairness exempts; a controller with its own ServiceAccount would be queued by it.',
+  "Real stack: everything shares this machine (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok, the controller, this benchmark). The controller runs as the chart runs it: the chart's ServiceAccount and RBAC, a TokenRequest token and the CA mounted as in a pod, KUBERNETES_SERVICE_HOST/PORT (no kubeconfig, so client-node is never loaded); API Priority and Fairness queues it like any ServiceAccount.",
   'In-memory runs: the in-memory cluster stands in for the API server and for the informer caches of a real controller (every read is a call to it, so its reads are not a target there); Events the controller writes are counted but not stored, as a real controller does not hold them.',
   "Lateness is measured by the scheduler: a tick planned for time T (the next slot at the canary's phase of its interval, or at once for a new canary or a trigger) that starts at S is S - T late.",
 ];
@@ -121,7 +122,7 @@ async function runRealParts(
     const ctx: RealBenchContext = {
       kube,
       access: cluster,
-      kubeconfigPath: cluster.kubeconfigPath,
+      inCluster: await prepareServiceAccount(cluster, join(logDir, 'pod')),
       output: progress,
       heapLimitMb: s.heapLimitMb,
     };

@@ -10,20 +10,29 @@ export class BenchTimeoutError extends Error {
 
 /**
  * Polls `probe` until it returns true; rejects with {@link BenchTimeoutError} after `timeoutMs`,
- * naming `what` and the last `describe()`.
+ * naming `what` and the last `describe()`. With `progress` (how many of the awaited things are
+ * done), the time counts from the last progress instead: a fleet that initialises slowly on a
+ * contended machine is waited for, one that is stuck still fails.
  */
 export async function waitUntil(
   what: string,
   probe: () => boolean | Promise<boolean>,
-  options: { timeoutMs: number; pollMs?: number; describe?: () => string },
+  options: { timeoutMs: number; pollMs?: number; describe?: () => string; progress?: () => number },
 ): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
+  let deadline = Date.now() + options.timeoutMs;
+  let done = options.progress?.() ?? 0;
   for (;;) {
     if (await probe()) return;
+    const now = options.progress?.() ?? 0;
+    if (now > done) {
+      done = now;
+      deadline = Date.now() + options.timeoutMs;
+    }
     if (Date.now() > deadline) {
       const state = options.describe ? `: ${options.describe()}` : '';
+      const since = options.progress ? ' without progress' : '';
       throw new BenchTimeoutError(
-        `timed out after ${options.timeoutMs / 1000} s waiting for ${what}${state}`,
+        `timed out after ${options.timeoutMs / 1000} s${since} waiting for ${what}${state}`,
       );
     }
     await sleep(options.pollMs ?? 250);

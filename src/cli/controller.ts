@@ -9,7 +9,7 @@ import { createMetricProviderFactory } from '../../analysis/providers/factory.js
 import { DEFAULT_MIN_INTERVAL_MS } from '../api/defaults.js';
 import { parseDurationMs } from '../api/duration.js';
 import { ClientNodeCluster } from '../kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../kube/client/config.js';
+import { loadCredentials } from '../kube/client/load-credentials.js';
 import { createLogger } from '../log.js';
 import { ControllerMetrics } from '../observability/controller-metrics.js';
 import { packageVersion } from '../observability/version.js';
@@ -20,7 +20,6 @@ import { EVENT_MODES, type EventMode } from '../controller/event-recorder.js';
 import { LeaderElector } from '../controller/leader-election.js';
 import { preflightWithRetry } from '../controller/preflight.js';
 import { DEFAULT_TICK_BUDGET_MS } from '../scheduler/tick-budget.js';
-import { BullMqScheduler } from '../scheduler/bullmq-scheduler.js';
 import { InProcessScheduler } from '../scheduler/in-process-scheduler.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import { createCore, secretReader } from './wiring.js';
@@ -91,15 +90,16 @@ export async function startController(o: ControllerOptions, logger: Logger): Pro
   }
   const listen = parseListenAddress(o.listenAddress);
   const cluster = new ClientNodeCluster({
-    kubeConfig: loadKubeConfig(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
+    credentials: await loadCredentials(o.kubeconfig ? { kubeconfigPath: o.kubeconfig } : {}),
     qps: o.kubeQps,
     burst: o.kubeBurst,
     logger: logger.child({ component: 'kube' }),
   });
   const metrics = new ControllerMetrics();
   const now = () => new Date();
+  // bullmq and ioredis (about 20 MB of RSS) are loaded only when Redis is used.
   const scheduler: Scheduler = o.redisUrl
-    ? new BullMqScheduler({
+    ? new (await import('../scheduler/bullmq-scheduler.js')).BullMqScheduler({
         connection: { url: o.redisUrl },
         concurrency: o.schedulerConcurrency,
         logger: logger.child({ component: 'scheduler' }),

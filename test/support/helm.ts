@@ -66,12 +66,12 @@ export class ChartTool {
     return result.stdout;
   }
 
-  /** A kubeconfig that authenticates as the ServiceAccount with a fresh TokenRequest token. */
-  async serviceAccountKubeconfig(namespace: string, name: string, path: string): Promise<string> {
+  /** A fresh TokenRequest token of the ServiceAccount (the API server may cap `expirationSeconds`). */
+  async serviceAccountToken(namespace: string, name: string, expirationSeconds = 3600): Promise<string> {
     const request = JSON.stringify({
       apiVersion: 'authentication.k8s.io/v1',
       kind: 'TokenRequest',
-      spec: { expirationSeconds: 3600 },
+      spec: { expirationSeconds },
     });
     const answer = await this.kubectl(
       ['create', '--raw', `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`, '-f', '-'],
@@ -79,6 +79,12 @@ export class ChartTool {
     );
     const token = (JSON.parse(answer) as { status?: { token?: string } }).status?.token;
     if (!token) throw new Error(`TokenRequest for ${namespace}/${name} returned no token: ${answer}`);
+    return token;
+  }
+
+  /** A kubeconfig that authenticates as the ServiceAccount with a fresh TokenRequest token. */
+  async serviceAccountKubeconfig(namespace: string, name: string, path: string): Promise<string> {
+    const token = await this.serviceAccountToken(namespace, name);
     const ca = readFileSync(this.cluster.caFile).toString('base64');
     writeFileSync(
       path,

@@ -25,6 +25,7 @@ import {
   type WatchEvent,
   type WriteOptions,
 } from '../cluster.js';
+import type { KubeCredentials } from './credentials.js';
 import { validateBackoff, type BackoffOptions } from './backoff.js';
 import {
   ResourceDiscovery,
@@ -57,8 +58,10 @@ export interface InformerTuning {
 }
 
 export interface ClientNodeClusterOptions {
-  /** From {@link loadKubeConfig}. */
-  kubeConfig: KubeConfig;
+  /** Where to send requests and as whom, from {@link loadCredentials}; or give `kubeConfig`. */
+  credentials?: KubeCredentials;
+  /** A client-node KubeConfig (from {@link loadKubeConfig}), instead of `credentials`. */
+  kubeConfig?: KubeConfig;
   /** Sustained requests per second (default 20). */
   qps?: number;
   /** Requests allowed at once (default 30). */
@@ -108,7 +111,8 @@ export class ClientNodeCluster implements Cluster {
   private stopped = false;
 
   constructor(private readonly o: ClientNodeClusterOptions) {
-    if (!o.kubeConfig) throw new Error('kubeConfig: required');
+    if ((o.credentials === undefined) === (o.kubeConfig === undefined))
+      throw new Error('credentials, kubeConfig: give exactly one');
     if (o.requestTimeoutMs !== undefined && !(o.requestTimeoutMs > 0))
       throw new Error(`requestTimeoutMs: must be > 0, got ${o.requestTimeoutMs}`);
     validateBackoff(o.informers?.backoff ?? {});
@@ -122,7 +126,8 @@ export class ClientNodeCluster implements Cluster {
     });
     this.logger = o.logger ?? pino({ level: 'silent' });
     this.transport = new KubeTransport({
-      kubeConfig: o.kubeConfig,
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      ...(o.kubeConfig ? { kubeConfig: o.kubeConfig } : {}),
       limiter,
       requests: this.requests,
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),

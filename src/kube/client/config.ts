@@ -1,33 +1,13 @@
 /**
- * Finds the cluster to talk to, in the order Kubernetes controllers use: an explicit kubeconfig
- * path, then `$KUBECONFIG`, then the in-cluster service account, then `~/.kube/config`. Never falls
- * back silently to an unauthenticated localhost server.
+ * Loads a kubeconfig with client-node, for the paths that need its resolution of exec plugins,
+ * OIDC and client certificates (dev machines, the operator CLI). The controller loads its
+ * credentials through {@link loadCredentials}, which reaches this module only for a kubeconfig file.
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfigError, findConfigSource, type LoadKubeConfigOptions } from './config-source.js';
 
-/** Where the in-cluster service account's token is mounted. */
-export const SERVICE_ACCOUNT_TOKEN_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-export interface LoadKubeConfigOptions {
-  /** A kubeconfig file to use instead of the search. */
-  kubeconfigPath?: string;
-  /** Environment to read `KUBECONFIG` and `KUBERNETES_SERVICE_HOST` from; defaults to `process.env`. */
-  env?: Record<string, string | undefined>;
-  /** Home directory for `~/.kube/config`; defaults to `os.homedir()`. */
-  homeDir?: string;
-  /** Prepended to the service-account paths (for tests); defaults to none. */
-  inClusterPathPrefix?: string;
-  /** A context of the kubeconfig to use instead of its current-context (`--context`). */
-  context?: string;
-}
-
-/** No usable kubeconfig was found, or the one found names no current cluster. */
-export class KubeConfigError extends Error {
-  override name = 'KubeConfigError';
-}
+export { KubeConfigError, type LoadKubeConfigOptions } from './config-source.js';
+export { SERVICE_ACCOUNT_TOKEN_PATH } from './in-cluster-credentials.js';
 
 function loadFile(kubeConfig: KubeConfig, path: string, origin: string): string {
   try {
@@ -43,25 +23,14 @@ function loadFile(kubeConfig: KubeConfig, path: string, origin: string): string 
  * @throws KubeConfigError naming the source when it cannot be read or has no current cluster
  */
 export function loadKubeConfig(options: LoadKubeConfigOptions = {}): KubeConfig {
-  const env = options.env ?? process.env;
   const kubeConfig = new KubeConfig();
-  const prefix = options.inClusterPathPrefix ?? '';
-  const homeConfig = join(options.homeDir ?? homedir(), '.kube', 'config');
-  const fromEnv = env['KUBECONFIG']?.split(process.platform === 'win32' ? ';' : ':').find((p) => p !== '');
+  const found = findConfigSource(options);
   let source: string;
-  if (options.kubeconfigPath) {
-    source = loadFile(kubeConfig, options.kubeconfigPath, 'kubeconfig');
-  } else if (fromEnv) {
-    source = loadFile(kubeConfig, fromEnv, 'KUBECONFIG');
-  } else if (env['KUBERNETES_SERVICE_HOST'] && existsSync(`${prefix}${SERVICE_ACCOUNT_TOKEN_PATH}`)) {
-    kubeConfig.loadFromCluster(prefix);
-    source = 'in-cluster service account';
-  } else if (existsSync(homeConfig)) {
-    source = loadFile(kubeConfig, homeConfig, 'kubeconfig');
+  if (found.kind === 'file') {
+    source = loadFile(kubeConfig, found.path, found.origin);
   } else {
-    throw new KubeConfigError(
-      `no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ${homeConfig}, or run in a pod with a service account`,
-    );
+    kubeConfig.loadFromCluster(options.inClusterPathPrefix ?? '');
+    source = 'in-cluster service account';
   }
   if (options.context !== undefined) {
     if (!kubeConfig.getContextObject(options.context)) {

@@ -1,21 +1,26 @@
 /**
- * Sends requests to the API server with client-node's KubeConfig authentication and TLS agent,
- * rate limited and counted, through {@link boundedFetch}: each request's deadline covers the whole
- * answer and at most {@link MAX_KUBE_RESPONSE_BYTES} are read (client-node's own fetch layer can
- * do neither: its body is read whole, and its size limit cannot be set). Bodies are plain JSON in
- * and out.
+ * Sends requests to the API server with the given {@link KubeCredentials} on one keep-alive TLS
+ * agent, rate limited and counted, through {@link boundedFetch}: each request's deadline covers the
+ * whole answer and at most {@link MAX_KUBE_RESPONSE_BYTES} are read. Watches stream over the same
+ * agent ({@link streamWatch}). Bodies are plain JSON in and out.
  *
  * Why not client-node's generic `KubernetesObjectApi`: it (1) deserializes built-in kinds into its
  * generated model classes (timestamps become `Date`s, while the port deals in plain JSON), (2)
  * serializes writes through those models, dropping fields the models do not know, (3) cannot address
- * the `/status` subresource, and (4) defaults patches to strategic merge, which custom resources refuse.
+ * the `/status` subresource, (4) defaults patches to strategic merge, which custom resources refuse,
+ * and (5) loading it costs about 90 MB of RSS.
  */
 import type { Agent } from 'node:http';
-import { Agent as HttpsAgent, type RequestOptions } from 'node:https';
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { Agent as HttpsAgent } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { boundedFetch } from '../../http/outbound.js';
+import type { KubeCredentials, RequestAuth, TlsMaterial } from './credentials.js';
 import { ApiUnreachableError } from './errors.js';
+import { KubeConfigCredentials } from './kubeconfig-credentials.js';
 import type { TokenBucket } from './rate-limiter.js';
+import { MAX_WATCH_LINE_BYTES, streamWatch, type WatchEnd } from './watch-stream.js';
+
+export type { WatchEnd } from './watch-stream.js';
 
 /** One request. */
 export interface KubeRequest {
@@ -53,56 +58,58 @@ export type RequestCounts = Record<string, number>;
  */
 export const MAX_KUBE_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** How a watch stream ended. */
-export type WatchEnd = { kind: 'closed' } | { kind: 'error'; error: unknown };
-
 export interface KubeTransportOptions {
-  kubeConfig: KubeConfig;
+  /** Where to send requests and as whom; or a client-node `kubeConfig` (a kubeconfig file's). */
+  credentials?: KubeCredentials;
+  kubeConfig?: KubeConfig;
   limiter: TokenBucket;
   requests: RequestCounts;
-  /** Per-request deadline, whole answer included (default 30 s); watches are exempt. */
+  /** Per-request deadline, whole answer included (default 30 s); a watch's covers its headers only. */
   requestTimeoutMs?: number;
   /** Bytes of one answer read at most (default {@link MAX_KUBE_RESPONSE_BYTES}). */
   maxResponseBytes?: number;
+  /** Bytes of one watch event read at most (default {@link MAX_WATCH_LINE_BYTES}). */
+  maxWatchLineBytes?: number;
 }
 
 /** The adapter's only path to the network. */
 export class KubeTransport {
   private readonly server: URL;
-  private readonly watcher: Watch;
+  private readonly credentials: KubeCredentials;
   private readonly requestTimeoutMs: number;
   private agent: { tls: string; agent: HttpsAgent } | undefined;
 
   constructor(private readonly o: KubeTransportOptions) {
-    const cluster = o.kubeConfig.getCurrentCluster();
-    if (!cluster?.server) throw new Error('kubeConfig: the current context names no cluster with a server');
-    this.server = new URL(cluster.server);
-    this.watcher = new Watch(o.kubeConfig);
+    if ((o.credentials === undefined) === (o.kubeConfig === undefined))
+      throw new Error('credentials, kubeConfig: give exactly one');
+    this.credentials = o.credentials ?? new KubeConfigCredentials(o.kubeConfig as KubeConfig);
+    this.server = new URL(this.credentials.server);
     this.requestTimeoutMs = o.requestTimeoutMs ?? 30_000;
   }
 
   /** The API server's base address. */
   get serverUrl(): string {
-    return this.o.kubeConfig.getCurrentCluster()?.server ?? '';
+    return this.credentials.server;
   }
 
   /**
-   * Sends one request and returns the answer whatever its status.
+   * Sends one request and returns the answer whatever its status. A 401 is retried once after the
+   * credentials were read again (a rotated service-account token).
    * @throws ApiUnreachableError when no answer came (refused, reset, timed out)
    */
   async send(request: KubeRequest): Promise<KubeResponse> {
+    const response = await this.sendOnce(request);
+    if (response.status === 401 && this.credentials.refresh()) return this.sendOnce(request);
+    return response;
+  }
+
+  private async sendOnce(request: KubeRequest): Promise<KubeResponse> {
     await this.o.limiter.acquire();
     this.o.requests[request.count] = (this.o.requests[request.count] ?? 0) + 1;
-    const url = this.url(request);
+    const url = this.url(request.path, request.query);
     try {
-      // Credentials (token, client certificate, basic auth, impersonation) and TLS settings as
-      // client-node resolves them from the kubeconfig, re-read on every request (rotated tokens).
-      const options: RequestOptions = {};
-      await this.o.kubeConfig.applyToHTTPSOptions(options);
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      for (const [name, value] of Object.entries(options.headers ?? {}))
-        if (value !== undefined) headers[name] = String(value);
-      if (options.auth) headers['Authorization'] = `Basic ${Buffer.from(options.auth).toString('base64')}`;
+      const auth = await this.credentials.authorize();
+      const headers: Record<string, string> = { Accept: 'application/json', ...auth.headers };
       const body = request.body === undefined ? undefined : JSON.stringify(request.body);
       if (body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
       const response = await boundedFetch({
@@ -113,7 +120,7 @@ export class KubeTransport {
         deadlineMs: this.requestTimeoutMs,
         maxBytes: this.o.maxResponseBytes ?? MAX_KUBE_RESPONSE_BYTES,
         what: `${request.method} ${request.path}`,
-        agent: this.agentFor(options),
+        agent: this.agentFor(auth),
         outsideBudget: true,
       });
       return { status: response.status, body: parseBody(response.body.toString('utf8')) };
@@ -126,47 +133,37 @@ export class KubeTransport {
   }
 
   /** The request's address: the server's base path (if any), the API path and the query. */
-  private url(request: KubeRequest): URL {
-    const url = new URL(this.server.href.replace(/\/$/, '') + request.path);
-    for (const [name, value] of Object.entries(request.query ?? {}))
+  private url(path: string, query: Record<string, string | undefined> | undefined): URL {
+    const url = new URL(this.server.href.replace(/\/$/, '') + path);
+    for (const [name, value] of Object.entries(query ?? {}))
       if (value !== undefined) url.searchParams.set(name, value);
     return url;
   }
 
   /**
-   * client-node hands out one agent per cluster and user, without keep-alive, and keeps it even
-   * when the certificates it was built from rotate. Requests with the same TLS settings share one
-   * keep-alive agent instead (keep-alive saves a TLS handshake per request: most of a write's
-   * CPU); new settings (rotated certificates) get a new one. Proxy agents (subclasses) and the
-   * plain-http agent of a loopback server are used as client-node made them.
+   * Requests with the same TLS settings share one keep-alive agent (keep-alive saves a TLS
+   * handshake per request: most of a write's CPU); new settings (rotated certificates) get a new
+   * one. An agent of the credentials' own (a proxy) is used as is; plain http gets node's global one.
    */
-  private agentFor(options: RequestOptions): Agent | undefined {
-    const given = options.agent;
-    if (!(given instanceof HttpsAgent) || given.constructor !== HttpsAgent)
-      return given instanceof Object ? (given as Agent) : undefined;
+  private agentFor(auth: RequestAuth): Agent | undefined {
+    if (auth.agent) return auth.agent;
+    if (this.server.protocol !== 'https:') return undefined;
+    const t: TlsMaterial = auth.tls;
     const tls = JSON.stringify(
-      [
-        options.ca,
-        options.cert,
-        options.key,
-        options.pfx,
-        options.passphrase,
-        options.rejectUnauthorized,
-        options.servername,
-      ].map((v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
+      [t.ca, t.cert, t.key, t.pfx, t.passphrase, t.rejectUnauthorized, t.servername].map((v) =>
+        Buffer.isBuffer(v) ? v.toString('base64') : v,
+      ),
     );
     // A replaced agent is not destroyed: its requests in flight finish, its idle sockets time out.
     if (this.agent?.tls !== tls) {
       const tlsOptions = {
-        ca: options.ca,
-        cert: options.cert,
-        key: options.key,
-        pfx: options.pfx,
-        passphrase: options.passphrase,
-        servername: options.servername,
-        ...(options.rejectUnauthorized !== undefined
-          ? { rejectUnauthorized: options.rejectUnauthorized }
-          : {}),
+        ca: t.ca,
+        cert: t.cert,
+        key: t.key,
+        pfx: t.pfx,
+        passphrase: t.passphrase,
+        servername: t.servername,
+        ...(t.rejectUnauthorized !== undefined ? { rejectUnauthorized: t.rejectUnauthorized } : {}),
       };
       // Idle sockets close after 30 s, before the API server drops them (90 s) mid-reuse.
       this.agent = { tls, agent: new HttpsAgent({ ...tlsOptions, keepAlive: true, timeout: 30_000 }) };
@@ -176,7 +173,8 @@ export class KubeTransport {
 
   /**
    * Streams a watch until it ends. `onEvent` gets every event, ERROR and BOOKMARK included.
-   * Resolves with how it ended; aborting `signal` ends it as `closed`.
+   * Resolves with how it ended; aborting `signal` ends it as `closed`. A 401 makes the credentials
+   * be read again before the informer's next attempt.
    */
   async watch(
     path: string,
@@ -188,35 +186,25 @@ export class KubeTransport {
     await this.o.limiter.acquire();
     if (signal.aborted) return { kind: 'closed' };
     this.o.requests[count] = (this.o.requests[count] ?? 0) + 1;
-    return new Promise<WatchEnd>((resolve) => {
-      let controller: AbortController | undefined;
-      let ended = false;
-      const end = (result: WatchEnd) => {
-        if (ended) return;
-        ended = true;
-        signal.removeEventListener('abort', onAbort);
-        controller?.abort();
-        resolve(signal.aborted ? { kind: 'closed' } : result);
-      };
-      const onAbort = () => end({ kind: 'closed' });
-      signal.addEventListener('abort', onAbort);
-      this.watcher
-        .watch(
-          path,
-          query,
-          (type, object) => {
-            if (!ended) onEvent(type, object);
-          },
-          (err: unknown) => end(err ? { kind: 'error', error: err } : { kind: 'closed' }),
-        )
-        .then(
-          (c) => {
-            controller = c;
-            if (ended) c.abort();
-          },
-          (err: unknown) => end({ kind: 'error', error: err }),
-        );
+    let auth: RequestAuth;
+    try {
+      auth = await this.credentials.authorize();
+    } catch (err) {
+      return { kind: 'error', error: err };
+    }
+    const agent = this.agentFor(auth);
+    const end = await streamWatch({
+      url: this.url(path, { ...query, watch: 'true' }),
+      headers: auth.headers,
+      agent,
+      connectTimeoutMs: this.requestTimeoutMs,
+      maxLineBytes: this.o.maxWatchLineBytes ?? MAX_WATCH_LINE_BYTES,
+      onEvent,
+      signal,
     });
+    if (end.kind === 'error' && (end.error as { statusCode?: unknown }).statusCode === 401)
+      this.credentials.refresh();
+    return end;
   }
 }
 
