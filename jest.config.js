@@ -16,8 +16,8 @@ const cluster = {
 };
 
 export default {
-  // The e2e files share one control plane, and a controller watching all namespaces would tick
-  // another file's canaries: test files run one at a time (as they do anyway on two cores).
+  // Unit and integration files one at a time: integration files share cluster-wide state (CRDs,
+  // ClusterRoles, controllers watching every namespace). The e2e project sets its own pool below.
   maxWorkers: 1,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
@@ -32,6 +32,10 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      // Its files run concurrently on the one control plane: each scenario has its own namespace,
+      // and its controller watches only that one. Their time is mostly waiting for analysis
+      // intervals, so more files than cores run at once; FLEDGE_E2E_WORKERS sets the count.
+      runner: '<rootDir>/test/support/concurrent-files-runner.ts',
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
       ...cluster,
     },

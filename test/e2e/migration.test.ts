@@ -21,7 +21,7 @@ import {
   targetDeployment,
   userConfigMap,
 } from '../support/flagger-leftovers.js';
-import { ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
 import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
 import { APP, canaryManifest } from './support/scenario.js';
@@ -65,12 +65,16 @@ beforeAll(async () => {
     qps: 50,
     burst: 100,
   });
+  // The namespace first: the controller watches only it and holds its Lease there, so that the
+  // e2e files running at the same time neither see each other's canaries nor wait for one Lease.
+  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   controller = await startControllerProcess({
     kubeconfig: local.kubeconfigPath,
     logFile: join(mkdtempSync(join(tmpdir(), 'fledge-e2e-migrate-')), 'controller.log'),
+    extraArgs: [`--namespace=${namespace}`, `--leader-election-namespace=${namespace}`],
     env: { REDIS_URL: '' },
   });
-}, 45 * 60_000);
+}, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   await harness?.stop();
@@ -90,7 +94,6 @@ afterEach(() => {
 
 it("migrates from Flagger without an outage: Fledge adopts Flagger's objects, deleting Flagger's Canary removes nothing", async () => {
   const started = Date.now();
-  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   // As Flagger leaves a promoted canary: the target at zero, the rest owned by Flagger's Canary.
   const config = { GREETING: 'hello' };
   await kube.create(userConfigMap(namespace, APP, config));

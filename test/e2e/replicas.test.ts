@@ -13,14 +13,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lease } from '../../src/controller/leader-election.js';
-import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
-import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
-import { ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { startRedis, type RedisInstance } from '../support/devtools/redis-server.js';
 import { CanaryHerd } from '../support/devtools/canary-herd.js';
 import { ControllerFleet } from '../support/devtools/controller-fleet.js';
 import { seededRandom } from '../support/devtools/seeded-random.js';
+import { e2eCluster, phaseTimer } from './support/e2e-cluster.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The Lease duration of `fledge controller` (client-go's default, 15 s). */
@@ -32,20 +30,21 @@ const TAKEOVER_TOLERANCE_MS = 8_000;
 /** Replicas SIGKILLed mid-tick leave BullMQ jobs that another replica runs again once their lock expires. */
 const FINISH_TIMEOUT_MS = 180_000;
 
-let local: LocalCluster;
-let kube: ClientNodeCluster;
 const logDir = mkdtempSync(join(tmpdir(), 'fledge-e2e-replicas-'));
 const run = Math.random().toString(36).slice(2, 7);
 const cleanups: (() => Promise<unknown>)[] = [];
 let fleet: ControllerFleet | undefined;
+const cluster = e2eCluster({
+  qps: 100,
+  burst: 200,
+  cleanUp: async () => {
+    await cleanUp();
+    say(`controller logs in ${logDir}`);
+  },
+});
 
 function say(text: string): void {
   process.stdout.write(`e2e replicas: ${text}\n`);
-}
-
-function phaseTimer(label: string): () => void {
-  const started = Date.now();
-  return () => say(`${label} took ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 async function redisServer(): Promise<RedisInstance> {
@@ -55,13 +54,13 @@ async function redisServer(): Promise<RedisInstance> {
 }
 
 function herd(name: string, o: { count: number; failing?: (index: number) => boolean }): CanaryHerd {
-  const h = new CanaryHerd(kube, { namespace: `replicas-${name}-${run}`, ...o });
+  const h = new CanaryHerd(cluster.kube, { namespace: `replicas-${name}-${run}`, ...o });
   cleanups.push(() => h.stop());
   return h;
 }
 
 function controllers(prefix: string, size: number, args: string[]): ControllerFleet {
-  const f = new ControllerFleet({ kubeconfig: local.kubeconfigPath, logDir, prefix, size, args });
+  const f = new ControllerFleet({ kubeconfig: cluster.local.kubeconfigPath, logDir, prefix, size, args });
   cleanups.push(() => f.stopAll());
   fleet = f;
   return f;
@@ -102,17 +101,6 @@ async function someCanaryReached(h: CanaryHerd, split: string, timeoutMs = 60_00
   }
 }
 
-beforeAll(async () => {
-  const done = phaseTimer('control plane');
-  local = await ensureCluster({ output: (t) => process.stdout.write(t) });
-  done();
-  kube = new ClientNodeCluster({
-    kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }),
-    qps: 100,
-    burst: 200,
-  });
-}, 45 * 60_000);
-
 /** Stops what the scenario started (replicas first, so that they do not tick a namespace being deleted). */
 async function cleanUp(): Promise<void> {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -135,23 +123,17 @@ function logsOnFailure(body: () => Promise<void>): () => Promise<void> {
 // keep ticking finished canaries and load the 2 cores the next scenario runs on.
 afterEach(cleanUp, 60_000);
 
-afterAll(async () => {
-  await cleanUp();
-  kube?.stop();
-  say(`controller logs in ${logDir}`);
-}, 60_000);
-
 it(
   '1. three replicas on one Redis share 30 canaries: all promoted, no step skipped or repeated, every replica ticks',
   logsOnFailure(async () => {
-    const done = phaseTimer('scenario 1');
+    const done = phaseTimer('replicas scenario 1');
     const redis = await redisServer();
     const h = herd('share', { count: 30 });
     const f = controllers('share', 3, [`--redis-url=${redis.url}`, `--namespace=${h.namespace}`]);
     await f.startAll();
     await h.start();
     await rollOut(h);
-    const rollout = phaseTimer('scenario 1: 30 rollouts');
+    const rollout = phaseTimer('replicas scenario 1: 30 rollouts');
     const finished = await h.waitForAll(['Succeeded', 'Failed'], FINISH_TIMEOUT_MS);
     rollout();
     await expectRightFinalState(h, finished);
@@ -168,7 +150,7 @@ it(
 it(
   '2. replicas SIGKILLed and restarted at random moments: every canary ends right, no step skipped or repeated',
   logsOnFailure(async () => {
-    const done = phaseTimer('scenario 2');
+    const done = phaseTimer('replicas scenario 2');
     const seed = Number(process.env['FLEDGE_E2E_SEED'] ?? Date.now() % 2_147_483_647);
     say(`scenario 2: seed ${seed} (FLEDGE_E2E_SEED=${seed} replays the kill schedule)`);
     const random = seededRandom(seed);
@@ -195,7 +177,7 @@ it(
         await f.start(victim);
       }
     })();
-    const rollout = phaseTimer('scenario 2: 10 rollouts under SIGKILLs');
+    const rollout = phaseTimer('replicas scenario 2: 10 rollouts under SIGKILLs');
     try {
       const states = await h.waitForAll(['Succeeded', 'Failed'], FINISH_TIMEOUT_MS);
       rollout();
@@ -216,7 +198,7 @@ it(
 it(
   '3. redis-server restarted mid-rollout (empty): every canary finishes, no step skipped or repeated',
   logsOnFailure(async () => {
-    const done = phaseTimer('scenario 3');
+    const done = phaseTimer('replicas scenario 3');
     const redis = await redisServer();
     const h = herd('redis', { count: 10 });
     const f = controllers('redis', 3, [`--redis-url=${redis.url}`, `--namespace=${h.namespace}`]);
@@ -227,12 +209,12 @@ it(
     const progressing = (await h.canaries()).filter((c) => c.status?.phase === 'Progressing').length;
     say(`scenario 3: restarting Redis with ${progressing} canaries progressing`);
     expect(progressing).toBeGreaterThan(0);
-    const outage = phaseTimer('scenario 3: Redis down (2 s) and back');
+    const outage = phaseTimer('replicas scenario 3: Redis down (2 s) and back');
     await redis.stop();
     await sleep(2_000);
     await redis.start();
     outage();
-    const rollout = phaseTimer('scenario 3: rollouts after the restart');
+    const rollout = phaseTimer('replicas scenario 3: rollouts after the restart');
     const finished = await h.waitForAll(['Succeeded', 'Failed'], FINISH_TIMEOUT_MS);
     rollout();
     await expectRightFinalState(h, finished);
@@ -246,7 +228,7 @@ it(
 it(
   '4. without Redis, two replicas and a Lease: the holder is SIGKILLed, the other takes over within a lease duration, no canary stepped by both',
   logsOnFailure(async () => {
-    const done = phaseTimer('scenario 4');
+    const done = phaseTimer('replicas scenario 4');
     const h = herd('lease', { count: 10 });
     const f = controllers('lease', 2, [
       `--namespace=${h.namespace}`,
@@ -254,7 +236,7 @@ it(
     ]);
     await h.start();
     const holders: { holder: string; atMs: number }[] = [];
-    const unwatch = kube.watch<Lease>({ ...API.lease, namespace: h.namespace }, (e) => {
+    const unwatch = cluster.kube.watch<Lease>({ ...API.lease, namespace: h.namespace }, (e) => {
       const holder = e.object.spec.holderIdentity ?? '';
       if (e.object.metadata.name === 'fledge-controller' && holders.at(-1)?.holder !== holder)
         holders.push({ holder, atMs: Date.now() });
@@ -264,7 +246,7 @@ it(
     await rollOut(h);
     await someCanaryReached(h, '80/20');
 
-    const lease = await kube.get<Lease>(objectKey(API.lease, h.namespace, 'fledge-controller'));
+    const lease = await cluster.kube.get<Lease>(objectKey(API.lease, h.namespace, 'fledge-controller'));
     const leader = [0, 1].find((i) => f.name(i) === lease?.spec.holderIdentity);
     expect(leader).toBeDefined();
     const follower = 1 - leader!;
@@ -286,7 +268,7 @@ it(
     expect(holders.at(-1)?.holder).toBe(f.name(follower));
     expect(takeoverMs).toBeLessThanOrEqual(LEASE_DURATION_MS + LEASE_RETRY_PERIOD_MS + TAKEOVER_TOLERANCE_MS);
 
-    const rollout = phaseTimer('scenario 4: rollouts after the takeover');
+    const rollout = phaseTimer('replicas scenario 4: rollouts after the takeover');
     const finished = await h.waitForAll(['Succeeded', 'Failed'], FINISH_TIMEOUT_MS);
     rollout();
     await expectRightFinalState(h, finished);

@@ -79,22 +79,33 @@ async function expectRollback(provider: ScenarioProvider, name: string, metric: 
   done();
 }
 
-describe('linkerd: SMI TrafficSplit', () => {
-  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+suite.test(
+  'linkerd: SMI TrafficSplit promotes: the weights step to 50 %, then all traffic on the primary running the new revision',
+  async () => {
     await expectPromotion('linkerd', 'linkerd-promote');
-  }, 180_000);
+  },
+  180_000,
+);
 
-  it('rolls back a canary whose answers fail half the time', async () => {
+suite.test(
+  'linkerd: SMI TrafficSplit rolls back a canary whose answers fail half the time',
+  async () => {
     await expectRollback('linkerd', 'linkerd-faults', 'response_total{');
-  }, 180_000);
-});
+  },
+  180_000,
+);
 
-describe('gatewayapi:v1: HTTPRoute', () => {
-  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+suite.test(
+  'gatewayapi:v1: HTTPRoute promotes: the weights step to 50 %, then all traffic on the primary running the new revision',
+  async () => {
     await expectPromotion('gatewayapi:v1', 'gwapi-promote');
-  }, 180_000);
+  },
+  180_000,
+);
 
-  it('A/B: only `user-type: premium` requests reach the canary until promotion', async () => {
+suite.test(
+  'gatewayapi:v1: HTTPRoute A/B: only `user-type: premium` requests reach the canary until promotion',
+  async () => {
     const done = phaseTimer('gatewayapi:v1 A/B');
     const s = scenario('gwapi-ab', {
       provider: 'gatewayapi:v1',
@@ -104,23 +115,37 @@ describe('gatewayapi:v1: HTTPRoute', () => {
     await expectPremiumOnlyRollout(s);
     expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
     done();
-  }, 180_000);
+  },
+  180_000,
+);
 
-  it('rolls back a canary whose answers fail half the time', async () => {
+suite.test(
+  'gatewayapi:v1: HTTPRoute rolls back a canary whose answers fail half the time',
+  async () => {
     await expectRollback('gatewayapi:v1', 'gwapi-faults', 'http_request_duration_seconds_count{');
-  }, 180_000);
-});
+  },
+  180_000,
+);
 
-describe('nginx: canary Ingress', () => {
-  it('promotes: the weights step to 50 %, then all traffic on the primary running the new revision', async () => {
+suite.test(
+  'nginx: canary Ingress promotes: the weights step to 50 %, then all traffic on the primary running the new revision',
+  async () => {
     await expectPromotion('nginx', 'nginx-promote');
-  }, 180_000);
+  },
+  180_000,
+);
 
-  it('rolls back a canary whose answers fail half the time', async () => {
+suite.test(
+  'nginx: canary Ingress rolls back a canary whose answers fail half the time',
+  async () => {
     await expectRollback('nginx', 'nginx-faults', 'nginx_ingress_controller_requests{');
-  }, 180_000);
+  },
+  180_000,
+);
 
-  it('A/B: only requests with the header or the cookie reach the canary until promotion', async () => {
+suite.test(
+  'nginx: canary Ingress A/B: only requests with the header or the cookie reach the canary until promotion',
+  async () => {
     const done = phaseTimer('nginx A/B');
     const match = [
       { headers: { 'user-type': { exact: 'premium' } } },
@@ -148,11 +173,13 @@ describe('nginx: canary Ingress', () => {
       'nginx.ingress.kubernetes.io/canary-by-header',
     );
     done();
-  }, 180_000);
-});
+  },
+  180_000,
+);
 
-describe('kubernetes: Services only', () => {
-  it('blue/green: the apex Service selects the primary throughout, which runs the new revision after', async () => {
+suite.test(
+  'kubernetes: Services only blue/green: the apex Service selects the primary throughout, which runs the new revision after',
+  async () => {
     const done = phaseTimer('kubernetes blue/green');
     const s = scenario('k8s-bluegreen', {
       provider: 'kubernetes',
@@ -173,5 +200,6 @@ describe('kubernetes: Services only', () => {
     expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
     expect((await s.deployment(APP))?.spec.replicas).toBe(0);
     done();
-  }, 180_000);
-});
+  },
+  180_000,
+);

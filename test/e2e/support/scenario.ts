@@ -42,6 +42,7 @@ export class Scenario {
   harness!: TrafficHarness;
   prometheus!: PrometheusInstance;
   private unwatch: (() => void) | undefined;
+  private namespaceCreated = false;
 
   constructor(
     readonly kube: Cluster,
@@ -56,8 +57,15 @@ export class Scenario {
     return this.o.provider ?? 'istio';
   }
 
-  async start(image = 'podinfo:1'): Promise<void> {
+  /** Creates the scenario's namespace (once: later calls do nothing). */
+  async createNamespace(): Promise<void> {
+    if (this.namespaceCreated) return;
     await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    this.namespaceCreated = true;
+  }
+
+  async start(image = 'podinfo:1'): Promise<void> {
+    await this.createNamespace();
     const routes = providerRoutes(this.provider);
     this.unwatch = this.kube.watch<KubeObject & { spec?: unknown }>(
       { ...routes.kind, namespace: this.namespace },
