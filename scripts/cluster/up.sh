@@ -95,6 +95,13 @@ start_apiserver "$APISERVER_PORT" "$ETCD_CLIENT_PORT"
 wait_for "kube-apiserver /readyz" 120 apiserver_ready
 phase_end
 
+# The CRDs before the controller manager: its garbage collector then watches their kinds from its
+# first sync. A kind it starts to watch later misses the deletion of an owner it had already seen
+# (the owner stays in its graph), and the owner's dependents are never collected.
+phase_start "CRDs"
+install_crds "$FLEDGE_CRDS_DIR" "$SHARED_CRDS_DIR"
+phase_end
+
 phase_start "kube-controller-manager, kube-scheduler, kwok"
 start_controller_manager
 start_scheduler
@@ -106,10 +113,6 @@ phase_end
 
 phase_start "ServiceCIDR $SERVICE_CIDR_NAME ($SERVICE_CIDR_RANGE)"
 ensure_service_cidr
-phase_end
-
-phase_start "CRDs"
-install_crds "$FLEDGE_CRDS_DIR" "$SHARED_CRDS_DIR"
 phase_end
 
 if [ "${FLEDGE_CLUSTER_SMOKE:-1}" != "0" ]; then
