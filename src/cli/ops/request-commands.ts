@@ -9,7 +9,7 @@ import type { RequestAction } from '../../api/schema/operator-request.js';
 import { KubeEventRecorder } from '../../controller/event-recorder.js';
 import { EventReasons } from '../../controller/events.js';
 import { readRequest, requestAnnotations } from '../../controller/request-annotations.js';
-import type { Cluster } from '../../kube/cluster.js';
+import { ConflictError, type Cluster } from '../../kube/cluster.js';
 import { API, objectKey } from '../../kube/resources.js';
 import { OperatorError, runVerb, withClusterFlags, type ClusterFlags } from './connection.js';
 import { readCanary, whoAmI } from './reads.js';
@@ -58,6 +58,42 @@ export function requestRevision(
   }
 }
 
+/**
+ * Times the request is written again after a conflict. The controller writes the Canary's status on
+ * every tick, which changes its resourceVersion, so a conflict is usual and says nothing wrong.
+ */
+const REQUEST_WRITE_ATTEMPTS = 5;
+
+/**
+ * Writes the request on the Canary as read, with its resourceVersion as precondition, so that a
+ * canary that moved on meanwhile is checked again rather than guessed at; on a conflict it reads
+ * the Canary again and repeats the checks.
+ */
+async function writeRequest(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  action: RequestAction,
+  by: string,
+): Promise<{ canary: Canary; revision: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const canary = await readCanary(cluster, namespace, name);
+    const found = requestRevision(canary, action);
+    if ('problem' in found) throw new OperatorError(found.problem);
+    const at = new Date().toISOString();
+    try {
+      await cluster.patch(
+        objectKey(API.canary, namespace, name),
+        { metadata: { annotations: requestAnnotations({ action, revision: found.revision, by, at }) } },
+        canary.metadata.resourceVersion ? { resourceVersion: canary.metadata.resourceVersion } : {},
+      );
+      return { canary, revision: found.revision };
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= REQUEST_WRITE_ATTEMPTS) throw err;
+    }
+  }
+}
+
 /** Writes the request for `action` and records it in an Event; returns the line to print. */
 export async function requestAction(
   cluster: Cluster,
@@ -65,17 +101,8 @@ export async function requestAction(
   name: string,
   action: RequestAction,
 ): Promise<string> {
-  const canary = await readCanary(cluster, namespace, name);
-  const found = requestRevision(canary, action);
-  if ('problem' in found) throw new OperatorError(found.problem);
   const by = await whoAmI(cluster);
-  const at = new Date().toISOString();
-  // The resourceVersion read above: a canary that moved on meanwhile is refused, not guessed at.
-  await cluster.patch(
-    objectKey(API.canary, namespace, name),
-    { metadata: { annotations: requestAnnotations({ action, revision: found.revision, by, at }) } },
-    canary.metadata.resourceVersion ? { resourceVersion: canary.metadata.resourceVersion } : {},
-  );
+  const { canary, revision } = await writeRequest(cluster, namespace, name, action, by);
   const verb = action === 'promote-full' ? 'promote --full' : action;
   await new KubeEventRecorder({
     cluster,
@@ -87,10 +114,10 @@ export async function requestAction(
     {
       type: 'Normal',
       reason: EventReasons.Requested,
-      message: `${verb} of revision ${found.revision} requested by ${by} with fledge ${verb}`,
+      message: `${verb} of revision ${revision} requested by ${by} with fledge ${verb}`,
     },
   );
-  return `${verb} of canary ${namespace}/${name} requested for revision ${found.revision}; the controller carries it out on its next tick`;
+  return `${verb} of canary ${namespace}/${name} requested for revision ${revision}; the controller carries it out on its next tick`;
 }
 
 const VERBS: { verb: string; description: string; action: (full: boolean) => RequestAction }[] = [

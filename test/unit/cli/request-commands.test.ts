@@ -104,6 +104,41 @@ describe('requestAction', () => {
     );
   });
 
+  /** The cluster with the controller's status write landing just before the CLI's first patch. */
+  function withTickBeforePatch(cluster: MemoryCluster, status: CanaryStatus): MemoryCluster {
+    let ticked = false;
+    return new Proxy(cluster, {
+      get(target, prop, receiver) {
+        if (prop !== 'patch') return Reflect.get(target, prop, receiver);
+        return async (...args: Parameters<MemoryCluster['patch']>) => {
+          if (!ticked) {
+            ticked = true;
+            await target.patchStatus(objectKey(API.canary, 'prod', 'app'), status as Record<string, unknown>);
+          }
+          return target.patch(...args);
+        };
+      },
+    });
+  }
+
+  it('writes the request again, checked anew, when a status write of the controller came first', async () => {
+    const cluster = await clusterWith(canary({ phase: 'WaitingPromotion', gate }));
+    const racing = withTickBeforePatch(cluster, { phase: 'WaitingPromotion', gate, iterations: 3 });
+    await requestAction(racing, 'prod', 'app', 'promote');
+    const after = (await cluster.get<Canary>(objectKey(API.canary, 'prod', 'app')))!;
+    expect(readRequest(after.metadata.annotations)).toMatchObject({ action: 'promote', revision: 'abc' });
+  });
+
+  it('refuses, writing nothing, when the canary moved past the gate before the request landed', async () => {
+    const cluster = await clusterWith(canary({ phase: 'WaitingPromotion', gate }));
+    // A merge patch: null removes the gate, as the controller's status write does.
+    const passed = { phase: 'Succeeded', gate: null } as unknown as CanaryStatus;
+    const racing = withTickBeforePatch(cluster, passed);
+    await expect(requestAction(racing, 'prod', 'app', 'promote')).rejects.toThrow(/waits at no gate/);
+    const after = (await cluster.get<Canary>(objectKey(API.canary, 'prod', 'app')))!;
+    expect(readRequest(after.metadata.annotations)).toBeUndefined();
+  });
+
   it('fails with an OperatorError, writing nothing, when the canary waits at no gate', async () => {
     const cluster = await clusterWith(canary({ phase: 'Progressing', lastAppliedSpec: 'abc' }));
     await expect(requestAction(cluster, 'prod', 'app', 'promote')).rejects.toThrow(OperatorError);
