@@ -51,6 +51,12 @@ describe('controller HTTP endpoints', () => {
     expect(body).toContain('fledge_ticks_total{outcome="error"} 1');
     expect(body).toContain('fledge_tick_duration_seconds_count 3');
 
+    expect((await get('/nowhere')).statusCode).toBe(404);
+    const post = await fetch(`http://127.0.0.1:${port}/healthz`, { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const head = await fetch(`http://127.0.0.1:${port}/readyz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+
     metrics.forget('test', 'broken');
     expect((await get('/metrics')).body).not.toContain('name="broken"');
     await app.close();
