@@ -223,8 +223,8 @@ function deployment(namespace: string, image: string, withConfigMap: boolean): D
 /**
  * `canary` with Flagger's load test webhooks in front of its own, both to `url`: a `pre-rollout` one,
  * so that the load starts at the start of the analysis and the first tick's metric window (one
- * interval later) holds the canary's answers, and the usual `rollout` one, called on every tick. The
- * commands are the ones Flagger's blue/green tutorial sends to its load tester.
+ * interval later) holds the canary's answers, and the usual `rollout` one, called on every tick, with
+ * the command Flagger's blue/green tutorial sends its load tester.
  */
 export function withLoadTest(canary: Canary, url: string): Canary {
   const target = `http://${APP}-canary.${canary.metadata.namespace}:9898/`;
