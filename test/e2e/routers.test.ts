@@ -7,10 +7,10 @@
  */
 import type { Canary } from '../../src/api/schema/canary.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
-import { API, objectKey } from '../../src/kube/resources.js';
+import { API, objectKey, type Service } from '../../src/kube/resources.js';
 import { abAnalysis, expectPremiumOnlyRollout, PREMIUM_USERS } from './support/ab.js';
 import { controllerSuite, phaseTimer } from './support/controller-suite.js';
-import { APP, canaryManifest, type ScenarioProvider } from './support/scenario.js';
+import { APP, canaryManifest, type Scenario, type ScenarioProvider } from './support/scenario.js';
 
 const suite = controllerSuite('fledge-e2e-routers');
 const scenario = suite.scenario.bind(suite);
@@ -54,6 +54,27 @@ const FAULTY_CANARY: Partial<Canary['spec']['analysis']> = {
   ],
 };
 
+/**
+ * Runs `s` with a canary whose answers fail half the time and checks what every provider's rollback
+ * shows: Failed after two failed ticks, the target scaled to zero, the primary on the old revision,
+ * and a success rate below its threshold from `metric`, the provider's own builtin query (not Istio's).
+ */
+async function rollOutFaulty(s: Scenario, metric: string): Promise<Canary> {
+  await s.start();
+  await s.waitForPhase(['Initialized']);
+  await s.harness.canary.setFaults({ abort: { percentage: 50, httpStatus: 500 } });
+  await s.setImage('podinfo:2');
+  const c = await s.waitForPhase(['Failed', 'Succeeded']);
+  expect(c.status).toMatchObject({ phase: 'Failed', failedChecks: 2, canaryWeight: 0 });
+  expect((await s.deployment(APP))?.spec.replicas).toBe(0);
+  expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:1');
+  const successRate = c.status?.checks?.find((check) => check.name === 'request-success-rate');
+  expect(successRate).toMatchObject({ passed: false });
+  expect(successRate?.value).toBeLessThan(99);
+  expect(successRate?.query).toContain(metric);
+  return c;
+}
+
 /** A canary whose answers fail half the time, rolled back by `provider` after two failed ticks. */
 async function expectRollback(provider: ScenarioProvider, name: string, metric: string): Promise<void> {
   const done = phaseTimer(`${provider} rollback`);
@@ -61,23 +82,18 @@ async function expectRollback(provider: ScenarioProvider, name: string, metric: 
     provider,
     canary: (ns, prom) => canaryManifest(ns, prom, FAULTY_CANARY, provider),
   });
-  await s.start();
-  await s.waitForPhase(['Initialized']);
-  await s.harness.canary.setFaults({ abort: { percentage: 50, httpStatus: 500 } });
-  await s.setImage('podinfo:2');
-  const c = await s.waitForPhase(['Failed', 'Succeeded']);
-  expect(c.status).toMatchObject({ phase: 'Failed', failedChecks: 2, canaryWeight: 0 });
+  await rollOutFaulty(s, metric);
   // Both ticks failed, so traffic never went past the first step, then back to the primary.
   expect(s.weights).toEqual(['100/0', '90/10', '100/0']);
-  expect((await s.deployment(APP))?.spec.replicas).toBe(0);
-  expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:1');
-  const successRate = c.status?.checks?.find((check) => check.name === 'request-success-rate');
-  expect(successRate).toMatchObject({ passed: false });
-  expect(successRate?.value).toBeLessThan(99);
-  // The provider's own builtin query, not Istio's.
-  expect(successRate?.query).toContain(metric);
   done();
 }
+
+/**
+ * {@link FAULTY_CANARY}'s checks over 30 s windows. Every request the canary gets is the load
+ * tester's to the faulty version, so a longer window changes no value; it keeps the scrapes of a
+ * window (one a second) from all falling in a stall of a loaded machine, which would find no data.
+ */
+const LOAD_TESTED_METRICS = FAULTY_CANARY.metrics!.map((m) => ({ ...m, interval: '30s' }));
 
 suite.test(
   'linkerd: SMI TrafficSplit promotes: the weights step to 50 %, then all traffic on the primary running the new revision',
@@ -199,6 +215,48 @@ suite.test(
     expect(s.harness.mesh.count('other', `${APP}-primary`)).toBeGreaterThan(0);
     expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
     expect((await s.deployment(APP))?.spec.replicas).toBe(0);
+    done();
+  },
+  180_000,
+);
+
+suite.test(
+  'kubernetes: Services only rolls back a canary whose answers fail half the time, seen through the load test only',
+  async () => {
+    const done = phaseTimer('kubernetes rollback');
+    const s = scenario('k8s-faults', {
+      provider: 'kubernetes',
+      loadTest: true,
+      canary: (ns, prom) =>
+        canaryManifest(
+          ns,
+          prom,
+          {
+            ...FAULTY_CANARY,
+            stepWeight: undefined,
+            maxWeight: undefined,
+            iterations: 3,
+            metrics: LOAD_TESTED_METRICS,
+          },
+          'kubernetes',
+        ),
+    });
+    const c = await rollOutFaulty(s, 'http_request_duration_seconds_count{');
+    // Two failed ticks of the three iterations: rolled back before promotion, the apex never moved.
+    expect(s.weights).toEqual(['100/0']);
+    const selector = async (name: string) =>
+      (await s.kube.get<Service>(objectKey(API.service, s.namespace, name)))?.spec?.selector;
+    expect(await selector(APP)).toEqual({ app: `${APP}-primary` });
+    expect(await selector(`${APP}-primary`)).toEqual({ app: `${APP}-primary` });
+    // Users never reached the faulty version; the load tester's requests to the canary Service did.
+    expect(s.harness.mesh.count('other', APP)).toBe(0);
+    expect(s.harness.mesh.count('other', `${APP}-primary`)).toBeGreaterThan(0);
+    const loadTest = s.harness.loadTester!.mesh;
+    expect(loadTest.count('other', APP)).toBeGreaterThan(0);
+    expect(loadTest.count('other', `${APP}-primary`)).toBe(0);
+    // The HTTP observer's builtin query, unmodified, on the canary's pods.
+    const successRate = c.status?.checks?.find((check) => check.name === 'request-success-rate');
+    expect(successRate?.query).toContain(`kubernetes_pod_name=~"${APP}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`);
     done();
   },
   180_000,

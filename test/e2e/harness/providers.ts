@@ -13,7 +13,7 @@ import { NginxMetrics } from './metrics/nginx.js';
 import type { RouteFollower } from './routes/follower.js';
 import { GatewayApiFollower, type HttpRouteApiVersion } from './routes/gatewayapi.js';
 import { IstioFollower } from './routes/istio.js';
-import { KubernetesFollower } from './routes/kubernetes.js';
+import { KubernetesFollower, type PodLabels } from './routes/kubernetes.js';
 import { LinkerdFollower, type TrafficSplitApiVersion } from './routes/linkerd.js';
 import { NGINX_ANNOTATION_PREFIX, NginxFollower } from './routes/nginx.js';
 import { MeshConfigError } from './user-classes.js';
@@ -67,11 +67,19 @@ export function createFollower(provider: HarnessProvider, o: ProviderOptions): R
         o.ingressAnnotationsPrefix ?? NGINX_ANNOTATION_PREFIX,
       );
     case 'kubernetes':
-      return new KubernetesFollower(o.cluster, o.namespace, o.apex, {
-        [`${o.apex}-primary`]: { app: o.workloads.primary },
-        [`${o.apex}-canary`]: { app: o.workloads.canary },
-      });
+      return new KubernetesFollower(o.cluster, o.namespace, o.apex, versionPodLabels(o.apex, o.workloads));
   }
+}
+
+/**
+ * The pods of each version behind the services Flagger writes for `apex`: the primary's carry
+ * `app: <primary workload>`, the target's `app: <canary workload>`.
+ */
+export function versionPodLabels(apex: string, workloads: { primary: string; canary: string }): PodLabels {
+  return {
+    [`${apex}-primary`]: { app: workloads.primary },
+    [`${apex}-canary`]: { app: workloads.canary },
+  };
 }
 
 /** The exporter of `provider`'s metrics. */

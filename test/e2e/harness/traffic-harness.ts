@@ -14,7 +14,9 @@ import {
   createMetrics,
   type HarnessProvider,
   type ProviderOptions,
+  versionPodLabels,
 } from './providers.js';
+import { startLoadTester, type LoadTester } from './load-tester.js';
 import { RouteFollowerError } from './routes/follower.js';
 import { MeshConfigError } from './user-classes.js';
 import { startVersionServers, type VersionServer } from './versions.js';
@@ -37,6 +39,11 @@ export interface TrafficHarnessOptions {
   /** Requests per second (default 50). */
   requestsPerSecond?: number;
   headerMix?: HeaderClass[];
+  /**
+   * Also start a load tester (`load-tester.ts`) sending to `<apex>-canary` once a webhook reaches
+   * it, as Flagger's does; its answers are reported in the provider's metrics.
+   */
+  loadTester?: { requestsPerSecond?: number };
   /** Port of the `/metrics` endpoint (default: any free one). */
   metricsPort?: number;
   /** Further mesh options (random source, timeouts, a request hook). */
@@ -51,12 +58,14 @@ export interface TrafficHarness {
   primary: VersionServer;
   canary: VersionServer;
   mesh: Mesh;
+  /** The load tester, when {@link TrafficHarnessOptions.loadTester} asked for one. */
+  loadTester?: LoadTester;
   provider: HarnessProvider;
   /** The provider's metrics (`IstioMetrics`, `LinkerdMetrics`, `NginxMetrics`, `HttpObserverMetrics`). */
   metrics: MetricsEndpoint;
   /** Scrape URL of the provider's metrics, e.g. `http://127.0.0.1:41234/metrics`. */
   metricsUrl: string;
-  /** Stops the mesh, the metrics endpoint and both version servers. Safe to call twice. */
+  /** Stops the mesh, the load tester, the metrics endpoint and both version servers. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -98,11 +107,12 @@ export async function startTrafficHarness(options: TrafficHarnessOptions): Promi
   const metrics = createMetrics(provider);
   let servers: VersionServer[] = [];
   let mesh: Mesh | undefined;
+  let loadTester: LoadTester | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await mesh?.stop();
+    await Promise.all([mesh?.stop(), loadTester?.stop()]);
     await Promise.all([metrics.stop(), ...servers.map((s) => s.stop())]);
   };
   try {
@@ -111,7 +121,27 @@ export async function startTrafficHarness(options: TrafficHarnessOptions): Promi
     const metricsUrl = await metrics.listen(options.metricsPort ?? 0);
     mesh = new Mesh({ ...meshOptions(primary, canary), metrics });
     mesh.start();
-    return { primary, canary, mesh, provider, metrics, metricsUrl, stop };
+    if (options.loadTester) {
+      loadTester = await startLoadTester({
+        cluster: options.cluster,
+        namespace: options.namespace,
+        service: `${options.apex}-canary`,
+        podLabels: versionPodLabels(options.apex, { primary: primaryWorkload, canary: canaryWorkload }),
+        destinations: apexDestinations(options.apex, { primary, canary }),
+        metrics,
+        ...options.loadTester,
+      });
+    }
+    return {
+      primary,
+      canary,
+      mesh,
+      ...(loadTester ? { loadTester } : {}),
+      provider,
+      metrics,
+      metricsUrl,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -34,6 +34,11 @@ export interface ScenarioOptions {
   /** Reference a ConfigMap `podinfo-config` through envFrom. */
   withConfigMap?: boolean;
   headerMix?: { name?: string; headers: Record<string, string>; share: number }[];
+  /**
+   * Start the harness's load tester and call it from the Canary (see {@link withLoadTest}): the
+   * canary's only traffic when users never reach it (`provider: kubernetes`).
+   */
+  loadTest?: boolean;
 }
 
 export class Scenario {
@@ -91,9 +96,12 @@ export class Scenario {
       ...harnessRouting(this.provider),
       requestsPerSecond: 40,
       ...(this.o.headerMix ? { headerMix: this.o.headerMix } : {}),
+      ...(this.o.loadTest ? { loadTester: {} } : {}),
     });
     this.prometheus = await startPrometheus({ target: new URL(this.harness.metricsUrl).host, minScrapes: 1 });
-    await this.kube.create(this.o.canary(this.namespace, this.prometheus.address));
+    const canary = this.o.canary(this.namespace, this.prometheus.address);
+    const loadTester = this.harness.loadTester;
+    await this.kube.create(loadTester ? withLoadTest(canary, loadTester.url) : canary);
   }
 
   async stop(): Promise<void> {
@@ -215,6 +223,36 @@ function deployment(namespace: string, image: string, withConfigMap: boolean): D
             },
           ],
         },
+      },
+    },
+  };
+}
+
+/**
+ * `canary` with Flagger's load test webhooks in front of its own, both to `url`: a `pre-rollout` one,
+ * so that the load starts at the start of the analysis and the first tick's metric window (one
+ * interval later) holds the canary's answers, and the usual `rollout` one, called on every tick, with
+ * the command Flagger's blue/green tutorial sends its load tester.
+ */
+export function withLoadTest(canary: Canary, url: string): Canary {
+  const target = `http://${APP}-canary.${canary.metadata.namespace}:9898/`;
+  const analysis = canary.spec.analysis;
+  return {
+    ...canary,
+    spec: {
+      ...canary.spec,
+      analysis: {
+        ...analysis,
+        webhooks: [
+          {
+            name: 'load-test-start',
+            type: 'pre-rollout',
+            url,
+            metadata: { cmd: `hey -z 1m -q 10 -c 2 ${target}` },
+          },
+          { name: 'load-test', type: 'rollout', url, metadata: { cmd: `hey -z 1m -q 10 -c 2 ${target}` } },
+          ...(analysis.webhooks ?? []),
+        ],
       },
     },
   };

@@ -55,6 +55,11 @@ describe('fledge validate: examples', () => {
         'metric-template.yaml',
         'alert-provider.yaml',
         'session-affinity.yaml',
+        'linkerd-canary.yaml',
+        'gatewayapi-canary.yaml',
+        'gatewayapi-ab-testing.yaml',
+        'nginx-canary.yaml',
+        'kubernetes-blue-green.yaml',
       ]),
     );
   });
