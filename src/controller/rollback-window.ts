@@ -89,3 +89,8 @@ export function fastRollback(out: Outcome): void {
     `Fast rollback: the target is back at a recently promoted revision (${workload.revision}); promoting it without analysis.`,
   );
 }
+
+/** Whether the target is back at a revision of the rollback window, judged on this tick's status. */
+export function windowHit(out: Outcome): boolean {
+  return inRollbackWindow({ ...out.input, status: out.status });
+}
