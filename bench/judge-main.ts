@@ -6,7 +6,7 @@
  * benchmark that reports, not a test.
  */
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import {
   BENCH_JUDGE_SETTINGS,
   FLAGGER_RULE,
@@ -15,15 +15,7 @@ import {
   runCell,
   type CellFigures,
 } from './judge-bench.js';
-
-function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0)
-      throw new InvalidArgumentError(`${flag} must be a positive integer, got "${value}"`);
-    return n;
-  };
-}
+import { positiveInt } from './options.js';
 
 await new Command('bench:judge')
   .description("Simulates rollouts judged by the sequential judge and by Flagger's threshold rule")

@@ -96,7 +96,8 @@ const QUICK = {
   killEvery: '2s',
 } as const;
 
-function positiveInt(flag: string) {
+/** A commander parser of a positive integer option, naming the flag when the value is not one. */
+export function positiveInt(flag: string) {
   return (value: string): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0)

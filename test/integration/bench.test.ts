@@ -3,7 +3,6 @@
  * against the shared local control plane. Checks that the tables and the JSON come out with
  * measured figures in them; never asserts on how fast anything was.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
   ensureCluster,
   type LocalCluster,
 } from '../support/cluster.js';
+import { runProcess, type ProcessRun } from '../support/run-process.js';
 
 let local: LocalCluster;
 
@@ -27,19 +27,11 @@ afterAll(async () => {
 });
 
 /** Runs the benchmark's TypeScript entry in a child process, as `npm run bench` runs the built one. */
-async function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runBench(args: string[]): Promise<ProcessRun> {
   const hooks = new URL('./scheduler/ts-hooks.mjs', import.meta.url).href;
   const register = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)});`;
   const main = fileURLToPath(new URL('../../bench/main.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--no-warnings', '--import', register, main, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { code, stdout, stderr };
+  return runProcess(process.execPath, ['--no-warnings', '--import', register, main, ...args]);
 }
 
 it('runs every part with a few canaries and prints the tables and the JSON', async () => {

@@ -10,7 +10,6 @@
  *   DestinationRules its trafficPolicy makes, another VirtualService on its host, a webhook nobody
  *   listens on, and no series in Prometheus: a finding for each, exit 1.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -26,6 +25,7 @@ import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../s
 import { eventually } from '../support/eventually.js';
 import { HttpReceiver } from '../support/http-receiver.js';
 import { istioFeed, startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
+import { runProcess, type ProcessRun } from '../support/run-process.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -36,16 +36,8 @@ let admin: ClientNodeCluster;
 let prometheus: PrometheusInstance;
 let loadTester: HttpReceiver;
 
-async function fledge(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, ...args, '--kubeconfig', local.kubeconfigPath], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  return { code, stdout, stderr };
+async function fledge(args: string[]): Promise<ProcessRun> {
+  return runProcess(process.execPath, [CLI, ...args, '--kubeconfig', local.kubeconfigPath]);
 }
 
 function deployment(name: string, containers: string[]): Deployment {
