@@ -24,8 +24,8 @@ export class BuiltinQueryError extends Error {
   override name = 'BuiltinQueryError';
 }
 
-/** Escapes a value for a double-quoted PromQL string (label values). */
-function quoted(value: string): string {
+/** Escapes a value for a double-quoted PromQL string (label values); the count queries use it too. */
+export function quoted(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 }
 

@@ -15,6 +15,16 @@ export interface MetricQuery {
   target: string;
   /** Range of the query, in milliseconds. */
   intervalMs: number;
+  /** For the judge's count queries: which count of which version the query gives. */
+  count?: CountOf | undefined;
+}
+
+/** A count query's meaning, for providers that answer from something other than PromQL (the sandbox). */
+export interface CountOf {
+  version: 'canary' | 'primary';
+  of: 'requests' | 'errors' | 'withinEdge';
+  /** The latency edge in ms, for `withinEdge`. */
+  edgeMs?: number | undefined;
 }
 
 /** Runs metric queries against one metrics server. */
