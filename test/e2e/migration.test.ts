@@ -122,6 +122,13 @@ it("migrates from Flagger without an outage: Fledge adopts Flagger's objects, de
   ))!;
 
   harness = await startTrafficHarness({ cluster: kube, namespace, apex: APP, requestsPerSecond: 40 });
+  // The harness sends from its start, and finds no route until its watch has delivered Flagger's
+  // VirtualService (up to a few hundred ms on a loaded API server): those requests say nothing of
+  // the migration, so the record starts once the routes are seen.
+  await harness.mesh.waitForRoutes(() => true, 10_000);
+  const beforeRoutes = harness.mesh.resetTraffic();
+  const unroutedBefore = Object.values(beforeRoutes).reduce((n, c) => n + c.unrouted, 0);
+  process.stdout.write(`e2e: migration: ${unroutedBefore} requests sent before the routes were seen\n`);
   await waitFor(
     'traffic through the primary',
     async () => (traffic(harness!).answered > 20 ? true : undefined),
