@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closeServer as close, freePort, listenOnLoopback as listen, which } from './devtools/processes.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onProcessExit } from './exit-cleanup.js';
 
 /** Produces the exposition text served at `/metrics`, computed at scrape time. */
 export type MetricsFeed = () => string | Promise<string>;
@@ -85,7 +86,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     rmSync(dir, { recursive: true, force: true });
   };
   // A test runner killed mid-run must not leave a Prometheus or its data behind.
-  process.once('exit', cleanupSync);
+  const forgetExitCleanup = onProcessExit(cleanupSync);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -101,7 +102,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     }
     if (target.listening) await close(target);
     rmSync(dir, { recursive: true, force: true });
-    process.removeListener('exit', cleanupSync);
+    forgetExitCleanup();
   };
 
   try {

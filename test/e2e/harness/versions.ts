@@ -9,6 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onProcessExit } from '../../support/exit-cleanup.js';
 
 /** An Istio-style fault rule: delay a share of requests, abort a share with a status. */
 export interface FaultRule {
@@ -174,7 +175,7 @@ export async function startVersionServer(options: StartVersionServerOptions): Pr
   const killSync = (): void => {
     if (!exited) child.kill('SIGKILL');
   };
-  process.once('exit', killSync);
+  const forgetExitCleanup = onProcessExit(killSync);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -187,7 +188,7 @@ export async function startVersionServer(options: StartVersionServerOptions): Pr
       await exitedPromise;
       clearTimeout(timer);
     }
-    process.removeListener('exit', killSync);
+    forgetExitCleanup();
   };
 
   try {

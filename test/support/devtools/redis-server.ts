@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, which } from './processes.js';
+import { onProcessExit } from '../exit-cleanup.js';
 
 /** Options of {@link startRedis}. */
 export interface StartRedisOptions {
@@ -167,7 +168,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     rmSync(dir, { recursive: true, force: true });
   };
   // A test runner killed mid-run must not leave a Redis or its directory behind.
-  process.once('exit', cleanupSync);
+  const forgetExitCleanup = onProcessExit(cleanupSync);
 
   const stop = async (): Promise<void> => {
     const proc = child;
@@ -233,7 +234,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     disposed = true;
     await stop();
     rmSync(dir, { recursive: true, force: true });
-    process.removeListener('exit', cleanupSync);
+    forgetExitCleanup();
   };
 
   try {
