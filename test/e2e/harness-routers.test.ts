@@ -351,6 +351,8 @@ describe('nginx: canary Ingress', () => {
       }),
     );
     await h.mesh.waitForRoutes((s: { canary?: string }) => s.canary !== undefined, WATCH_BOUND_MS);
+    // Until the canary Ingress was seen, the apex Ingress alone sent every class to the primary.
+    h.mesh.resetTraffic();
     const provider = await scrape(
       h,
       `sum(increase(nginx_ingress_controller_requests{namespace="${namespace}",ingress="${APEX}",canary!=""}[30s]))`,
