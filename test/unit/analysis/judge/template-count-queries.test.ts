@@ -56,7 +56,15 @@ describe('templateCountQueries', () => {
       primary: 'podinfo-primary',
       edgeMs: 250,
     });
-    expect(q).toEqual(builtinCountQueries('istio', { ...context, primary: 'podinfo-primary', edgeMs: 250 }));
+    const builtin = builtinCountQueries('istio', { ...context, primary: 'podinfo-primary', edgeMs: 250 });
+    for (const version of ['canary', 'primary'] as const) {
+      expect(q[version].requests).toBe(builtin[version].requests);
+      expect(q[version].errors).toBe(builtin[version].errors);
+    }
+    expect(q.canary.withinEdge).toBe(
+      'sum(increase(istio_request_duration_milliseconds_bucket{reporter="destination",destination_workload_namespace="test",destination_workload="podinfo",le="250"}[1m]))',
+    );
+    expect(q.edgeMs).toBe(250);
   });
 
   it('gives the edge in seconds too, and leaves withinEdge out when latency is not judged', () => {
