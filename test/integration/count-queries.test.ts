@@ -16,12 +16,12 @@ import type { IntervalObservation, VersionCounts } from '../../analysis/judge/ob
 import { templateCountQueries } from '../../analysis/judge/template-count-queries.js';
 import { MetricQueryError } from '../../analysis/provider.js';
 import { PrometheusProvider } from '../../analysis/providers/prometheus.js';
-import type { MetricTemplate } from '../../src/api/schema/metric-template.js';
 import type { MetricsEndpoint, ObservedRequest } from '../e2e/harness/metrics/endpoint.js';
 import { HttpObserverMetrics } from '../e2e/harness/metrics/http-observer.js';
 import { IstioMetrics } from '../e2e/harness/metrics/istio.js';
 import { LinkerdMetrics } from '../e2e/harness/metrics/linkerd.js';
 import { NginxMetrics } from '../e2e/harness/metrics/nginx.js';
+import { countQueryTemplate } from '../support/metric-templates.js';
 import { istioFeed, startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
 
 const NS = 'judge';
@@ -202,20 +202,16 @@ describe.each([
 describe('count queries against a real Prometheus', () => {
   it("give a MetricTemplate's count queries the same counts (Linkerd's series, {{ workload }})", async () => {
     const sel = 'namespace="{{ namespace }}",deployment="{{ workload }}",direction="inbound"';
-    const template: MetricTemplate = {
-      apiVersion: 'fledge.dev/v1alpha1',
-      kind: 'MetricTemplate',
-      metadata: { name: 'linkerd-counts', namespace: NS },
-      spec: {
-        provider: { type: 'prometheus', address: prometheus.address },
-        query: 'vector(1)',
-        countQueries: {
-          requests: `sum(increase(response_total{${sel}}[{{ interval }}]))`,
-          errors: `sum(increase(response_total{${sel},classification="failure"}[{{ interval }}]))`,
-          withinEdge: `sum(increase(response_latency_ms_bucket{${sel},le="{{ edgeMs }}"}[{{ interval }}]))`,
-        },
+    const template = countQueryTemplate(
+      NS,
+      'linkerd-counts',
+      {
+        requests: `sum(increase(response_total{${sel}}[{{ interval }}]))`,
+        errors: `sum(increase(response_total{${sel},classification="failure"}[{{ interval }}]))`,
+        withinEdge: `sum(increase(response_latency_ms_bucket{${sel},le="{{ edgeMs }}"}[{{ interval }}]))`,
       },
-    };
+      prometheus.address,
+    );
     const context = {
       name: TARGET,
       namespace: NS,

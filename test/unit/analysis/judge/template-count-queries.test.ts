@@ -5,6 +5,7 @@ import {
 } from '../../../../analysis/judge/template-count-queries.js';
 import type { TemplateContext } from '../../../../analysis/template.js';
 import type { MetricTemplate } from '../../../../src/api/schema/metric-template.js';
+import { countQueryTemplate } from '../../../support/metric-templates.js';
 
 const context: TemplateContext = {
   name: 'podinfo',
@@ -21,16 +22,7 @@ const sel =
   '{reporter="{{ variables.reporter }}",destination_workload_namespace="{{ namespace }}",destination_workload="{{ workload }}"';
 
 function template(countQueries: unknown): MetricTemplate {
-  return {
-    apiVersion: 'fledge.dev/v1alpha1',
-    kind: 'MetricTemplate',
-    metadata: { name: 'istio-counts', namespace: 'istio-system' },
-    spec: {
-      provider: { type: 'prometheus', address: 'http://prometheus:9090' },
-      query: 'vector(1)',
-      countQueries: countQueries as MetricTemplate['spec']['countQueries'],
-    },
-  };
+  return countQueryTemplate('istio-system', 'istio-counts', countQueries);
 }
 
 const istioCounts = {
