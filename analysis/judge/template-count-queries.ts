@@ -4,6 +4,7 @@
  * builtin catalogue does not know. Each query is rendered twice, with `{{ workload }}` the canary's
  * workload and then the primary's, so one template describes both versions.
  */
+import { countQueryProblem } from '../../src/api/document-rules.js';
 import type { MetricTemplate } from '../../src/api/schema/metric-template.js';
 import { renderTemplate, TemplateRenderError, type TemplateContext } from '../template.js';
 import type { CountQueries, VersionCountQueries } from './count-queries.js';
@@ -37,7 +38,6 @@ export interface TemplateCountQueryParams {
 
 type CountField = keyof VersionCountQueries;
 const FIELDS: readonly CountField[] = ['requests', 'errors', 'withinEdge'];
-const WORKLOAD = /\{\{\s*workload\s*\}\}/;
 
 function templateId(template: MetricTemplate): string {
   const { namespace, name } = template.metadata;
@@ -48,16 +48,9 @@ function templateId(template: MetricTemplate): string {
 function queryText(raw: Record<string, unknown>, field: CountField, id: string): string | undefined {
   const value = raw[field];
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new CountQueryTemplateError(id, `spec.countQueries.${field}`, 'must be a non-empty PromQL string');
-  // Without the variable both versions would run the same query and the judge compare a version with itself.
-  if (!WORKLOAD.test(value))
-    throw new CountQueryTemplateError(
-      id,
-      `spec.countQueries.${field}`,
-      "must select the version's workload with {{ workload }}, or the canary's and the primary's queries are the same",
-    );
-  return value;
+  const problem = countQueryProblem(value);
+  if (problem !== undefined) throw new CountQueryTemplateError(id, `spec.countQueries.${field}`, problem);
+  return value as string;
 }
 
 function render(
