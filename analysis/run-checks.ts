@@ -67,7 +67,8 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function contextFor(canary: ResolvedCanary, metric: ResolvedMetric): TemplateContext {
+/** The template variables of one metric of a canary (also those of its template's count queries). */
+export function contextFor(canary: ResolvedCanary, metric: ResolvedMetric): TemplateContext {
   return {
     name: canary.name,
     namespace: canary.namespace,

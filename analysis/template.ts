@@ -62,10 +62,17 @@ function listOrNone(keys: readonly string[]): string {
   return keys.length > 0 ? keys.join(', ') : 'none';
 }
 
-function lookup(expression: string, context: TemplateContext, source: string): string {
+function lookup(
+  expression: string,
+  context: TemplateContext,
+  source: string,
+  extra: Readonly<Record<string, string>>,
+): string {
   if ((TEMPLATE_VARIABLES as readonly string[]).includes(expression)) {
     return context[expression as (typeof TEMPLATE_VARIABLES)[number]];
   }
+  // Own keys only, as for `variables` below.
+  if (Object.prototype.hasOwnProperty.call(extra, expression)) return extra[expression] as string;
   const variables = context.variables ?? {};
   // Own keys only: a key such as `constructor` must not resolve through the prototype chain.
   const keys = Object.keys(variables).sort();
@@ -81,7 +88,7 @@ function lookup(expression: string, context: TemplateContext, source: string): s
       `${source}: unknown variable "${expression}" (templateVariables has: ${listOrNone(keys)})`,
     );
   }
-  const known = [...TEMPLATE_VARIABLES, ...keys.map((k) => `${VARIABLES_PREFIX}${k}`)];
+  const known = [...TEMPLATE_VARIABLES, ...Object.keys(extra), ...keys.map((k) => `${VARIABLES_PREFIX}${k}`)];
   throw new UnknownTemplateVariableError(
     source,
     expression,
@@ -95,14 +102,21 @@ function lookup(expression: string, context: TemplateContext, source: string): s
  * {@link TemplateRenderError} for an unterminated `{{`.
  *
  * @param source who owns the template, used as the prefix of error messages.
+ * @param extra variables of one kind of query only (the count queries' `workload`), besides the
+ *   context's.
  */
-export function renderTemplate(template: string, context: TemplateContext, source: string): string {
+export function renderTemplate(
+  template: string,
+  context: TemplateContext,
+  source: string,
+  extra: Readonly<Record<string, string>> = {},
+): string {
   return template.replace(PLACEHOLDER, (_match, inner: string | undefined, offset: number) => {
     if (inner === undefined) {
       throw new TemplateRenderError(
         `${source}: unterminated or malformed "{{" at offset ${offset} of the query`,
       );
     }
-    return lookup(inner.trim(), context, source);
+    return lookup(inner.trim(), context, source, extra);
   });
 }

@@ -81,7 +81,8 @@ const nginx: SourceOf = (p, _workload, version) => {
     selector: `namespace="${quoted(p.namespace)}",ingress="${quoted(p.ingress)}",canary${version === 'canary' ? '!=' : '='}""`,
     failed: `status=~"5.*"`,
     counter: 'nginx_ingress_controller_requests',
-    bucket: 'nginx_ingress_controller_request_duration_seconds_bucket',
+    // The upstream's time, as the builtin request-duration reads it (request_duration is the client's).
+    bucket: 'nginx_ingress_controller_response_duration_seconds_bucket',
     msPerUnit: 1000,
   };
 };
@@ -98,13 +99,37 @@ const SOURCES: Readonly<Record<string, SourceOf>> = {
 /** Meshes with builtin count queries. */
 export const COUNT_QUERY_MESHES: readonly string[] = Object.keys(SOURCES);
 
+/** Go's shortest `%g` (client_golang's exposition): the exponent form from 1e+06 and below 1e-04. */
+function goFloat(value: number): string {
+  const [mantissa, exponentText] = value.toExponential().split('e') as [string, string];
+  const exponent = Number(exponentText);
+  if (value === 0 || (exponent >= -4 && exponent < 6)) return String(value);
+  // Go writes at least two exponent digits (`1e+06`), JavaScript one (`1e+6`).
+  const digits = String(Math.abs(exponent)).padStart(2, '0');
+  return `${mantissa}e${exponent < 0 ? '-' : '+'}${digits}`;
+}
+
+/**
+ * The `le` matcher of a bucket bound, in every way exporters write it: `3600000` (prom-client),
+ * `3.6e+06` (client_golang), `250.0` (OpenMetrics exporters, and Prometheus 3, which rewrites every
+ * `le` so at scrape time). An exact `le="250"` finds no series written `250.0`, and the judge would
+ * read no request as fast.
+ */
+export function leMatcher(bound: number): string {
+  const go = goFloat(bound);
+  const forms = new Set([String(bound), go, /[.e]/.test(go) ? go : `${go}.0`]);
+  // Escaped for the regex, then the backslash escaped for the PromQL string.
+  const escaped = [...forms].map((f) => f.replace(/[.+]/g, (c) => `\\\\${c}`));
+  return `le=~"${escaped.join('|')}"`;
+}
+
 function versionQueries(s: VersionSource, interval: string, edgeMs: number | undefined): VersionCountQueries {
   const sum = (selector: string, metric: string) => `sum(increase(${metric}{${selector}}[${interval}]))`;
   return {
     requests: sum(s.selector, s.counter),
     errors: sum(`${s.selector},${s.failed}`, s.counter),
     withinEdge:
-      edgeMs === undefined ? undefined : sum(`${s.selector},le="${edgeMs / s.msPerUnit}"`, s.bucket),
+      edgeMs === undefined ? undefined : sum(`${s.selector},${leMatcher(edgeMs / s.msPerUnit)}`, s.bucket),
   };
 }
 
@@ -165,6 +190,12 @@ async function versionCounts(
   // A 5xx or bucket series appears only once one request was counted in it: no data is 0.
   const failed = Math.min(total, wholeCount(errors, queries.errors));
   if (edgeMs === undefined || queries.withinEdge === undefined) return { requests: total, errors: failed };
+  // Every bucket of a histogram exists once it has a series: none while requests were counted
+  // means the edge is no bound of it, and reading 0 would call every request slow.
+  if (within === undefined && total > 0)
+    throw new MetricQueryError(
+      `the ${version} served ${total} requests but no histogram bucket has le ${edgeMs} ms: make the judge's latency edge a bucket bound of the histogram (${queries.withinEdge})`,
+    );
   const inside = Math.min(total, wholeCount(within, queries.withinEdge));
   return { requests: total, errors: failed, buckets: [{ le: edgeMs, count: inside }] };
 }

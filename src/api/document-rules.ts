@@ -60,6 +60,30 @@ export function valueErrors(doc: unknown): FieldError[] {
   return errors;
 }
 
+const WORKLOAD_VARIABLE = /\{\{\s*workload\s*\}\}/;
+
+/**
+ * Why one query of a MetricTemplate's `spec.countQueries` cannot be used, or undefined. Without
+ * `{{ workload }}` the canary's and the primary's queries would be the same, and the judge would
+ * compare a version with itself.
+ */
+export function countQueryProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.trim() === '') return 'must be a non-empty PromQL string';
+  if (!WORKLOAD_VARIABLE.test(value))
+    return "must select the version's workload with {{ workload }}, or the canary's and the primary's queries are the same";
+  return undefined;
+}
+
+function countQueryErrors(template: MetricTemplate): FieldError[] {
+  const queries = template.spec.countQueries;
+  if (!queries) return [];
+  return (['requests', 'errors', 'withinEdge'] as const).flatMap((field) => {
+    const value = queries[field];
+    const problem = value === undefined ? undefined : countQueryProblem(value);
+    return problem ? [{ path: `spec.countQueries.${field}`, message: problem }] : [];
+  });
+}
+
 /** Rules across fields of a MetricTemplate. */
 export function validateMetricTemplateRules(template: MetricTemplate): FieldError[] {
   const provider = template.spec.provider;
@@ -79,6 +103,7 @@ export function validateMetricTemplateRules(template: MetricTemplate): FieldErro
     if (problem) errors.push({ path: 'spec.provider.address', message: problem });
   }
   if (provider.secretRef) errors.push(...refNameErrors('spec.provider.secretRef', provider.secretRef));
+  errors.push(...countQueryErrors(template));
   return errors;
 }
 

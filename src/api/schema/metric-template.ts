@@ -29,6 +29,31 @@ export const MetricProviderSchema = Struct(
   { description: 'Where the query runs.' },
 );
 
+/** Fledge addition: the judge's count queries, per version (see `analysis/judge/template-count-queries.ts`). */
+export const CountQueriesSchema = Struct(
+  {
+    requests: Type.String({
+      minLength: 1,
+      description: "Requests of one version over {{ interval }}; {{ workload }} is the version's workload.",
+    }),
+    errors: Type.String({
+      minLength: 1,
+      description: 'Failed (5xx) requests of one version over {{ interval }}, with {{ workload }}.',
+    }),
+    withinEdge: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          "Requests of one version that took at most the judge's latency edge ({{ edgeMs }} ms, {{ edgeSeconds }} s), with {{ workload }}; needed when the judge judges latency.",
+      }),
+    ),
+  },
+  {
+    description:
+      "Fledge: count queries for the canary judge, run once with {{ workload }} the canary's workload and once with the primary's; besides every variable of query.",
+  },
+);
+
 export const MetricTemplateSpecSchema = Struct({
   provider: MetricProviderSchema,
   query: Type.String({
@@ -36,6 +61,7 @@ export const MetricTemplateSpecSchema = Struct({
     description:
       'Query with {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ ingress }}, {{ route }}, {{ interval }}, {{ variables.KEY }}.',
   }),
+  countQueries: Type.Optional(CountQueriesSchema),
 });
 
 export const MetricTemplateSchema = Struct({
@@ -47,3 +73,5 @@ export const MetricTemplateSchema = Struct({
 
 export type MetricTemplate = Static<typeof MetricTemplateSchema>;
 export type MetricProviderSpec = Static<typeof MetricProviderSchema>;
+/** A MetricTemplate's `spec.countQueries`. */
+export type CountQueriesSpec = Static<typeof CountQueriesSchema>;

@@ -121,4 +121,15 @@ describe('renderTemplate', () => {
       /unknown variable "variables.missing"/,
     );
   });
+
+  it("resolves one kind of query's extra variables, own keys only, and lists them as known", () => {
+    expect(
+      renderTemplate('{{ workload }}/{{ target }}', context, SOURCE, { workload: 'podinfo-primary' }),
+    ).toBe('podinfo-primary/podinfo-v2');
+    const error = errorOf(() => renderTemplate('{{ toString }}', context, SOURCE, { workload: 'w' }));
+    expect(error).toBeInstanceOf(UnknownTemplateVariableError);
+    expect(error.message).toContain(
+      'known: name, namespace, target, service, ingress, route, interval, workload',
+    );
+  });
 });

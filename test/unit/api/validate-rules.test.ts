@@ -137,6 +137,25 @@ describe('values and addresses the API server or the controller refuse', () => {
       'spec.provider.address: must be an http:// or https:// address (got "ftp://x")',
     ]);
   });
+
+  it("refuses a MetricTemplate count query that does not select the version's workload", () => {
+    const template = (countQueries: Doc) => ({
+      apiVersion: API_VERSION,
+      kind: 'MetricTemplate',
+      metadata: { name: 'errors', namespace: 'test' },
+      spec: {
+        provider: { type: 'prometheus', address: 'http://prometheus:9090' },
+        query: 'sum(x)',
+        countQueries,
+      },
+    });
+    const requests = 'sum(increase(x_total{app="{{ workload }}"}[{{ interval }}]))';
+    expect(errorsOf(template({ requests, errors: requests }))).toEqual([]);
+    expect(errorsOf(template({ requests, errors: 'sum(increase(x_total{app="podinfo"}[1m]))' }))).toEqual([
+      "spec.countQueries.errors: must select the version's workload with {{ workload }}, or the canary's and the primary's queries are the same",
+    ]);
+    expect(errorsOf(template({ requests }))).toEqual(['spec.countQueries.errors: required field is missing']);
+  });
 });
 
 describe('names Kubernetes refuses', () => {

@@ -12,6 +12,8 @@ import type { SendFn } from '../../../http/outbound.js';
 import { probeEndpoints } from './endpoint-probes.js';
 import { checkEndpoints, probeTargets } from './endpoints.js';
 import type { DoctorReport, Finding } from './finding.js';
+import { observeJudgeCounts } from './count-runs.js';
+import { checkJudgeCounts, countRuns } from './counts.js';
 import { observeMetrics } from './metric-runs.js';
 import { checkMetrics, metricRuns } from './metrics.js';
 import { checkMtls } from './mtls.js';
@@ -33,11 +35,13 @@ const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 export async function runDoctor(canary: ResolvedCanary, deps: DoctorDeps): Promise<DoctorReport> {
   const id = `${canary.namespace}/${canary.name}`;
   const seen = await observe(deps.cluster, canary, deps);
-  const [metrics, probes] = await Promise.all([
-    observeMetrics(canary, {
-      getTemplate: (namespace, name) => deps.cluster.get(objectKey(API.metricTemplate, namespace, name)),
-      providerFor: deps.providerFor,
-    }),
+  const metricDeps: Pick<MetricCheckDeps, 'getTemplate' | 'providerFor'> = {
+    getTemplate: (namespace, name) => deps.cluster.get(objectKey(API.metricTemplate, namespace, name)),
+    providerFor: deps.providerFor,
+  };
+  const [metrics, counts, probes] = await Promise.all([
+    observeMetrics(canary, metricDeps),
+    observeJudgeCounts(canary, metricDeps),
     probeEndpoints(probeTargets(canary, seen.alertProviders), deps.send),
   ]);
   const endpoints = checkEndpoints(probes);
@@ -70,10 +74,17 @@ export async function runDoctor(canary: ResolvedCanary, deps: DoctorDeps): Promi
       : []),
     ...checkRouting(seen.routing),
     ...checkMetrics(metrics, id),
+    ...checkJudgeCounts(counts, id),
     ...endpoints.findings,
   ];
   findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
-  return { canary: id, findings, metrics: metricRuns(metrics), probes: endpoints.runs };
+  return {
+    canary: id,
+    findings,
+    metrics: metricRuns(metrics),
+    ...(counts.length > 0 ? { counts: countRuns(counts) } : {}),
+    probes: endpoints.runs,
+  };
 }
 
 /**

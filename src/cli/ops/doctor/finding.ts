@@ -38,6 +38,36 @@ export interface MetricRun {
   passed: boolean;
 }
 
+/** One version's counts over the interval, as the judge would read them. */
+export interface CountsRead {
+  requests: number;
+  errors: number;
+  /** Requests within the latency edge, when latency is judged. */
+  withinEdge?: number;
+}
+
+/** One set of the judge's count queries as run now (a canary with `spec.analysis.judge`). */
+export interface CountRun {
+  /** Where the queries come from: `builtin istio`, `MetricTemplate ns/name (metric m)`. */
+  source: string;
+  /** The Prometheus range they ran over. */
+  interval: string;
+  /** The latency edge in ms, when latency is judged. */
+  edgeMs?: number;
+  /** Absent: no request series for the version (it served nothing), or the queries failed. */
+  canary?: CountsRead;
+  primary?: CountsRead;
+  /** Why the counts could not be read. */
+  problem?: string;
+  /** Each query with its value (absent: no data or failed). */
+  queries: {
+    version: 'canary' | 'primary';
+    of: 'requests' | 'errors' | 'withinEdge';
+    query: string;
+    value?: number;
+  }[];
+}
+
 /** One endpoint probe (a webhook or an alert provider). */
 export interface ProbeRun {
   /** `webhook NAME` or `alert NAME (AlertProvider ns/name)`. */
@@ -55,6 +85,8 @@ export interface DoctorReport {
   canary: string;
   findings: Finding[];
   metrics: MetricRun[];
+  /** The judge's count queries; absent or empty when the canary has no judge. */
+  counts?: CountRun[];
   probes: ProbeRun[];
 }
 

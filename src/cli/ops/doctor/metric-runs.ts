@@ -8,7 +8,8 @@ import { MetricQueryError, type MetricQuery, type MetricsProvider } from '../../
 import type { ResolvedCanary } from '../../../api/defaults.js';
 import { countQuery, seriesSelectors, type MetricObservation, type QueryOutcome } from './metrics.js';
 
-function outcomeOf(error: unknown): QueryOutcome {
+/** How a failed query went: Prometheus unreachable, or the query failed. */
+export function outcomeOf(error: unknown): QueryOutcome {
   const message = error instanceof Error ? error.message : String(error);
   const cause =
     error instanceof MetricQueryError ? (error.cause as { failure?: unknown } | undefined) : undefined;

@@ -46,13 +46,24 @@ export function countQuery(selector: string): string {
   return `count(${selector})`;
 }
 
-const SOURCE_FIX =
+/** The fix of an unreachable metrics server. */
+export const SOURCE_FIX =
   'check spec.metricsServer, --metrics-server or the MetricTemplate provider address; doctor queries from where it runs: outside the cluster, kubectl port-forward Prometheus and pass its local address';
 
-function noDataFinding(obs: MetricObservation, object: string): Finding {
-  const probes = obs.probes ?? [];
+const NO_TRAFFIC_FIX =
+  'send traffic to the canary (a load-test webhook), or set noDataPolicy: pass on the metric';
+
+/**
+ * Why a query found no data, from its selectors' series counts: no series for some selector, or
+ * series without traffic in the interval. `metric` names the query in the finding.
+ */
+export function noDataFinding(
+  metric: string,
+  probes: readonly SelectorProbe[],
+  object: string,
+  noTrafficFix = NO_TRAFFIC_FIX,
+): Finding {
   const missing = probes.filter((p) => p.series === 0);
-  const metric = obs.check.name;
   if (missing.length > 0) {
     return {
       severity: 'warning',
@@ -69,7 +80,7 @@ function noDataFinding(obs: MetricObservation, object: string): Finding {
       area: 'metrics',
       object,
       saw: `${metric}: no data, although the series exist (${counted}): the workload received no traffic in the interval`,
-      fix: 'send traffic to the canary (a load-test webhook), or set noDataPolicy: pass on the metric',
+      fix: noTrafficFix,
     };
   }
   return {
@@ -104,7 +115,7 @@ export function checkMetrics(observations: MetricObservation[], canary: string):
         fix: 'fix the metric (its query, MetricTemplate or provider) until the query returns one number',
       });
     } else if (outcome?.kind === 'empty') {
-      findings.push(noDataFinding(obs, object));
+      findings.push(noDataFinding(obs.check.name, obs.probes ?? [], object));
     } else if (!obs.check.passed) {
       findings.push({
         severity: 'warning',

@@ -1,9 +1,30 @@
 /** How `fledge doctor` prints a report for people: findings first, then what it ran. */
 import { formatMetricValue } from '../../../../analysis/threshold.js';
-import type { DoctorReport } from './finding.js';
+import type { CountRun, CountsRead, DoctorReport } from './finding.js';
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function renderVersion(counts: CountsRead | undefined, edgeMs: number | undefined): string {
+  if (!counts) return 'no data';
+  const within = counts.withinEdge !== undefined ? `, ${counts.withinEdge} within ${edgeMs ?? '?'} ms` : '';
+  return `${counts.requests} requests, ${counts.errors} 5xx${within}`;
+}
+
+/** One set of the judge's count queries: each version's counts, then each query with its value. */
+function renderCounts(run: CountRun): string[] {
+  const lines = [`Judge count queries, run now (${run.source}, over ${run.interval}):`];
+  if (run.problem !== undefined) lines.push(`  FAIL  ${run.problem}`);
+  if (run.problem === undefined || run.canary || run.primary) {
+    lines.push(`  canary   ${renderVersion(run.canary, run.edgeMs)}`);
+    lines.push(`  primary  ${renderVersion(run.primary, run.edgeMs)}`);
+  }
+  for (const q of run.queries) {
+    const value = q.value !== undefined ? formatMetricValue(q.value) : 'no value';
+    lines.push(`        ${q.version} ${q.of} ${value}: ${q.query}`);
+  }
+  return lines;
 }
 
 /** The report as text. */
@@ -28,6 +49,7 @@ export function renderReport(report: DoctorReport): string {
       if (m.query) lines.push(`        query: ${m.query}`);
     }
   }
+  for (const run of report.counts ?? []) lines.push('', ...renderCounts(run));
   if (report.probes.length > 0) {
     lines.push('', 'Endpoints, probed now (HEAD, no payload):');
     for (const p of report.probes) {

@@ -2,6 +2,7 @@ import { BuiltinQueryError } from '../../../../analysis/builtin-queries.js';
 import {
   builtinCountQueries,
   COUNT_QUERY_MESHES,
+  leMatcher,
   observeCounts,
   type CountQueries,
 } from '../../../../analysis/judge/count-queries.js';
@@ -41,12 +42,12 @@ describe('builtinCountQueries', () => {
       canary: {
         requests: `sum(increase(istio_requests_total{${sel('podinfo')}}[1m]))`,
         errors: `sum(increase(istio_requests_total{${sel('podinfo')},response_code=~"5.*"}[1m]))`,
-        withinEdge: `sum(increase(istio_request_duration_milliseconds_bucket{${sel('podinfo')},le="250"}[1m]))`,
+        withinEdge: `sum(increase(istio_request_duration_milliseconds_bucket{${sel('podinfo')},le=~"250|250\\\\.0"}[1m]))`,
       },
       primary: {
         requests: `sum(increase(istio_requests_total{${sel('podinfo-primary')}}[1m]))`,
         errors: `sum(increase(istio_requests_total{${sel('podinfo-primary')},response_code=~"5.*"}[1m]))`,
-        withinEdge: `sum(increase(istio_request_duration_milliseconds_bucket{${sel('podinfo-primary')},le="250"}[1m]))`,
+        withinEdge: `sum(increase(istio_request_duration_milliseconds_bucket{${sel('podinfo-primary')},le=~"250|250\\\\.0"}[1m]))`,
       },
       edgeMs: 250,
     });
@@ -64,7 +65,7 @@ describe('builtinCountQueries', () => {
       'sum(increase(response_total{namespace="test",deployment="podinfo-primary",direction="inbound",classification="failure"}[1m]))',
     );
     expect(builtinCountQueries('kubernetes', { ...params, edgeMs: 250 }).canary.withinEdge).toBe(
-      'sum(increase(http_request_duration_seconds_bucket{kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",le="0.25"}[1m]))',
+      'sum(increase(http_request_duration_seconds_bucket{kubernetes_namespace="test",kubernetes_pod_name=~"podinfo-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)",le=~"0\\\\.25"}[1m]))',
     );
   });
 
@@ -73,6 +74,23 @@ describe('builtinCountQueries', () => {
     expect(q.canary.requests).toContain('canary!=""');
     expect(q.primary.requests).toContain('canary=""');
     expect(() => builtinCountQueries('nginx', params)).toThrow(/spec\.ingressRef\.name/);
+  });
+
+  it('reads the NGINX upstream histogram, as the builtin request-duration does', () => {
+    expect(
+      builtinCountQueries('nginx', { ...params, ingress: 'podinfo', edgeMs: 500 }).canary.withinEdge,
+    ).toBe(
+      'sum(increase(nginx_ingress_controller_response_duration_seconds_bucket{namespace="test",ingress="podinfo",canary!="",le=~"0\\\\.5"}[1m]))',
+    );
+  });
+
+  it.each([
+    [250, String.raw`le=~"250|250\\.0"`],
+    [0.25, String.raw`le=~"0\\.25"`],
+    [3_600_000, String.raw`le=~"3600000|3\\.6e\\+06"`],
+    [0.00001, String.raw`le=~"0\\.00001|1e-05"`],
+  ])('matches the bucket bound %s however the exporter or Prometheus 3 writes it', (bound, matcher) => {
+    expect(leMatcher(bound)).toBe(matcher);
   });
 
   it('names the meshes it knows when asked for one without count queries', () => {
@@ -127,6 +145,18 @@ describe('observeCounts', () => {
     const provider = tableProvider({ cr: 3.4, ce: 3.6, cw: 3.6, pr: 1, pe: 0, pw: 1 });
     const obs = await observeCounts(queries, context(provider));
     expect(obs.canary).toEqual({ requests: 3, errors: 3, buckets: [{ le: 250, count: 3 }] });
+  });
+
+  it('rejects no bucket at the edge while the version served requests: the edge is no bucket bound', async () => {
+    const provider = tableProvider({ cr: 10, ce: 0, cw: undefined, pr: 0, pe: 0, pw: undefined });
+    await expect(observeCounts(queries, context(provider))).rejects.toThrow(
+      'the canary served 10 requests but no histogram bucket has le 250 ms',
+    );
+    const idle = tableProvider({ cr: 0, ce: 0, cw: undefined, pr: 0, pe: 0, pw: undefined });
+    await expect(observeCounts(queries, context(idle))).resolves.toEqual({
+      canary: { requests: 0, errors: 0, buckets: [{ le: 250, count: 0 }] },
+      primary: { requests: 0, errors: 0, buckets: [{ le: 250, count: 0 }] },
+    });
   });
 
   it('rejects a value that is not a count, naming the query', async () => {

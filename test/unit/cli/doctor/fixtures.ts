@@ -1,5 +1,8 @@
-/** Pods, namespaces and Deployments for the doctor checks. */
+/** Pods, namespaces, Deployments and a Prometheus for the doctor checks. */
+import { PrometheusProvider } from '../../../../analysis/providers/prometheus.js';
+import type { MetricTemplate } from '../../../../src/api/schema/metric-template.js';
 import type { Namespace, Pod } from '../../../../src/cli/ops/doctor/finding.js';
+import type { OutboundRequest, OutboundResponse } from '../../../../src/http/outbound.js';
 import type { Deployment } from '../../../../src/kube/resources.js';
 import { NAMESPACE } from '../../routers/fixtures.js';
 
@@ -52,4 +55,41 @@ export function deployment(
       },
     },
   };
+}
+
+/** A Prometheus instant-query answer: one sample of `value`, or no data. */
+export function vector(value?: string | number): OutboundResponse {
+  const result = value === undefined ? [] : [{ metric: {}, value: [1, String(value)] }];
+  return {
+    status: 200,
+    statusText: 'OK',
+    headers: {},
+    body: Buffer.from(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } })),
+  };
+}
+
+/**
+ * A Prometheus answering from `answer(query)`, through the real provider code, and the metric deps
+ * doctor takes (reading `template` only, when given). `queries` records every query asked.
+ */
+export function prometheusStub(
+  answer: (query: string) => OutboundResponse | Error,
+  template?: MetricTemplate,
+) {
+  const queries: string[] = [];
+  const provider = new PrometheusProvider({
+    address: 'http://prometheus:9090',
+    send: async (request: OutboundRequest) => {
+      const query = request.url.searchParams.get('query') ?? '';
+      queries.push(query);
+      const a = answer(query);
+      if (a instanceof Error) throw a;
+      return a;
+    },
+  });
+  const getTemplate = async (namespace: string, name: string) =>
+    template && template.metadata.namespace === namespace && template.metadata.name === name
+      ? template
+      : undefined;
+  return { queries, deps: { getTemplate, providerFor: () => provider } };
 }

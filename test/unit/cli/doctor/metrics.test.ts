@@ -1,13 +1,9 @@
 /** Metric findings: each check run now through the analysis' providers, and no data explained. */
-import { PrometheusProvider } from '../../../../analysis/providers/prometheus.js';
 import { observeMetrics } from '../../../../src/cli/ops/doctor/metric-runs.js';
 import { checkMetrics, metricRuns, seriesSelectors } from '../../../../src/cli/ops/doctor/metrics.js';
-import {
-  OutboundCallError,
-  type OutboundRequest,
-  type OutboundResponse,
-} from '../../../../src/http/outbound.js';
+import { OutboundCallError } from '../../../../src/http/outbound.js';
 import { canaryFor } from '../../routers/fixtures.js';
+import { prometheusStub, vector } from './fixtures.js';
 
 const canary = canaryFor(
   {},
@@ -24,32 +20,6 @@ const canary = canaryFor(
 );
 const withServer = { ...canary, metricsServer: 'http://prometheus:9090' };
 
-function vector(value?: string): OutboundResponse {
-  const result = value === undefined ? [] : [{ metric: {}, value: [1, value] }];
-  return {
-    status: 200,
-    statusText: 'OK',
-    headers: {},
-    body: Buffer.from(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } })),
-  };
-}
-
-/** A Prometheus answering from `answer(query)`, through the real provider code. */
-function prometheus(answer: (query: string) => OutboundResponse | Error) {
-  const queries: string[] = [];
-  const provider = new PrometheusProvider({
-    address: 'http://prometheus:9090',
-    send: async (request: OutboundRequest) => {
-      const query = request.url.searchParams.get('query') ?? '';
-      queries.push(query);
-      const a = answer(query);
-      if (a instanceof Error) throw a;
-      return a;
-    },
-  });
-  return { queries, deps: { getTemplate: async () => undefined, providerFor: () => provider } };
-}
-
 describe('seriesSelectors', () => {
   it('takes each metric{labels} selector once, never a by/without clause', () => {
     expect(
@@ -62,7 +32,7 @@ describe('seriesSelectors', () => {
 
 describe('observeMetrics and checkMetrics', () => {
   it('reports the value of each check and no finding when all pass', async () => {
-    const { deps } = prometheus(() => vector('0.5'));
+    const { deps } = prometheusStub(() => vector('0.5'));
     const passing = {
       ...withServer,
       analysis: { ...withServer.analysis, metrics: [withServer.analysis.metrics[1]!] },
@@ -81,7 +51,7 @@ describe('observeMetrics and checkMetrics', () => {
   });
 
   it('explains no data: unreachable Prometheus', async () => {
-    const { deps } = prometheus(() => new OutboundCallError('request failed: ECONNREFUSED', 'network'));
+    const { deps } = prometheusStub(() => new OutboundCallError('request failed: ECONNREFUSED', 'network'));
     const findings = checkMetrics(await observeMetrics(withServer, deps), 'test/podinfo');
     expect(findings.map((f) => f.severity)).toEqual(['error', 'error']);
     expect(findings[0]?.saw).toContain(
@@ -90,7 +60,7 @@ describe('observeMetrics and checkMetrics', () => {
   });
 
   it('explains no data: no series for the workload labels', async () => {
-    const { deps, queries } = prometheus(() => vector());
+    const { deps, queries } = prometheusStub(() => vector());
     const findings = checkMetrics(await observeMetrics(withServer, deps), 'test/podinfo');
     expect(queries).toContain('count(app_errors_total{namespace="test",app="podinfo"})');
     expect(findings[1]).toMatchObject({
@@ -104,7 +74,7 @@ describe('observeMetrics and checkMetrics', () => {
   });
 
   it('explains no data: series exist but no traffic in the interval', async () => {
-    const { deps } = prometheus((q) => (q.startsWith('count(') ? vector('3') : vector()));
+    const { deps } = prometheusStub((q) => (q.startsWith('count(') ? vector('3') : vector()));
     const findings = checkMetrics(await observeMetrics(withServer, deps), 'test/podinfo');
     expect(findings[1]?.saw).toContain(
       'errors: no data, although the series exist (app_errors_total{namespace="test",app="podinfo"}: 3 series)',
@@ -113,7 +83,7 @@ describe('observeMetrics and checkMetrics', () => {
   });
 
   it('reports a check that fails its threshold, and one that cannot be planned', async () => {
-    const { deps } = prometheus(() => vector('5'));
+    const { deps } = prometheusStub(() => vector('5'));
     const findings = checkMetrics(await observeMetrics(canary, deps), 'test/podinfo');
     // Without a metrics server neither query runs: each check says so.
     expect(findings.map((f) => f.severity)).toEqual(['error', 'error']);
