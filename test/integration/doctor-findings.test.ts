@@ -8,7 +8,9 @@
  * - `unselected`: subset routing whose primary subset names labels no pod carries;
  * - `gatewayless`: the VirtualService binds to an Istio Gateway that does not exist;
  * - `relaxed`: a workload PeerAuthentication PERMISSIVE where the namespace's says STRICT;
- * - `early`: pods created before the namespace asked for injection, so without the proxy.
+ * - `early`: pods created before the namespace asked for injection, so without the proxy;
+ * - `unattached` (Gateway API): the HTTPRoute's parentRefs name a Gateway that does not exist;
+ * - `classless` (NGINX): the Ingress names an IngressClass that does not exist.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import type { DoctorReport, Finding, Pod } from '../../src/cli/ops/doctor/findin
 import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
+import { API } from '../../src/kube/resources.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import {
   createDoctorRollout,
@@ -31,6 +34,8 @@ const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 jest.setTimeout(180_000);
 const run = randomBytes(3).toString('hex');
 const namespace = `fledge-findings-${run}`;
+/** IngressClasses are cluster-wide: a name no other test uses. */
+const ingressClass = `nginx-${run}`;
 let local: LocalCluster;
 let admin: ClientNodeCluster;
 
@@ -91,6 +96,34 @@ beforeAll(async () => {
   });
   await rollout('gatewayless', { service: { gateways: ['public-gateway'], hosts: ['app.example.com'] } });
   await rollout('relaxed');
+  await rollout('unattached', {
+    provider: 'gatewayapi:v1',
+    service: { gatewayRefs: [{ name: 'missing-gateway' }] },
+  });
+  await admin.create({
+    ...API.ingress,
+    metadata: { name: 'classless', namespace },
+    spec: {
+      ingressClassName: ingressClass,
+      rules: [
+        {
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'classless', port: { number: 9898 } } },
+              },
+            ],
+          },
+        },
+      ],
+    },
+  } as KubeObject);
+  await rollout('classless', {
+    provider: 'nginx',
+    spec: { ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'classless' } },
+  });
   for (const [name, selector, mode] of [
     ['namespace-strict', undefined, 'STRICT'],
     ['relaxed-permissive', { app: 'relaxed' }, 'PERMISSIVE'],
@@ -105,7 +138,7 @@ beforeAll(async () => {
   await eventually(
     async () => {
       const running = (await pods('')).filter((p) => p.status?.phase === 'Running');
-      expect(running).toHaveLength(10);
+      expect(running).toHaveLength(14);
     },
     { timeoutMs: 60_000 },
   );
@@ -173,4 +206,40 @@ it('names the pods created before injection was working, with the restart that f
     `restart the pods so they are injected: kubectl rollout restart deployment/early-primary -n ${namespace}`,
     `restart the pods so they are injected: kubectl rollout restart deployment/early -n ${namespace}`,
   ]);
+});
+
+it('names the Gateway an HTTPRoute attaches to that does not exist (Gateway API)', async () => {
+  const { code, findings } = await doctor('unattached');
+  expect(code).toBe(1);
+  expect(what(findings)).toEqual([['error', 'routing', `HTTPRoute ${namespace}/unattached`]]);
+  expect(findings[0]?.saw).toBe(
+    `parentRefs names Gateway ${namespace}/missing-gateway, which does not exist: the route is attached to nothing and no request follows its split`,
+  );
+});
+
+it("names the IngressClass an NGINX canary's Ingress names that does not exist", async () => {
+  const { code, findings } = await doctor('classless');
+  expect(code).toBe(1);
+  expect(what(findings)).toEqual([['error', 'routing', `Ingress ${namespace}/classless`]]);
+  expect(findings[0]?.saw).toBe(
+    `spec.ingressClassName names IngressClass ${ingressClass}, which does not exist: no ingress controller serves this Ingress or its canary copy`,
+  );
+
+  // Once the class exists (created by installing the controller), the finding goes.
+  await admin.create({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name: ingressClass },
+    spec: { controller: 'k8s.io/ingress-nginx' },
+  } as KubeObject);
+  try {
+    expect(await doctor('classless')).toEqual({ code: 0, findings: [] });
+  } finally {
+    await admin.delete({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      namespace: '',
+      name: ingressClass,
+    });
+  }
 });
