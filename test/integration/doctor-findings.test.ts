@@ -8,6 +8,8 @@
  * - `unselected`: subset routing whose primary subset names labels no pod carries;
  * - `gatewayless`: the VirtualService binds to an Istio Gateway that does not exist;
  * - `relaxed`: a workload PeerAuthentication PERMISSIVE where the namespace's says STRICT;
+ * - `meshed` (a namespace of its own): a namespace PeerAuthentication PERMISSIVE where the mesh's
+ *   (in the root namespace `--istio-root-namespace` names) says STRICT;
  * - `early`: pods created before the namespace asked for injection, so without the proxy;
  * - `unattached` (Gateway API): the HTTPRoute's parentRefs name a Gateway that does not exist;
  * - `classless` (NGINX): the Ingress names an IngressClass that does not exist.
@@ -34,6 +36,8 @@ const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 jest.setTimeout(180_000);
 const run = randomBytes(3).toString('hex');
 const namespace = `fledge-findings-${run}`;
+const meshNamespace = `${namespace}-mesh`;
+const rootNamespace = `${namespace}-root`;
 /** IngressClasses are cluster-wide: a name no other test uses. */
 const ingressClass = `nginx-${run}`;
 let local: LocalCluster;
@@ -56,15 +60,20 @@ async function pods(prefix: string): Promise<Pod[]> {
 }
 
 /** The findings of `fledge doctor NAME -o json`, and its exit code. */
-async function doctor(name: string): Promise<{ code: number | null; findings: Finding[] }> {
+async function doctor(
+  name: string,
+  ns = namespace,
+  flags: string[] = [],
+): Promise<{ code: number | null; findings: Finding[] }> {
   const run = await runProcess(process.execPath, [
     CLI,
     'doctor',
     name,
     '-n',
-    namespace,
+    ns,
     '-o',
     'json',
+    ...flags,
     '--kubeconfig',
     local.kubeconfigPath,
   ]);
@@ -135,8 +144,28 @@ beforeAll(async () => {
       spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), mtls: { mode } },
     } as KubeObject);
   }
+  await admin.create({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: meshNamespace, labels: { 'istio-injection': 'enabled' } },
+  });
+  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: rootNamespace } });
+  await createDoctorRollout(admin, meshNamespace, 'meshed', { analysis: ANALYSIS });
+  for (const [ns, name, mode] of [
+    [rootNamespace, 'default', 'STRICT'],
+    [meshNamespace, 'legacy-permissive', 'PERMISSIVE'],
+  ] as const) {
+    await admin.create({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'PeerAuthentication',
+      metadata: { name, namespace: ns },
+      spec: { mtls: { mode } },
+    } as KubeObject);
+  }
   await eventually(
     async () => {
+      const meshed = await admin.list<Pod>({ apiVersion: 'v1', kind: 'Pod', namespace: meshNamespace });
+      expect(meshed.filter((p) => p.status?.phase === 'Running')).toHaveLength(2);
       const running = (await pods('')).filter((p) => p.status?.phase === 'Running');
       expect(running).toHaveLength(14);
     },
@@ -145,9 +174,9 @@ beforeAll(async () => {
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await admin
-    ?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-    .catch(() => undefined);
+  for (const name of [namespace, meshNamespace, rootNamespace]) {
+    await admin?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name }).catch(() => undefined);
+  }
   admin?.stop();
   await local?.stop();
 });
@@ -186,6 +215,19 @@ it('warns of a PERMISSIVE PeerAuthentication where the namespace expects STRICT'
   expect(findings[0]?.saw).toBe(
     `sets PERMISSIVE for the canary pods (workload scope) where PeerAuthentication ${namespace}/namespace-strict expects STRICT (namespace scope): they accept plain text`,
   );
+});
+
+it('warns of a PERMISSIVE namespace PeerAuthentication where the mesh root expects STRICT', async () => {
+  const { code, findings } = await doctor('meshed', meshNamespace, ['--istio-root-namespace', rootNamespace]);
+  expect(code).toBe(0);
+  expect(what(findings)).toEqual([
+    ['warning', 'mtls', `PeerAuthentication ${meshNamespace}/legacy-permissive`],
+  ]);
+  expect(findings[0]?.saw).toBe(
+    `sets PERMISSIVE for the primary and canary pods (namespace scope) where PeerAuthentication ${rootNamespace}/default expects STRICT (mesh scope): they accept plain text`,
+  );
+  // Without the flag, doctor looks in istio-system, where this test put nothing of its own.
+  expect((await doctor('meshed', meshNamespace)).findings.filter((f) => f.area === 'mtls')).toEqual([]);
 });
 
 it('names the pods created before injection was working, with the restart that fixes them', async () => {
