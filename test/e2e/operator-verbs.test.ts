@@ -44,15 +44,6 @@ suite.test(
     const s = scenario('pause', { canary: (ns, prom) => canaryManifest(ns, prom, MANY_STEPS) });
     await s.start();
     await s.waitForPhase(['Initialized']);
-    expect(getRow(await fledge(['get'], s.namespace))).toEqual([
-      APP,
-      'Initialized',
-      '0',
-      '0/2',
-      '-',
-      'false',
-    ]);
-
     await s.setImage('podinfo:2');
     await s.waitFor('the first step', async () => {
       const status = (await s.canary())?.status;
@@ -72,10 +63,9 @@ suite.test(
 
     // Three intervals (and the CLI runs) later nothing has moved: no status step, no route written.
     await new Promise((r) => setTimeout(r, 3 * INTERVAL_MS));
-    const [table, json, status] = await Promise.all([
+    const [table, json] = await Promise.all([
       fledge(['get'], s.namespace),
       fledge(['get', APP, '-o', 'json'], s.namespace),
-      fledge(['status', APP], s.namespace),
     ]);
     const still = (await s.canary())!;
     expect(still.status).toMatchObject({ phase: 'Progressing', canaryWeight: weight });
@@ -93,7 +83,6 @@ suite.test(
     const shown = JSON.parse(json.stdout) as Canary;
     expect(shown.spec.suspend).toBe(true);
     expect(shown.status).toMatchObject({ phase: 'Progressing', canaryWeight: weight });
-    expect(status.stdout).toContain('  phase:     Progressing  (suspended)');
 
     const resume = await fledge(['resume', APP], s.namespace);
     expect(resume).toMatchObject({ code: 0, stdout: `canary ${s.namespace}/${APP} resumed\n` });
@@ -148,5 +137,6 @@ suite.test(
     expect((await s.deployment(`${APP}-primary`))?.spec.template.spec.containers[0]?.image).toBe('podinfo:2');
     done();
   },
-  180_000,
+  // Two rollouts and two CLI processes that last as long: 136 s seen with three e2e files running.
+  240_000,
 );

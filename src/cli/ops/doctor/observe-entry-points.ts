@@ -33,7 +33,7 @@ export async function observeEntryPoints(
   attempt: Attempt,
 ): Promise<EntryPointObservations> {
   const ns = canary.namespace;
-  if (canary.provider in HTTP_ROUTE_API) {
+  if (Object.hasOwn(HTTP_ROUTE_API, canary.provider)) {
     const api = httpRouteApiOf(canary);
     const httpRoute = await attempt(
       `HTTPRoute ${ns}/${canary.names.apex}`,
