@@ -3,46 +3,20 @@
  * its own process) against the local control plane, with `fledge controller` carrying the requests
  * out. The canary is held by the built-in approval gate, which only `fledge promote` opens.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import type { Canary } from '../../src/api/schema/canary.js';
 import { controllerSuite, phaseTimer } from './support/controller-suite.js';
-import { APP, canaryManifest } from './support/scenario.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+import { fledgeCli } from './support/fledge-cli.js';
+import { APP, APPROVAL_GATED, canaryManifest } from './support/scenario.js';
 
 const suite = controllerSuite('fledge-e2e-requests');
 const scenario = suite.scenario.bind(suite);
 
-/** Runs `fledge ARGS` in `namespace` with the local cluster's kubeconfig. */
-function fledge(
-  args: string[],
-  namespace: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, ...args, '-n', namespace, '--kubeconfig', suite.local.kubeconfigPath],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** Two steps to the promotion gate, which waits for the built-in approval. */
-const GATED: Partial<Canary['spec']['analysis']> = {
-  stepWeight: 10,
-  maxWeight: 20,
-  webhooks: [{ name: 'approve', type: 'confirm-promotion', fledgeApproval: true }],
-};
+const fledge = fledgeCli(suite);
 
 suite.test(
   'the built-in approval gate holds the promotion until fledge promote opens it',
   async () => {
     const done = phaseTimer('approval');
-    const s = scenario('approve', { canary: (ns, prom) => canaryManifest(ns, prom, GATED) });
+    const s = scenario('approve', { canary: (ns, prom) => canaryManifest(ns, prom, APPROVAL_GATED) });
     await s.start();
     await s.waitForPhase(['Initialized']);
     await s.setImage('podinfo:2');
@@ -88,7 +62,7 @@ suite.test(
   'fledge abort rolls back mid-rollout; fledge retry analyses the revision again',
   async () => {
     const done = phaseTimer('abort and retry');
-    const s = scenario('abort', { canary: (ns, prom) => canaryManifest(ns, prom, GATED) });
+    const s = scenario('abort', { canary: (ns, prom) => canaryManifest(ns, prom, APPROVAL_GATED) });
     await s.start();
     await s.waitForPhase(['Initialized']);
     const retryRefused = await fledge(['retry', APP], s.namespace);

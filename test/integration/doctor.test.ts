@@ -13,15 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { resolveCanary } from '../../src/api/defaults.js';
-import type { Canary, CanarySpec, CanaryStatus } from '../../src/api/schema/canary.js';
+import type { CanarySpec } from '../../src/api/schema/canary.js';
 import type { DoctorReport } from '../../src/cli/ops/doctor/finding.js';
 import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
-import { API, objectKey, type Deployment } from '../../src/kube/resources.js';
-import { IstioRouter } from '../../src/routers/istio.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { createDoctorRollout } from '../support/doctor-rollout.js';
 import { eventually } from '../support/eventually.js';
 import { HttpReceiver } from '../support/http-receiver.js';
 import { istioFeed, startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
@@ -40,53 +38,24 @@ async function fledge(args: string[]): Promise<ProcessRun> {
   return runProcess(process.execPath, [CLI, ...args, '--kubeconfig', local.kubeconfigPath]);
 }
 
-function deployment(name: string, containers: string[]): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: containers.map((c) => ({ name: c, image: `${c}:1` })) },
-      },
-    },
-  };
-}
-
-/** A Canary, its two Deployments, and the Istio objects the router writes for `status`. */
-async function rollout(
+/** A Canary, its two Deployments, and the Istio objects the router writes for its status. */
+function rollout(
   name: string,
   options: { canaryContainers: string[]; service: Partial<CanarySpec['service']>; webhook: string },
 ): Promise<void> {
-  await admin.create(deployment(`${name}-primary`, ['app', 'istio-proxy']));
-  await admin.create(deployment(name, options.canaryContainers));
-  const created = await admin.create<Canary>({
-    ...API.canary,
-    metadata: { name, namespace },
-    spec: {
-      provider: 'istio',
-      metricsServer: prometheus.address,
-      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-      service: { port: 9898, ...options.service },
-      analysis: {
-        interval: '1m',
-        threshold: 5,
-        stepWeight: 10,
-        maxWeight: 50,
-        metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }],
-        webhooks: [{ name: 'gate', type: 'confirm-rollout', url: options.webhook, timeout: '2s' }],
-      },
+  return createDoctorRollout(admin, namespace, name, {
+    canaryContainers: options.canaryContainers,
+    service: options.service,
+    metricsServer: prometheus.address,
+    analysis: {
+      interval: '1m',
+      threshold: 5,
+      stepWeight: 10,
+      maxWeight: 50,
+      metrics: [{ name: 'request-success-rate', thresholdRange: { min: 99 }, interval: '1m' }],
+      webhooks: [{ name: 'gate', type: 'confirm-rollout', url: options.webhook, timeout: '2s' }],
     },
   });
-  const status: CanaryStatus = { phase: 'Progressing', canaryWeight: 20, iterations: 1 };
-  await admin.patchStatus(objectKey(API.canary, namespace, name), status);
-  const canary = resolveCanary({ ...created, status }, { defaultProvider: 'istio' });
-  const router = new IstioRouter({ cluster: admin });
-  await router.reconcile(canary, { primaryLabels: { app: `${name}-primary` }, canaryLabels: { app: name } });
-  await router.setRoutes(canary, { primary: 80, canary: 20, mirrored: false });
 }
 
 beforeAll(async () => {

@@ -39,6 +39,12 @@ export interface ScenarioOptions {
    * canary's only traffic when users never reach it (`provider: kubernetes`).
    */
   loadTest?: boolean;
+  /**
+   * Istio sidecar injection as a mesh would leave it: the namespace labelled
+   * `istio-injection=enabled` and an `istio-proxy` container in the pod template (second, so the
+   * app stays `containers[0]`), for `fledge doctor` to find the pods in the mesh.
+   */
+  sidecar?: boolean;
 }
 
 export class Scenario {
@@ -65,7 +71,14 @@ export class Scenario {
   /** Creates the scenario's namespace (once: later calls do nothing). */
   async createNamespace(): Promise<void> {
     if (this.namespaceCreated) return;
-    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    await this.kube.create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: this.namespace,
+        ...(this.o.sidecar ? { labels: { 'istio-injection': 'enabled' } } : {}),
+      },
+    });
     this.namespaceCreated = true;
   }
 
@@ -88,7 +101,9 @@ export class Scenario {
         data: { GREETING: 'hello' },
       });
     }
-    await this.kube.create(deployment(this.namespace, image, this.o.withConfigMap ?? false));
+    await this.kube.create(
+      deployment(this.namespace, image, this.o.withConfigMap ?? false, this.o.sidecar ?? false),
+    );
     this.harness = await startTrafficHarness({
       cluster: this.kube,
       namespace: this.namespace,
@@ -180,7 +195,14 @@ export class Scenario {
   async setImage(image: string): Promise<void> {
     const d = (await this.deployment(APP))!;
     await this.kube.patch(objectKey(API.deployment, this.namespace, APP), {
-      spec: { template: { spec: { containers: [{ ...d.spec.template.spec.containers[0], image }] } } },
+      // The whole list: a merge patch replaces it, and a sidecar must stay.
+      spec: {
+        template: {
+          spec: {
+            containers: d.spec.template.spec.containers.map((c, i) => (i === 0 ? { ...c, image } : c)),
+          },
+        },
+      },
     });
   }
 
@@ -204,7 +226,7 @@ export class Scenario {
   }
 }
 
-function deployment(namespace: string, image: string, withConfigMap: boolean): Deployment {
+function deployment(namespace: string, image: string, withConfigMap: boolean, sidecar: boolean): Deployment {
   const labels = { app: APP };
   return {
     ...API.deployment,
@@ -221,6 +243,7 @@ function deployment(namespace: string, image: string, withConfigMap: boolean): D
               image,
               ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
             },
+            ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2:1.22.0' }] : []),
           ],
         },
       },
@@ -257,6 +280,16 @@ export function withLoadTest(canary: Canary, url: string): Canary {
     },
   };
 }
+
+/**
+ * Two steps (10, 20) to the promotion gate, held by the built-in approval that only `fledge
+ * promote` (or its annotation) opens: the split stays at 80/20 meanwhile.
+ */
+export const APPROVAL_GATED: Partial<Canary['spec']['analysis']> = {
+  stepWeight: 10,
+  maxWeight: 20,
+  webhooks: [{ name: 'approve', type: 'confirm-promotion', fledgeApproval: true }],
+};
 
 /**
  * A canary that steps 10 -> 50 every 2 s on the builtin Istio metrics. Their 10 s window is longer

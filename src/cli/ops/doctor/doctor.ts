@@ -11,6 +11,7 @@ import { API, objectKey } from '../../../kube/resources.js';
 import type { SendFn } from '../../../http/outbound.js';
 import { probeEndpoints } from './endpoint-probes.js';
 import { checkEndpoints, probeTargets } from './endpoints.js';
+import { checkGatewayParents, checkIngressClass } from './entry-points.js';
 import type { DoctorReport, Finding } from './finding.js';
 import { observeJudgeCounts } from './count-runs.js';
 import { checkJudgeCounts, countRuns } from './counts.js';
@@ -73,6 +74,8 @@ export async function runDoctor(canary: ResolvedCanary, deps: DoctorDeps): Promi
         })
       : []),
     ...checkRouting(seen.routing),
+    ...(seen.entryPoints.gatewayParents ? checkGatewayParents(seen.entryPoints.gatewayParents) : []),
+    ...(seen.entryPoints.ingressClass ? checkIngressClass(seen.entryPoints.ingressClass) : []),
     ...checkMetrics(metrics, id),
     ...checkJudgeCounts(counts, id),
     ...endpoints.findings,

@@ -14,6 +14,7 @@ import type { DestinationRule, VirtualService } from '../../../routers/istio-obj
 import type { AlertProviderAddress } from './endpoints.js';
 import type { Namespace, Pod } from './finding.js';
 import type { PeerAuthentication } from './mtls.js';
+import { observeEntryPoints, type Attempt, type EntryPointObservations } from './observe-entry-points.js';
 import { gatewayRefs, type RoutingInput } from './routing.js';
 import type { WorkloadPods } from './sidecars.js';
 
@@ -32,6 +33,8 @@ export interface Observations {
   pods: Pod[];
   peerAuthentications: PeerAuthentication[];
   routing: RoutingInput;
+  /** Gateway API and NGINX canaries: what their traffic enters through. */
+  entryPoints: EntryPointObservations;
   alertProviders: AlertProviderAddress[];
   /** Reads that failed: what, and why. */
   unreadable: { object: string; reason: string }[];
@@ -53,7 +56,7 @@ export async function observe(
   options: ObserveOptions,
 ): Promise<Observations> {
   const unreadable: Observations['unreadable'] = [];
-  const attempt = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
+  const attempt: Attempt = async <T>(what: string, read: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await read();
     } catch (error) {
@@ -150,6 +153,8 @@ export async function observe(
     if (gateway) existingGateways.add(ref);
   }
 
+  const entryPoints = await observeEntryPoints(cluster, canary, attempt);
+
   const status = canary.object.status ?? {};
   const router = createRouter(canary.provider, { cluster });
   let current: RoutingInput['current'];
@@ -198,6 +203,7 @@ export async function observe(
       pods,
       existingGateways,
     },
+    entryPoints,
     alertProviders,
     unreadable,
   };
