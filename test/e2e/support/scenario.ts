@@ -39,6 +39,8 @@ export interface ScenarioOptions {
    * canary's only traffic when users never reach it (`provider: kubernetes`).
    */
   loadTest?: boolean;
+  /** Users' requests per second (default 40); the judge's scenario needs more. */
+  requestsPerSecond?: number;
 }
 
 export class Scenario {
@@ -94,7 +96,7 @@ export class Scenario {
       namespace: this.namespace,
       apex: APP,
       ...harnessRouting(this.provider),
-      requestsPerSecond: 40,
+      requestsPerSecond: this.o.requestsPerSecond ?? 40,
       ...(this.o.headerMix ? { headerMix: this.o.headerMix } : {}),
       ...(this.o.loadTest ? { loadTester: {} } : {}),
     });
