@@ -97,6 +97,22 @@ describe('the judge in the controller', () => {
     expect(condition?.message).toContain('Judge: regression: roll back; errors (5xx): ratio');
   });
 
+  it('judges latency with latency.edgeMs: a canary slower than the primary is rolled back', async () => {
+    const h = await harness();
+    await rollout(h, { latency: { edgeMs: 250 } });
+    traffic(h, 0, 0);
+    // Slower than 250 ms: 10% of the canary's requests (p99 500 ms), 1% of the primary's (p99 250 ms).
+    h.traffic.set(NS, 'podinfo', { p99LatencyMs: 500 });
+    await tickUntil(h, ['Failed'], 5);
+    const s = await status(h);
+    expect(s.judge?.metrics.map((m) => [m.metric, m.status])).toEqual([
+      ['errors', 'safe'],
+      ['latency', 'regression'],
+    ]);
+    expect(s.judge?.metrics[1]?.event).toBe('> 250 ms');
+    expect(h.metricQueries.some((q) => q.count?.of === 'withinEdge' && q.count.edgeMs === 250)).toBe(true);
+  });
+
   it('holds until it has the evidence, then steps and promotes a canary no worse than the primary', async () => {
     const h = await harness();
     await rollout(h);
