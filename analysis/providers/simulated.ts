@@ -2,7 +2,7 @@
  * A metrics provider for the sandbox: answers the builtin metrics from a {@link TrafficSource}
  * instead of Prometheus, so a demo can run rollouts with no mesh and no metrics server.
  */
-import { MetricQueryError, type MetricQuery, type MetricsProvider } from '../provider.js';
+import { MetricQueryError, type CountOf, type MetricQuery, type MetricsProvider } from '../provider.js';
 
 /** Traffic observed at one workload over one interval. */
 export interface TrafficSample {
@@ -14,10 +14,40 @@ export interface TrafficSample {
   requests: number;
 }
 
+/** One version's counts over one interval, as the judge's count queries ask them. */
+export interface VersionCountSample {
+  requests: number;
+  /** Requests that failed (5xx). */
+  errors: number;
+  /** Requests that took at most the latency edge asked for; absent when none was. */
+  withinEdge?: number | undefined;
+}
+
+/** Both versions' counts over one interval. */
+export interface CountSample {
+  canary: VersionCountSample;
+  primary: VersionCountSample;
+}
+
 /** Where simulated measurements come from. */
 export interface TrafficSource {
   /** The traffic `workload` in `namespace` received over the last `intervalMs`. */
   sample(namespace: string, workload: string, intervalMs: number): TrafficSample;
+  /**
+   * The requests the canary `target` and its primary served over the last `intervalMs`, for the
+   * judge; `edgeMs` is the latency edge whose count is asked. Absent: count queries are an error.
+   */
+  counts?(namespace: string, target: string, intervalMs: number, edgeMs: number | undefined): CountSample;
+}
+
+/**
+ * The share of requests slower than `edgeMs` for a version whose p99 is `p99LatencyMs`: an
+ * exponential tail through the p99 (1% slower than it), so a slower version has more slow requests
+ * at every edge.
+ */
+export function slowShare(p99LatencyMs: number, edgeMs: number): number {
+  if (p99LatencyMs <= 0) return 0;
+  return Math.pow(0.01, edgeMs / p99LatencyMs);
 }
 
 /** Metrics the sandbox can answer; any other name is an error. */
@@ -31,6 +61,12 @@ export interface SimulatedProviderOptions {
 /** Answers `request-success-rate` and `request-duration` from a {@link TrafficSource}. */
 export class SimulatedProvider implements MetricsProvider {
   private readonly traffic: TrafficSource;
+  /**
+   * The count sample of each canary's interval, and which of its counts were answered: the
+   * queries of one interval (requests, 5xx, within the edge, per version) must read one sample, so
+   * a count asked a second time means the next interval.
+   */
+  private readonly countSamples = new Map<string, { sample: CountSample; answered: Set<string> }>();
 
   constructor(options: SimulatedProviderOptions) {
     if (!options || typeof options.traffic?.sample !== 'function') {
@@ -41,6 +77,7 @@ export class SimulatedProvider implements MetricsProvider {
 
   /** Resolves to the simulated value of a builtin metric, or `undefined` when there was no traffic. */
   async query(query: MetricQuery): Promise<number | undefined> {
+    if (query.count) return this.count(query, query.count);
     if (!(SIMULATED_METRICS as readonly string[]).includes(query.metric)) {
       throw new MetricQueryError(
         `metric "${query.metric}" cannot be answered: the sandbox only simulates the builtin metrics (${SIMULATED_METRICS.join(', ')})`,
@@ -49,6 +86,25 @@ export class SimulatedProvider implements MetricsProvider {
     const sample = this.traffic.sample(query.namespace, query.target, query.intervalMs);
     if (!(sample.requests > 0)) return undefined;
     return query.metric === 'request-success-rate' ? sample.successRatePercent : sample.p99LatencyMs;
+  }
+
+  /** A count query: one count of one version, from the interval's sample (no series without requests). */
+  private count(query: MetricQuery, count: CountOf): number | undefined {
+    if (!this.traffic.counts)
+      throw new MetricQueryError('the simulated traffic gives no per-version counts for the judge');
+    const key = `${query.namespace}/${query.target}/${query.intervalMs}/${count.edgeMs ?? ''}`;
+    const asked = `${count.version}/${count.of}`;
+    let entry = this.countSamples.get(key);
+    if (!entry || entry.answered.has(asked)) {
+      const sample = this.traffic.counts(query.namespace, query.target, query.intervalMs, count.edgeMs);
+      entry = { sample, answered: new Set() };
+      this.countSamples.set(key, entry);
+    }
+    entry.answered.add(asked);
+    const version = entry.sample[count.version];
+    if (version.requests === 0) return undefined;
+    if (count.of === 'withinEdge') return version.withinEdge;
+    return count.of === 'requests' ? version.requests : version.errors;
   }
 }
 
@@ -153,6 +209,26 @@ export class SimulatedTraffic implements TrafficSource {
       p99LatencyMs: this.jittered(profile.p99LatencyMs),
       requests: Math.max(1, Math.round(this.jittered((profile.requestsPerSecond * intervalMs) / 1_000))),
     };
+  }
+
+  /**
+   * The expected counts of `target` and `<target>-primary` over the interval, each from its own
+   * profile (jittered): requests = rate x interval, 5xx and slow requests by their shares.
+   */
+  counts(namespace: string, target: string, intervalMs: number, edgeMs: number | undefined): CountSample {
+    const version = (workload: string): VersionCountSample => {
+      const profile = this.profiles.get(`${namespace}/${workload}`);
+      if (!profile || profile.requestsPerSecond === 0 || intervalMs <= 0) return { requests: 0, errors: 0 };
+      const requests = Math.round(this.jittered((profile.requestsPerSecond * intervalMs) / 1_000));
+      const errors = Math.min(
+        requests,
+        Math.round((requests * this.jittered(profile.errorRatePercent)) / 100),
+      );
+      if (edgeMs === undefined) return { requests, errors };
+      const slow = Math.round(requests * slowShare(this.jittered(profile.p99LatencyMs), edgeMs));
+      return { requests, errors, withinEdge: requests - slow };
+    };
+    return { canary: version(target), primary: version(`${target}-primary`) };
   }
 
   /** `value` times a factor in [1 - jitter, 1 + jitter]; zero stays zero. */

@@ -14,6 +14,7 @@ import { IMPLEMENTED_PROVIDERS, KNOWN_PROVIDERS, type Canary } from './schema/ca
 import { trafficSplitErrors, trafficSplitWarnings } from './traffic-split-rules.js';
 import { gatewayApiErrors, gatewayApiWarnings, isGatewayApiProvider } from './gateway-api-rules.js';
 import { unsupportedFieldErrors, ignoredFieldWarnings } from './unsupported.js';
+import { judgeErrors } from './judge-rules.js';
 import { httpUrlProblem } from './urls.js';
 import { webhookErrors } from './webhook-rules.js';
 
@@ -191,6 +192,7 @@ export function validateCanaryRules(canary: Canary): FieldError[] {
     ...strategyErrors(canary),
     ...providerStrategyErrors(canary),
     ...metricErrors(canary),
+    ...judgeErrors(canary),
     ...webhookAndAlertErrors(canary),
     ...durationErrors(canary),
     ...sessionAffinityErrors(canary),

@@ -3,6 +3,7 @@
  * never the raw spec, so "what does an omitted field mean" has exactly one answer.
  */
 import { parseDurationMs } from './duration.js';
+import { resolveJudge, type ResolvedJudge } from './judge-rules.js';
 import type {
   Canary,
   CanaryAlert,
@@ -79,6 +80,8 @@ export interface ResolvedAnalysis {
   /** `analysis.rollbackWindow.revisions`: promoted revisions a target may go back to without analysis; 0 when off. */
   rollbackWindowRevisions: number;
   metrics: ResolvedMetric[];
+  /** `analysis.judge` (or a metric's `judge: true`) with its defaults; undefined when the judge is off. */
+  judge: ResolvedJudge | undefined;
   webhooks: ResolvedWebhook[];
   alerts: CanaryAlert[];
 }
@@ -238,6 +241,7 @@ export function resolveCanary(canary: Canary, options: ResolveOptions): Resolved
       canaryReadyThreshold: a.canaryReadyThreshold ?? DEFAULT_READY_THRESHOLD_PERCENT,
       rollbackWindowRevisions: a.rollbackWindow?.revisions ?? 0,
       metrics: (a.metrics ?? []).map(resolveMetric),
+      judge: resolveJudge(spec),
       webhooks: (a.webhooks ?? []).map(resolveWebhook),
       alerts: a.alerts ?? [],
     },

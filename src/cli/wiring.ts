@@ -4,6 +4,7 @@
  * metrics), so both run the same code.
  */
 import type { Logger } from 'pino';
+import { observeJudgeCounts } from '../../analysis/judge/run-counts.js';
 import { runMetricChecks, type MetricCheckDeps } from '../../analysis/run-checks.js';
 import type { ResolveOptions } from '../api/defaults.js';
 import { CanaryWatcher, type TickObserver } from '../controller/canary-watcher.js';
@@ -56,6 +57,7 @@ export function createCore(o: CoreOptions): Core {
         getTemplate: (namespace, name) => o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
         providerFor: o.providerFor,
       }),
+    judgeCounts: (canary) => observeJudgeCounts(canary, { providerFor: o.providerFor }),
     logger: o.logger,
   });
   const notifications = new CanaryNotifications({

@@ -31,6 +31,14 @@ const FAST_ROLLBACK: Partial<Record<NonNullable<CanaryStatus['phase']>, [Conditi
   ],
 };
 
+/** The judge's last verdict, for the condition of a rollout it judges or rolled back. */
+function judgeNote(status: CanaryStatus): string {
+  const j = status.judge;
+  if (!j || j.revision !== status.lastAppliedSpec) return '';
+  const judging = status.phase === 'Progressing' || status.phase === 'WaitingPromotion';
+  return judging || (status.phase === 'Failed' && j.rolledBack) ? ` Judge: ${j.explanation}` : '';
+}
+
 /**
  * Sets or replaces the Promoted condition for the status's phase; other conditions are kept. Its
  * reason is the phase, as Flagger's, except during and after a fast rollback: `FastRollback`.
@@ -39,10 +47,11 @@ export function withPromotedCondition(status: CanaryStatus, now: Date): CanarySt
   const phase = status.phase;
   if (!phase) return status;
   const fast = status.fastRollback ? FAST_ROLLBACK[phase] : undefined;
-  const [state, message] = promotionFailed(status)
+  const [state, base] = promotionFailed(status)
     ? (['False', 'Promotion failed: the primary is not ready; the canary serves all traffic.'] as const)
     : (fast ?? MESSAGES[phase] ?? ['Unknown', phase]);
   const reason = fast ? EventReasons.FastRollback : phase;
+  const message = `${base}${judgeNote(status)}`;
   const existing = status.conditions?.find((c) => c.type === 'Promoted');
   if (existing && existing.reason === reason && existing.status === state && existing.message === message)
     return status;

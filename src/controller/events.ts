@@ -52,6 +52,16 @@ export const EventReasons = {
   RequestRejected: 'RequestRejected',
   /** An accepted approval was not used: its analysis ended or its revision changed first. */
   ApprovalExpired: 'ApprovalExpired',
+  /** The judge (spec.analysis.judge) found no regression: the step may go ahead. */
+  JudgePassed: 'JudgePassed',
+  /** The judge has not enough data yet: the weight holds, no failed check is counted. */
+  JudgeHeld: 'JudgeHeld',
+  /** The judge found a regression against the primary: rolling back. */
+  JudgeRegression: 'JudgeRegression',
+  /** The judge held more than maxHolds intervals: rolling back, or waiting for fledge promote. */
+  JudgeHoldLimit: 'JudgeHoldLimit',
+  /** The judge's running evidence no longer fits its settings (changed mid-rollout): it starts over. */
+  JudgeRestarted: 'JudgeRestarted',
 } as const;
 
 export type EventReason = (typeof EventReasons)[keyof typeof EventReasons];

@@ -9,7 +9,7 @@ import { canaryShouldRun } from './weights.js';
 
 /** Status fields that may be removed (a merge patch only removes keys that are absent). */
 type RemovableField =
-  'primaryUnreadySince' | 'canaryUnreadySince' | 'gate' | 'promotedRevisions' | 'fastRollback';
+  'primaryUnreadySince' | 'canaryUnreadySince' | 'gate' | 'promotedRevisions' | 'fastRollback' | 'judge';
 
 /** Accumulates the decision of one tick. */
 export class Outcome {
@@ -66,6 +66,8 @@ export class Outcome {
       trackedConfigs: workload.trackedConfigs,
       checks: [],
     });
+    // The judge's evidence is about one revision: a new one starts with none.
+    this.remove('judge');
   }
 
   /** Removes a status field (setting it to undefined would leave the stored value in place). */

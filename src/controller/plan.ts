@@ -8,6 +8,7 @@
  * unless a rollback hook asked to roll back, the checks (pre-rollout hooks, or rollout hooks then
  * metrics); then, only when every check passed, `confirm-traffic-increase` or `confirm-promotion`.
  */
+import type { JudgeCounts } from '../../analysis/judge/run-counts.js';
 import type { CheckResult, Phase } from '../api/schema/canary.js';
 import type { DecideInput, GateAnswers, ObservationPlan } from './types.js';
 import { inRollbackWindow } from './rollback-window.js';
@@ -99,6 +100,8 @@ export interface Gathered {
   gates: GateAnswers;
   /** Set once the checks ran (possibly to an empty list). */
   checks?: CheckResult[] | undefined;
+  /** The judge's counts, read once the analysis checks ran (`spec.analysis.judge`). */
+  judgeCounts?: JudgeCounts | undefined;
 }
 
 /**

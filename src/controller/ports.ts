@@ -1,4 +1,5 @@
 /** What a tick asks of webhooks and metrics, and how it tells the world what happened. */
+import type { JudgeCounts } from '../../analysis/judge/run-counts.js';
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { CheckResult } from '../api/schema/canary.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
@@ -22,6 +23,11 @@ export interface Checks {
   preRollout(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]>;
   /** Runs the rollout webhooks up to the first failure, then, if none failed, the metrics. */
   analysis(canary: ResolvedCanary, payload: WebhookPayload): Promise<CheckResult[]>;
+  /**
+   * Reads the judge's counts of the interval just analysed (`spec.analysis.judge`); never rejects:
+   * a count that cannot be read is an error message. Absent: a Canary with a judge gets a failed check.
+   */
+  judgeCounts?(canary: ResolvedCanary): Promise<JudgeCounts>;
 }
 
 /**

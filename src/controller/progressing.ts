@@ -7,6 +7,7 @@ import type { CheckResult } from '../api/schema/canary.js';
 import { deadlineExceeded, startTimer } from './deadlines.js';
 import { EventReasons } from './events.js';
 import type { Outcome } from './outcome.js';
+import { judgeInterval } from './judging.js';
 import { analysisComplete, preRolloutDue } from './plan.js';
 import { gateAlerts } from './gate-alerts.js';
 import { fullPromotionApplied, fullPromotionRequested, gateHolds } from './requests.js';
@@ -85,9 +86,15 @@ export function progressing(out: Outcome): void {
   }
 
   const pre = preRolloutDue(out.input);
-  const checks = out.input.checks ?? [];
+  // The pre-rollout tick has no interval of traffic to judge: the canary has had none yet.
+  const judged = pre ? undefined : judgeInterval(out);
+  const checks = [...(out.input.checks ?? []), ...(judged?.failed ? [judged.failed] : [])];
   out.set({ checks });
   const failed = checks.filter((c) => !c.passed);
+  if (judged?.action === 'rollback') {
+    rollback(out, `${judged.reason}: ${out.status.judge?.explanation}`, failed);
+    return;
+  }
   if (failed.length > 0) {
     const failedChecks = (status.failedChecks ?? 0) + 1;
     out.set({ failedChecks });
@@ -102,6 +109,8 @@ export function progressing(out: Outcome): void {
     firstStep(out);
     return;
   }
+  // Not enough data (or a closed hold-limit gate): the weight holds, and no failed check is counted.
+  if (judged?.action === 'hold') return;
   if (analysisComplete(out.input)) {
     const gate = gates.confirmPromotion;
     if (gateHolds(out, 'confirm-promotion', gate) && gate) {

@@ -10,6 +10,7 @@
  * write is repaired by the next tick without skipping or repeating a step.
  */
 import type { Logger } from 'pino';
+import { NO_JUDGE_COUNTS } from '../../analysis/judge/run-counts.js';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
 import { crossNamespaceRefErrors, formatFieldError, validateDocument } from '../api/validate.js';
@@ -163,7 +164,7 @@ export class Reconciler {
       lastAppliedSpec: workload.revision,
       trackedConfigs: workload.trackedConfigs,
     });
-    const { gates, checks } = await this.gather(canary, status, workload, routes, payload);
+    const { gates, checks, judgeCounts } = await this.gather(canary, status, workload, routes, payload);
     const request = readRequest(object.metadata.annotations);
     const decided = decide({
       canary,
@@ -174,6 +175,7 @@ export class Reconciler {
       gates,
       ...(checks ? { checks } : {}),
       ...(request ? { request } : {}),
+      ...(judgeCounts ? { judgeCounts } : {}),
     });
     const cookieValue = this.o.cookieValue ?? randomCookieValue;
     const decision = {
@@ -244,6 +246,11 @@ export class Reconciler {
       } else {
         got.gates[GATE_ANSWER[step]] = await c.gate(canary, step, asked);
       }
+    }
+    // The judge reads the interval the analysis just judged, whatever the checks said: a regression
+    // rolls back at once, and its evidence keeps accumulating through failed checks.
+    if (canary.analysis.judge && plan.checks === 'analysis' && got.checks) {
+      got.judgeCounts = c.judgeCounts ? await c.judgeCounts(canary) : NO_JUDGE_COUNTS;
     }
     return got;
   }

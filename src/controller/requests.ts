@@ -9,7 +9,7 @@
  * then `Applied`; it expires when its revision stops being the one under analysis, so it can never
  * open a gate of a later rollout.
  */
-import type { GateWebhookType } from '../api/schema/operator-request.js';
+import type { ApprovalGate } from '../api/schema/operator-request.js';
 import { EventReasons } from './events.js';
 import type { Outcome } from './outcome.js';
 import { alreadyHandled, type OperatorRequest } from './request-annotations.js';
@@ -81,7 +81,7 @@ export function acceptRequest(out: Outcome, request: OperatorRequest | undefined
  * revision opens it. A gate that opens uses up the approval for it (so that it opens once); one
  * that stays closed is written down in `status.gate`, which is what `fledge promote` opens.
  */
-export function gateHolds(out: Outcome, type: GateWebhookType, answer: GateAnswer | undefined): boolean {
+export function gateHolds(out: Outcome, type: ApprovalGate, answer: GateAnswer | undefined): boolean {
   const approval = approvalFor(out, type);
   if (answer && !answer.open && !approval) {
     out.set({ gate: { type, revision: out.input.workload.revision } });
@@ -140,7 +140,7 @@ export function settleRequests(out: Outcome): void {
 }
 
 /** Why a gate is open for an approval: `gate` (a promote for it) or `full` (promote --full). */
-function approvalFor(out: Outcome, type: GateWebhookType): 'gate' | 'full' | undefined {
+function approvalFor(out: Outcome, type: ApprovalGate): 'gate' | 'full' | undefined {
   if (fullPromotionRequested(out)) return 'full';
   const last = out.status.lastRequest;
   const forThis =
@@ -156,7 +156,7 @@ function record(
   request: OperatorRequest,
   result: 'Accepted' | 'Applied' | 'Rejected',
   message: string,
-  gate?: GateWebhookType,
+  gate?: ApprovalGate,
 ): void {
   const now = out.input.now.toISOString();
   out.set({

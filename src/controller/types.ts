@@ -1,4 +1,5 @@
 /** The inputs and outputs of one decision of the state machine. */
+import type { JudgeCounts } from '../../analysis/judge/run-counts.js';
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { CanaryStatus, CheckResult, Phase } from '../api/schema/canary.js';
 import type { Routes } from '../routers/router.js';
@@ -39,6 +40,8 @@ export interface DecideInput {
   checks?: CheckResult[];
   /** An operator request read from the Canary's annotations (`requests.ts`), if any. */
   request?: OperatorRequest;
+  /** The judge's counts of the interval just analysed (`spec.analysis.judge`); set with the analysis checks. */
+  judgeCounts?: JudgeCounts;
 }
 
 /**

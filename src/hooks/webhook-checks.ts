@@ -4,6 +4,7 @@
  * for the rollout is decided by the controller; this file only asks.
  */
 import type { Logger } from 'pino';
+import { NO_JUDGE_COUNTS, type JudgeCounts } from '../../analysis/judge/run-counts.js';
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { CheckResult } from '../api/schema/canary.js';
 import { LogKeys } from '../controller/events.js';
@@ -21,6 +22,8 @@ export interface WebhookChecksOptions {
    * provider factory, wired in `cli/wiring.ts`); one result per metric, never rejecting.
    */
   runMetrics: (canary: ResolvedCanary) => Promise<CheckResult[]>;
+  /** Reads the judge's counts (`observeJudgeCounts`, wired in `cli/wiring.ts`); never rejecting. */
+  judgeCounts?: ((canary: ResolvedCanary) => Promise<JudgeCounts>) | undefined;
   logger: Logger;
 }
 
@@ -34,6 +37,7 @@ export class WebhookChecks implements Checks {
   private readonly caller: WebhookCaller;
   private readonly runMetrics: WebhookChecksOptions['runMetrics'];
   private readonly logger: Logger;
+  private readonly readCounts: WebhookChecksOptions['judgeCounts'];
 
   constructor(options: WebhookChecksOptions) {
     if (typeof options?.caller?.call !== 'function') {
@@ -44,6 +48,7 @@ export class WebhookChecks implements Checks {
     }
     this.caller = options.caller;
     this.runMetrics = options.runMetrics;
+    this.readCounts = options.judgeCounts;
     this.logger = options.logger;
   }
 
@@ -91,5 +96,11 @@ export class WebhookChecks implements Checks {
     });
     if (hooks.some((h) => !h.passed)) return hooks;
     return [...hooks, ...(await this.runMetrics(canary))];
+  }
+
+  /** The judge's counts of the last interval; an error message when none can be read. */
+  async judgeCounts(canary: ResolvedCanary): Promise<JudgeCounts> {
+    if (!this.readCounts) return NO_JUDGE_COUNTS;
+    return this.readCounts(canary);
   }
 }

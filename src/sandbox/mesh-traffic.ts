@@ -5,8 +5,13 @@
  * the demo gives its image. It implements the analysis's `TrafficSource`, so the builtin metrics the
  * controller reads are measured on traffic that really followed Fledge's routes.
  */
-import type { TrafficSample, TrafficSource } from '../../analysis/providers/simulated.js';
-import { createRandom } from '../../analysis/providers/simulated.js';
+import type {
+  CountSample,
+  TrafficSample,
+  TrafficSource,
+  VersionCountSample,
+} from '../../analysis/providers/simulated.js';
+import { createRandom, slowShare } from '../../analysis/providers/simulated.js';
 import type { Cluster, Unsubscribe } from '../kube/cluster.js';
 import { API, type Deployment } from '../kube/resources.js';
 import { followRoutes, type FollowedRoutes, type SandboxProvider } from './route-followers.js';
@@ -29,6 +34,8 @@ export interface MeshTrafficOptions {
   /** Behaviour by container image; an unknown image answers like a healthy one. */
   versions: Record<string, VersionBehaviour>;
   requestsPerSecond: number;
+  /** Request rates of namespaces busier than `requestsPerSecond` (the judge's story needs many requests). */
+  requestsPerSecondIn?: Readonly<Record<string, number>> | undefined;
   /** Share of requests sent with `user-type: premium`, 0 to 1. */
   premiumShare: number;
   /** Whose objects route the requests (default istio). */
@@ -39,7 +46,13 @@ export interface MeshTrafficOptions {
 const HEALTHY: VersionBehaviour = { errorRatePercent: 0, p99LatencyMs: 100 };
 
 /** Requests actually simulated per sample; larger intervals are scaled up from these. */
-const MAX_SIMULATED_REQUESTS = 4_000;
+const MAX_SIMULATED_REQUESTS = 40_000;
+
+/**
+ * Requests simulated per count sample of the judge: more than for a rate, since the judge's
+ * evidence grows with the counts, and scaling counts up would fake evidence it never saw.
+ */
+const MAX_COUNTED_REQUESTS = 50_000;
 
 /**
  * With the `kubernetes` provider users never reach the version under analysis (blue/green without
@@ -101,11 +114,61 @@ export class MeshTraffic implements TrafficSource {
     return this.splits.get(`${namespace}/${workload}`);
   }
 
+  private rateIn(namespace: string): number {
+    return this.o.requestsPerSecondIn?.[namespace] ?? this.o.requestsPerSecond;
+  }
+
+  private behaviourOf(namespace: string, workload: string): VersionBehaviour {
+    return this.o.versions[this.images.get(`${namespace}/${workload}`) ?? ''] ?? HEALTHY;
+  }
+
+  /**
+   * The judge's counts of one interval: requests routed by the provider's objects to the canary
+   * `target` or its primary, each answering with the behaviour of the image it runs (5xx by its
+   * error rate, slower than `edgeMs` by its p99, see `slowShare`).
+   */
+  counts(namespace: string, target: string, intervalMs: number, edgeMs: number | undefined): CountSample {
+    const spec = this.services.get(`${namespace}/${target}`)?.spec;
+    const offered = Math.max(0, Math.round((this.rateIn(namespace) * intervalMs) / 1000));
+    const total = Math.min(offered, MAX_COUNTED_REQUESTS);
+    const versions = {
+      canary: { behaviour: this.behaviourOf(namespace, target), requests: 0, errors: 0, slow: 0 },
+      primary: {
+        behaviour: this.behaviourOf(namespace, `${target}-primary`),
+        requests: 0,
+        errors: 0,
+        slow: 0,
+      },
+    };
+    const serve = (v: (typeof versions)['canary']) => {
+      v.requests += 1;
+      if (this.random() * 100 < v.behaviour.errorRatePercent) v.errors += 1;
+      if (edgeMs !== undefined && this.random() < slowShare(v.behaviour.p99LatencyMs, edgeMs)) v.slow += 1;
+    };
+    for (let i = 0; i < total && spec; i++) {
+      const headers: Record<string, string> =
+        this.random() < this.o.premiumShare ? { 'user-type': 'premium' } : {};
+      const destination = routeRequest(spec, { headers }, this.random());
+      const toCanary = destination?.host.endsWith('-canary') || destination?.subset === 'canary';
+      serve(toCanary ? versions.canary : versions.primary);
+    }
+    if (this.provider === 'kubernetes' && spec) {
+      for (let i = 0; i < Math.round(total * LOAD_TEST_SHARE); i++) serve(versions.canary);
+    }
+    const scale = total === 0 ? 1 : offered / total;
+    const counted = (v: (typeof versions)['canary']): VersionCountSample => ({
+      requests: Math.round(v.requests * scale),
+      errors: Math.round(v.errors * scale),
+      ...(edgeMs !== undefined ? { withinEdge: Math.round((v.requests - v.slow) * scale) } : {}),
+    });
+    return { canary: counted(versions.canary), primary: counted(versions.primary) };
+  }
+
   /** The canary workload's traffic over the last interval (the apex VirtualService is named after it). */
   sample(namespace: string, workload: string, intervalMs: number): TrafficSample {
     const spec = this.services.get(`${namespace}/${workload}`)?.spec;
-    const behaviour = this.o.versions[this.images.get(`${namespace}/${workload}`) ?? ''] ?? HEALTHY;
-    const offered = Math.max(1, Math.round((this.o.requestsPerSecond * intervalMs) / 1000));
+    const behaviour = this.behaviourOf(namespace, workload);
+    const offered = Math.max(1, Math.round((this.rateIn(namespace) * intervalMs) / 1000));
     const total = Math.min(offered, MAX_SIMULATED_REQUESTS);
     const scale = offered / total;
     const split = { premium: { requests: 0, toCanary: 0 }, other: { requests: 0, toCanary: 0 } };

@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_ROLLBACK_WINDOW_REVISIONS } from '../bounds.js';
 import { ConditionSchema, Enum, StringMap } from './common.js';
+import { JudgeStatusSchema } from './judge.js';
 import { GateStatusSchema, OperatorRequestStatusSchema } from './operator-request.js';
 
 export const PHASES = [
@@ -127,6 +128,7 @@ export const CanaryStatusSchema = Type.Object({
     }),
   ),
   gate: Type.Optional(GateStatusSchema),
+  judge: Type.Optional(JudgeStatusSchema),
   lastRequest: Type.Optional(OperatorRequestStatusSchema),
   outbox: Type.Optional(
     Type.Array(PendingEffectSchema, {

@@ -18,6 +18,7 @@ import {
 } from './common.js';
 import { MAX_PROGRESS_DEADLINE_SECONDS, MAX_ROLLBACK_WINDOW_REVISIONS } from '../bounds.js';
 import { CanaryStatusSchema } from './canary-status.js';
+import { JudgeSpecSchema } from './judge.js';
 
 export * from './canary-status.js';
 
@@ -206,6 +207,12 @@ export const MetricSchema = Struct(
         'Fledge: what an empty result or NaN counts as: fail (default, the canary may get no traffic) or pass.',
       ),
     ),
+    judge: Type.Optional(
+      Type.Boolean({
+        description:
+          'Fledge: true on request-success-rate or request-duration compares it with the primary (spec.analysis.judge); its threshold still applies.',
+      }),
+    ),
   },
   { description: 'A metric check run on every analysis tick.' },
 );
@@ -326,6 +333,7 @@ export const AnalysisSchema = Struct(
     ),
     alerts: Type.Optional(Type.Array(AlertSchema)),
     metrics: Type.Optional(Type.Array(MetricSchema)),
+    judge: Type.Optional(JudgeSpecSchema),
     webhooks: Type.Optional(Type.Array(WebhookSchema)),
   },
   { description: 'How traffic is shifted and what gates each step.' },

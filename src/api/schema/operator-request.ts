@@ -10,6 +10,13 @@ import { Enum } from './common.js';
 export const GATE_TYPES = ['confirm-rollout', 'confirm-traffic-increase', 'confirm-promotion'] as const;
 export type GateWebhookType = (typeof GATE_TYPES)[number];
 
+/**
+ * The points `fledge promote` can open: the gate webhooks, and the judge's hold limit
+ * (`spec.analysis.judge.onHoldLimit: gate`), where an approval lets one step go ahead.
+ */
+export const APPROVAL_GATES = [...GATE_TYPES, 'judge-hold-limit'] as const;
+export type ApprovalGate = (typeof APPROVAL_GATES)[number];
+
 /** What an operator can ask the controller to do. `promote-full` is `fledge promote --full`. */
 export const REQUEST_ACTIONS = ['promote', 'promote-full', 'abort', 'retry'] as const;
 export type RequestAction = (typeof REQUEST_ACTIONS)[number];
@@ -24,7 +31,7 @@ export type RequestResult = (typeof REQUEST_RESULTS)[number];
 
 export const GateStatusSchema = Type.Object(
   {
-    type: Enum(GATE_TYPES, 'The closed gate.'),
+    type: Enum(APPROVAL_GATES, 'The closed gate.'),
     revision: Type.String({ description: 'Revision of the target waiting at it.' }),
   },
   { description: 'Fledge: the gate the current revision waits at (fledge promote opens it).' },
@@ -37,7 +44,7 @@ export const OperatorRequestStatusSchema = Type.Object(
     by: Type.String({ description: 'Who asked (as the requester wrote it).' }),
     at: Type.String({ description: 'When it was asked (RFC 3339).' }),
     result: Enum(REQUEST_RESULTS, 'What the controller did with it.'),
-    gate: Type.Optional(Enum(GATE_TYPES, 'The gate an accepted or applied promote opens.')),
+    gate: Type.Optional(Enum(APPROVAL_GATES, 'The gate an accepted or applied promote opens.')),
     message: Type.String({ description: 'What was done, or why not.' }),
     handledAt: Type.String({ description: 'When the controller last changed the result (RFC 3339).' }),
   },

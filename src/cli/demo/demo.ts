@@ -1,7 +1,7 @@
 /**
  * `fledge demo`: rollouts in the sandbox, shown live with the routing object each provider's router
- * writes, through the routes of `--provider` (istio, gatewayapi, nginx: healthy, faulty and A/B;
- * linkerd: healthy and faulty; kubernetes: healthy and faulty as blue/green). Exits non-zero if any
+ * writes, through the routes of `--provider` (istio, gatewayapi, nginx: healthy, faulty, A/B and judge;
+ * linkerd: healthy, faulty and judge; kubernetes: healthy and faulty as blue/green). Exits non-zero if any
  * outcome differs from the one announced.
  */
 import type { Command } from 'commander';
@@ -10,6 +10,7 @@ import type { Canary, CheckResult } from '../../api/schema/canary.js';
 import type { ObjectKey } from '../../kube/cluster.js';
 import { API, objectKey, type Deployment, type KubeEvent } from '../../kube/resources.js';
 import { createLogger } from '../../log.js';
+import { judgeSummary } from '../ops/judge-view.js';
 import { lineDisplay, terminalDisplay, type Display, type RowState } from './display.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import {
@@ -48,6 +49,8 @@ interface Progress {
   lastShares?: string;
   /** What the provider's routing object says now. */
   routes?: string;
+  /** The judge's story: a threshold check that failed during the rollout, if one did. */
+  failedThreshold?: string;
   finished?: Outcome;
 }
 
@@ -83,6 +86,7 @@ function rowOf(p: Progress): RowState {
     checks: describeChecks(s.checks),
     ...(split ? { split } : {}),
     ...(p.routes ? { routes: p.routes } : {}),
+    ...(s.judge ? { judge: judgeSummary(s.judge) } : {}),
     ...(p.finished
       ? { done: p.finished === p.scenario.expected && p.othersToCanary === 0 ? 'ok' : 'unexpected' }
       : {}),
@@ -115,6 +119,8 @@ async function play(sandbox: Sandbox, p: Progress, deadline: number): Promise<vo
     p.routes = sandbox.traffic.routesOf(scenario.namespace, APP);
     const phase = p.status?.phase;
     if (phase === 'Progressing') started = true;
+    const failedCheck = started ? p.status?.checks?.find((c) => !c.passed) : undefined;
+    if (failedCheck && !p.failedThreshold) p.failedThreshold = failedCheck.message;
     const total = sandbox.traffic.totalSplit(scenario.namespace, APP);
     const last = sandbox.traffic.lastSplit(scenario.namespace, APP);
     if (scenario.premiumOnly && total && last) {
@@ -128,6 +134,17 @@ async function play(sandbox: Sandbox, p: Progress, deadline: number): Promise<vo
     }
     await sleep(POLL_MS);
   }
+}
+
+/** The judge's story must be the judge's doing: thresholds passing throughout, a regression verdict. */
+function judgedProblems(p: Progress): string[] {
+  if (!p.scenario.judged) return [];
+  const problems: string[] = [];
+  if (p.failedThreshold) problems.push(`a threshold check failed (${p.failedThreshold})`);
+  const judge = p.status?.judge;
+  if (judge?.outcome !== 'regression')
+    problems.push(`the judge's last verdict is ${judge?.outcome ?? 'missing'}, not regression`);
+  return problems;
 }
 
 /** Runs the demo; resolves to the exit code. */
@@ -147,6 +164,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     readyDelayMs: 300,
     versions: VERSIONS,
     requestsPerSecond: 200,
+    requestsPerSecondIn: Object.fromEntries(
+      scenarios.flatMap((s) => (s.requestsPerSecond ? [[s.namespace, s.requestsPerSecond]] : [])),
+    ),
     premiumShare: 0.3,
     provider,
   });
@@ -189,6 +209,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     }
     if (p.scenario.premiumOnly && p.premiumToCanary === 0)
       problems.push('no premium request reached the canary');
+    problems.push(...judgedProblems(p));
     failures += problems.length > 0 ? 1 : 0;
     options.write(
       problems.length === 0
@@ -203,7 +224,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 export function registerDemoCommand(program: Command): Command {
   return program
     .command('demo')
-    .description('run rollouts (healthy, faulty, A/B) in a sandbox: no cluster, no Redis needed')
+    .description('run rollouts (healthy, faulty, A/B, judge) in a sandbox: no cluster, no Redis needed')
     .option('--timeout <seconds>', 'give up after this many seconds', '100')
     .option(
       '--provider <provider>',

@@ -20,6 +20,8 @@ export interface RowState {
   split?: string;
   /** What the provider's routing object says, e.g. `HTTPRoute podinfo: podinfo-primary 90 / ...`. */
   routes?: string;
+  /** The judge's last verdict, e.g. `regression: errors 2.1x [1.2, 3.9] regression 900 >= 400`. */
+  judge?: string;
   done?: 'ok' | 'unexpected';
 }
 
@@ -58,6 +60,7 @@ function renderRow(row: RowState, color: boolean): string {
   if (row.checks) lines.push(`             checks: ${row.checks}`);
   if (row.routes) lines.push(`             route: ${row.routes}`);
   if (row.split) lines.push(`             traffic: ${row.split}`);
+  if (row.judge) lines.push(`             judge: ${row.judge}`);
   return lines.join('\n');
 }
 

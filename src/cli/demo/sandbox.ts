@@ -20,6 +20,8 @@ export interface SandboxOptions {
   readyDelayMs: number;
   versions: Record<string, VersionBehaviour>;
   requestsPerSecond: number;
+  /** Busier namespaces' request rates. */
+  requestsPerSecondIn?: Readonly<Record<string, number>>;
   premiumShare: number;
   /** Whose objects the simulated traffic follows (default istio). */
   provider?: SandboxProvider;
@@ -44,6 +46,7 @@ export function startSandbox(options: SandboxOptions): Sandbox {
     cluster,
     versions: options.versions,
     requestsPerSecond: options.requestsPerSecond,
+    requestsPerSecondIn: options.requestsPerSecondIn,
     premiumShare: options.premiumShare,
     ...(options.provider ? { provider: options.provider } : {}),
   });

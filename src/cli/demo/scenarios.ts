@@ -20,6 +20,10 @@ export interface Scenario {
   canary: Canary;
   /** Objects the user has before the Canary (NGINX: the Ingress Fledge copies). */
   objects?: KubeObject[];
+  /** Requests per second in the scenario's namespace, when busier than the rest. */
+  requestsPerSecond?: number;
+  /** The judge's story: every threshold check must pass, and the judge must roll the canary back. */
+  judged?: boolean;
 }
 
 export const APP = 'podinfo';
@@ -31,6 +35,8 @@ export const VERSIONS: Record<string, VersionBehaviour> = {
   'podinfo:6.1.0': { errorRatePercent: 0, p99LatencyMs: 120 },
   'podinfo:6.2.0-faulty': { errorRatePercent: 5, p99LatencyMs: 130 },
   'podinfo:7.0.0-beta': { errorRatePercent: 0, p99LatencyMs: 115 },
+  'podinfo:6.0.1': { errorRatePercent: 0.25, p99LatencyMs: 110 },
+  'podinfo:6.3.0': { errorRatePercent: 0.5, p99LatencyMs: 110 },
 };
 
 const METRICS = [
@@ -90,6 +96,20 @@ export const SCENARIOS: Scenario[] = [
       iterations: 6,
       match: [{ headers: { 'user-type': { exact: 'premium' } } }],
     }),
+  },
+  {
+    key: 'judge',
+    story:
+      "a version with 0.5% errors against the primary's 0.25%: its 99% success rate passes at every step, the judge rolls it back",
+    namespace: 'demo-judge',
+    fromImage: 'podinfo:6.0.1',
+    toImage: 'podinfo:6.3.0',
+    expected: 'Failed',
+    premiumOnly: false,
+    // The judge needs counts: at 10% of 40,000 rps a 1 s interval gives the canary about 4,000 requests.
+    requestsPerSecond: 40_000,
+    judged: true,
+    canary: canary('demo-judge', { threshold: 2, stepWeight: 10, maxWeight: 50, judge: {} }),
   },
 ];
 
@@ -170,7 +190,8 @@ export function scenariosFor(provider: DemoProvider): Scenario[] {
         objects: [userIngress(s.namespace)],
       }));
     case 'kubernetes':
-      return SCENARIOS.filter((s) => !s.premiumOnly).map((s) =>
+      // Blue/green compares the canary Service's load test with the users' primary: not the judge's story.
+      return SCENARIOS.filter((s) => !s.premiumOnly && !s.judged).map((s) =>
         blueGreen(withProvider(s, 'kubernetes', { service: { port } })),
       );
   }

@@ -5,6 +5,10 @@
 import { calculateSteps, DEFAULT_THRESHOLD, strategyOf } from '../../api/defaults.js';
 import type { Canary, CheckResult } from '../../api/schema/canary.js';
 import type { KubeEvent } from '../../kube/resources.js';
+import { renderJudge } from './judge-view.js';
+import { renderTable } from './table.js';
+
+export { renderTable } from './table.js';
 
 /** One row of `fledge get`. */
 export interface CanaryRow {
@@ -71,17 +75,6 @@ export function canaryRow(canary: Canary, now: Date): CanaryRow {
     suspended: canary.spec.suspend === true,
     age: formatAge(canary.metadata.creationTimestamp, now),
   };
-}
-
-/** Left-aligned columns two spaces apart, as kubectl prints them. */
-export function renderTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 /** The `fledge get` table; `allNamespaces` adds the NAMESPACE column. */
@@ -199,6 +192,7 @@ export function renderStatus(canary: Canary, events: KubeEvent[], now: Date): st
       ),
     );
   }
+  lines.push(...renderJudge(status.judge));
   const recent = eventsOf(canary, events);
   if (recent.length > 0) {
     lines.push('', 'Events:');

@@ -45,6 +45,8 @@ export interface ScenarioOptions {
    * app stays `containers[0]`), for `fledge doctor` to find the pods in the mesh.
    */
   sidecar?: boolean;
+  /** Users' requests per second (default 40); the judge's scenario needs more. */
+  requestsPerSecond?: number;
 }
 
 export class Scenario {
@@ -109,7 +111,7 @@ export class Scenario {
       namespace: this.namespace,
       apex: APP,
       ...harnessRouting(this.provider),
-      requestsPerSecond: 40,
+      requestsPerSecond: this.o.requestsPerSecond ?? 40,
       ...(this.o.headerMix ? { headerMix: this.o.headerMix } : {}),
       ...(this.o.loadTest ? { loadTester: {} } : {}),
     });

@@ -2,22 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { checkDocument, formatFieldError, validateDocument } from '../../../src/api/validate.js';
+import { checkDocument, formatFieldError } from '../../../src/api/validate.js';
 import { API_VERSION } from '../../../src/api/schema/common.js';
 import { resolveCanary } from '../../../src/api/defaults.js';
 import type { Canary } from '../../../src/api/schema/canary.js';
+import { errorsOf, flaggerCanary as canary, type Doc } from './flagger-canary.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-type Doc = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function canary(): Doc {
-  const doc = parse(readFileSync(join(ROOT, 'test/fixtures/flagger/podinfo.yaml'), 'utf8')) as Doc;
-  doc.apiVersion = API_VERSION;
-  return doc;
-}
-
-const errorsOf = (doc: unknown): string[] => validateDocument(doc).map(formatFieldError);
 const warningsOf = (doc: unknown): string[] => checkDocument(doc).warnings.map(formatFieldError);
 
 describe('duration bounds', () => {

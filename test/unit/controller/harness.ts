@@ -5,7 +5,8 @@
  * test programs and reads. Ticks are driven one at a time with a fake clock.
  */
 import { pino } from 'pino';
-import type { MetricQuery, MetricsProvider } from '../../../analysis/provider.js';
+import { observeJudgeCounts } from '../../../analysis/judge/run-counts.js';
+import { MetricQueryError, type MetricQuery, type MetricsProvider } from '../../../analysis/provider.js';
 import { runMetricChecks } from '../../../analysis/run-checks.js';
 import { SimulatedProvider, SimulatedTraffic } from '../../../analysis/providers/simulated.js';
 import type { AlertProvider } from '../../../src/api/schema/alert-provider.js';
@@ -115,7 +116,10 @@ export class Harness {
   readonly metricQueries: MetricQuery[] = [];
   /** Every weight pair a VirtualService was written with, per name. */
   readonly weights = new Map<string, string[]>();
-  readonly reconciler: Reconciler;
+  /** Replaced by {@link restart}, as a controller that starts again keeps nothing but the cluster. */
+  reconciler: Reconciler;
+  /** When set, every count query of the judge fails with this message. */
+  countQueryError: string | undefined;
   /** Told about every tick {@link tick} runs, as the watcher tells its `onTick` (e.g. metrics). */
   onTick: ((namespace: string, name: string, result: TickResult) => void) | undefined;
 
@@ -129,8 +133,27 @@ export class Harness {
   private constructor(
     /** Where the canaries' webhooks and the `receiver` AlertProvider point. */
     readonly receiver: HttpReceiver,
-    options: HarnessOptions,
+    private readonly options: HarnessOptions,
   ) {
+    this.reconciler = this.createReconciler();
+    this.cluster.watch<
+      { metadata: { name: string }; spec: { http?: { route?: { weight?: number }[] }[] } } & Deployment
+    >({ ...API.virtualService }, (e) => {
+      const route = e.object.spec.http?.[0]?.route ?? [];
+      const pair = route.map((r) => r.weight ?? 0).join('/');
+      const list = this.weights.get(e.object.metadata.name) ?? [];
+      if (list.at(-1) !== pair) list.push(pair);
+      this.weights.set(e.object.metadata.name, list);
+    });
+  }
+
+  /** A new reconciler on the same cluster: what a restarted controller has to go on. */
+  restart(): void {
+    this.reconciler = this.createReconciler();
+  }
+
+  private createReconciler(): Reconciler {
+    const options = this.options;
     const now = () => new Date(this.nowMs);
     const logger = pino({ level: 'silent' });
     // Webhook retries wait for nothing: a test that asks for retries wants them at once.
@@ -139,10 +162,12 @@ export class Harness {
     const provider: MetricsProvider = {
       query: (query) => {
         this.metricQueries.push(query);
+        if (query.count && this.countQueryError)
+          return Promise.reject(new MetricQueryError(this.countQueryError));
         return simulated.query(query);
       },
     };
-    this.reconciler = new Reconciler({
+    return new Reconciler({
       cluster: this.cluster,
       workloads: new DeploymentController({ cluster: this.cluster, now }),
       routerFor: (provider) => createRouter(provider, { cluster: this.cluster }),
@@ -155,6 +180,7 @@ export class Harness {
               this.cluster.get(objectKey(API.metricTemplate, namespace, name)),
             providerFor: () => provider,
           }),
+        judgeCounts: (canary) => observeJudgeCounts(canary, { providerFor: () => provider }),
       }),
       notifications: new CanaryNotifications({ cluster: this.cluster, caller, logger, now }),
       events: eventsFor(
@@ -169,15 +195,6 @@ export class Harness {
         defaultMetricsServer: 'http://prometheus:9090',
         noCrossNamespaceRefs: options.noCrossNamespaceRefs ?? false,
       },
-    });
-    this.cluster.watch<
-      { metadata: { name: string }; spec: { http?: { route?: { weight?: number }[] }[] } } & Deployment
-    >({ ...API.virtualService }, (e) => {
-      const route = e.object.spec.http?.[0]?.route ?? [];
-      const pair = route.map((r) => r.weight ?? 0).join('/');
-      const list = this.weights.get(e.object.metadata.name) ?? [];
-      if (list.at(-1) !== pair) list.push(pair);
-      this.weights.set(e.object.metadata.name, list);
     });
   }
 
