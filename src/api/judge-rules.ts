@@ -5,7 +5,9 @@
  * The design: the judge is on when `spec.analysis.judge` is set or a builtin metric says
  * `judge: true`. It always compares 5xx (the `request-success-rate` metric), and latency (the
  * `request-duration` metric) when `spec.analysis.judge.latency` is set. Its counts come from the
- * builtin count queries of the Canary's provider, over the analysis interval. A judged metric's
+ * builtin count queries of the Canary's provider over the analysis interval or, when a judged
+ * metric has a `templateRef` (any metric with `judge: true` and a `templateRef` is judged), from
+ * that MetricTemplate's `spec.countQueries`: one template gives all the counts. A judged metric's
  * threshold check still runs as before.
  */
 import { COUNT_QUERY_MESHES } from '../../analysis/judge/count-queries.js';
@@ -13,7 +15,7 @@ import { JudgeInputError } from '../../analysis/judge/observation.js';
 import { resolveJudgeSettings, type JudgeSettings } from '../../analysis/judge/settings.js';
 import { metricsMeshOf } from './providers.js';
 import type { FieldError } from './field-error.js';
-import type { Canary, CanarySpec } from './schema/canary.js';
+import type { Canary, CanaryMetric, CanarySpec } from './schema/canary.js';
 import type { HoldLimitAction } from './schema/judge.js';
 
 /** Where `spec.analysis.judge`'s messages point. */
@@ -45,6 +47,27 @@ const JUDGED: Record<string, 'errors' | 'latency'> = {
   'request-duration': 'latency',
 };
 
+function roleOf(name: string): 'errors' | 'latency' | undefined {
+  return Object.prototype.hasOwnProperty.call(JUDGED, name) ? JUDGED[name] : undefined;
+}
+
+/** Whether the judge reads `m`'s counts: its builtin role, or `judge: true` with a templateRef. */
+function isJudged(m: CanaryMetric, latency: boolean): boolean {
+  if (m.judge === false) return false;
+  const role = roleOf(m.name);
+  return role === 'errors' || (role === 'latency' && latency) || (m.judge === true && !!m.templateRef);
+}
+
+/**
+ * The judged metric whose MetricTemplate gives the judge's count queries (the first judged metric
+ * with a `templateRef`), or undefined when the judge reads the builtin count queries.
+ */
+export function judgedTemplateMetric(spec: CanarySpec): CanaryMetric | undefined {
+  if (!judgeEnabled(spec)) return undefined;
+  const latency = spec.analysis.judge?.latency !== undefined;
+  return (spec.analysis.metrics ?? []).find((m) => m.templateRef && isJudged(m, latency));
+}
+
 /** Errors of `spec.analysis.judge` and of the metrics' `judge`, each naming its field. */
 export function judgeErrors(canary: Canary): FieldError[] {
   const spec = canary.spec;
@@ -58,13 +81,14 @@ export function judgeErrors(canary: Canary): FieldError[] {
     if (!(err instanceof JudgeInputError)) throw err;
     errors.push({ path: err.field, message: err.reason });
   }
+  let template: { index: number; ref: string } | undefined;
   spec.analysis.metrics?.forEach((m, i) => {
     const path = `spec.analysis.metrics[${i}]`;
-    const role = Object.prototype.hasOwnProperty.call(JUDGED, m.name) ? JUDGED[m.name] : undefined;
-    if (m.judge !== undefined && !role) {
+    const role = roleOf(m.name);
+    if (m.judge !== undefined && !role && !m.templateRef) {
       errors.push({
         path: `${path}.judge`,
-        message: `only the builtin request-success-rate (5xx) and request-duration (latency) can be compared with the primary, not ${JSON.stringify(m.name)}`,
+        message: `only the builtin request-success-rate (5xx) and request-duration (latency), or a metric with a templateRef whose MetricTemplate gives spec.countQueries, can be compared with the primary, not ${JSON.stringify(m.name)}`,
       });
       return;
     }
@@ -83,15 +107,18 @@ export function judgeErrors(canary: Canary): FieldError[] {
         path: `${path}.judge`,
         message: `${JUDGE_FIELD}.latency is set, which judges request-duration; remove it instead`,
       });
-    const judged = role === 'errors' || (role === 'latency' && latency);
-    if (judged && m.templateRef)
+    if (!m.templateRef || !isJudged(m, latency)) return;
+    const ref = `${m.templateRef.namespace ?? canary.metadata.namespace ?? ''}/${m.templateRef.name}`;
+    if (template && template.ref !== ref)
       errors.push({
         path: `${path}.templateRef`,
-        message: `the judge compares ${m.name} through the builtin count queries of the provider; count queries from a MetricTemplate are not supported yet: use the builtin metric (no templateRef) or turn the judge off`,
+        message: `the judge reads all its counts from one MetricTemplate's spec.countQueries: spec.analysis.metrics[${template.index}] names ${template.ref}, this metric ${ref}`,
       });
+    template ??= { index: i, ref };
   });
   const provider = spec.provider;
-  if (provider !== undefined) {
+  // With a template, its count queries stand in for the provider's builtin ones.
+  if (provider !== undefined && !template) {
     const mesh = metricsMeshOf(provider) ?? provider;
     if (!COUNT_QUERY_MESHES.includes(mesh))
       errors.push({

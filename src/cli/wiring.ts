@@ -50,14 +50,14 @@ export interface Core {
 
 export function createCore(o: CoreOptions): Core {
   const caller = new HttpWebhookCaller();
+  const metricDeps: MetricCheckDeps = {
+    getTemplate: (namespace, name) => o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
+    providerFor: o.providerFor,
+  };
   const checks = new WebhookChecks({
     caller,
-    runMetrics: (canary) =>
-      runMetricChecks(canary, {
-        getTemplate: (namespace, name) => o.cluster.get(objectKey(API.metricTemplate, namespace, name)),
-        providerFor: o.providerFor,
-      }),
-    judgeCounts: (canary) => observeJudgeCounts(canary, { providerFor: o.providerFor }),
+    runMetrics: (canary) => runMetricChecks(canary, metricDeps),
+    judgeCounts: (canary) => observeJudgeCounts(canary, metricDeps),
     logger: o.logger,
   });
   const notifications = new CanaryNotifications({

@@ -1,5 +1,6 @@
 /** spec.analysis.judge and the metrics' judge: validation naming the field, and what it resolves to. */
 import { resolveCanary } from '../../../src/api/defaults.js';
+import { judgedTemplateMetric } from '../../../src/api/judge-rules.js';
 import type { Canary } from '../../../src/api/schema/canary.js';
 import { errorsOf, flaggerCanary as canary, type Doc } from './flagger-canary.js';
 
@@ -52,7 +53,7 @@ describe('spec.analysis.judge', () => {
     ];
     expect(errorsOf(doc)).toEqual([
       'spec.analysis.metrics[1].judge: judging request-duration needs spec.analysis.judge.latency.edgeMs, a bucket bound of the latency histogram',
-      'spec.analysis.metrics[2].judge: only the builtin request-success-rate (5xx) and request-duration (latency) can be compared with the primary, not "cpu"',
+      'spec.analysis.metrics[2].judge: only the builtin request-success-rate (5xx) and request-duration (latency), or a metric with a templateRef whose MetricTemplate gives spec.countQueries, can be compared with the primary, not "cpu"',
     ]);
     doc.spec.analysis.metrics.pop();
     doc.spec.analysis.judge = { latency: { edgeMs: 250 } };
@@ -69,15 +70,39 @@ describe('spec.analysis.judge', () => {
     ]);
   });
 
-  it('refuses a judged metric with a templateRef (MetricTemplate count queries are not supported yet)', () => {
+  it("reads the counts from a judged metric's MetricTemplate, one template for all of them", () => {
+    const doc = canary();
+    doc.spec.provider = 'contour';
+    doc.spec.analysis.metrics = [
+      { name: 'app-errors', templateRef: { name: 'counts' }, thresholdRange: { max: 1 }, judge: true },
+    ];
+    // Contour (not a Fledge router yet) has no builtin count queries: the template's stand in for them.
+    expect(errorsOf(doc).filter((e) => !e.startsWith('spec.provider:'))).toEqual([]);
+    doc.spec.provider = 'istio';
+    expect(judgedTemplateMetric(doc.spec as Canary['spec'])?.name).toBe('app-errors');
+    doc.spec.analysis.judge = {};
+    doc.spec.analysis.metrics.push({
+      name: 'request-success-rate',
+      templateRef: { name: 'other-counts' },
+      thresholdRange: { min: 99 },
+    });
+    expect(errorsOf(doc)).toEqual([
+      "spec.analysis.metrics[1].templateRef: the judge reads all its counts from one MetricTemplate's spec.countQueries: spec.analysis.metrics[0] names test/counts, this metric test/other-counts",
+    ]);
+    doc.spec.analysis.metrics[1]!.templateRef = { name: 'counts' };
+    expect(errorsOf(doc)).toEqual([]);
+  });
+
+  it('reads the builtin count queries when no judged metric has a templateRef', () => {
     const doc = canary();
     doc.spec.analysis.judge = {};
+    // request-duration is not judged without latency: its template does not count.
     doc.spec.analysis.metrics = [
-      { name: 'request-success-rate', templateRef: { name: 'success' }, thresholdRange: { min: 99 } },
+      { name: 'request-success-rate', thresholdRange: { min: 99 } },
+      { name: 'request-duration', templateRef: { name: 'latency' }, thresholdRange: { max: 500 } },
     ];
-    expect(errorsOf(doc)).toEqual([
-      'spec.analysis.metrics[0].templateRef: the judge compares request-success-rate through the builtin count queries of the provider; count queries from a MetricTemplate are not supported yet: use the builtin metric (no templateRef) or turn the judge off',
-    ]);
+    expect(errorsOf(doc)).toEqual([]);
+    expect(judgedTemplateMetric(doc.spec as Canary['spec'])).toBeUndefined();
   });
 
   it('refuses a provider without builtin count queries, listing those that have them', () => {

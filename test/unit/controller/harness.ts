@@ -7,7 +7,7 @@
 import { pino } from 'pino';
 import { observeJudgeCounts } from '../../../analysis/judge/run-counts.js';
 import { MetricQueryError, type MetricQuery, type MetricsProvider } from '../../../analysis/provider.js';
-import { runMetricChecks } from '../../../analysis/run-checks.js';
+import { runMetricChecks, type MetricCheckDeps } from '../../../analysis/run-checks.js';
 import { SimulatedProvider, SimulatedTraffic } from '../../../analysis/providers/simulated.js';
 import type { AlertProvider } from '../../../src/api/schema/alert-provider.js';
 import type { Canary, CanaryWebhook } from '../../../src/api/schema/canary.js';
@@ -167,6 +167,10 @@ export class Harness {
         return simulated.query(query);
       },
     };
+    const metricDeps: MetricCheckDeps = {
+      getTemplate: (namespace, name) => this.cluster.get(objectKey(API.metricTemplate, namespace, name)),
+      providerFor: () => provider,
+    };
     return new Reconciler({
       cluster: this.cluster,
       workloads: new DeploymentController({ cluster: this.cluster, now }),
@@ -174,13 +178,8 @@ export class Harness {
       checks: new WebhookChecks({
         caller,
         logger,
-        runMetrics: (canary) =>
-          runMetricChecks(canary, {
-            getTemplate: (namespace, name) =>
-              this.cluster.get(objectKey(API.metricTemplate, namespace, name)),
-            providerFor: () => provider,
-          }),
-        judgeCounts: (canary) => observeJudgeCounts(canary, { providerFor: () => provider }),
+        runMetrics: (canary) => runMetricChecks(canary, metricDeps),
+        judgeCounts: (canary) => observeJudgeCounts(canary, metricDeps),
       }),
       notifications: new CanaryNotifications({ cluster: this.cluster, caller, logger, now }),
       events: eventsFor(

@@ -7,6 +7,7 @@ import type { Canary } from '../../../src/api/schema/canary.js';
 import { EventReasons } from '../../../src/controller/events.js';
 import { requestAnnotations } from '../../../src/controller/request-annotations.js';
 import { API, objectKey } from '../../../src/kube/resources.js';
+import { countQueryTemplate } from '../../support/metric-templates.js';
 import type { Harness } from './harness.js';
 import { NS, harnessPerTest } from './harness.js';
 
@@ -111,6 +112,56 @@ describe('the judge in the controller', () => {
     ]);
     expect(s.judge?.metrics[1]?.event).toBe('> 250 ms');
     expect(h.metricQueries.some((q) => q.count?.of === 'withinEdge' && q.count.edgeMs === 250)).toBe(true);
+  });
+
+  it("reads the counts from the judged metric's MetricTemplate, rendered for each version", async () => {
+    const h = await harness();
+    await h.cluster.create(
+      countQueryTemplate(NS, 'app-counts', {
+        requests: 'sum(increase(app_requests_total{app="{{ workload }}"}[{{ interval }}]))',
+        errors: 'sum(increase(app_requests_total{app="{{ workload }}",code=~"5.."}[{{ interval }}]))',
+      }),
+    );
+    await rollout(
+      h,
+      { maxHolds: 100 },
+      {
+        metrics: [
+          { name: 'request-success-rate', templateRef: { name: 'app-counts' }, thresholdRange: { min: 99 } },
+        ],
+      },
+    );
+    traffic(h, 0.5, 0.25);
+    await tickUntil(h, ['Failed']);
+    expect((await status(h)).judge).toMatchObject({ outcome: 'regression', rolledBack: true });
+    const counted = h.metricQueries.filter((q) => q.count !== undefined);
+    expect(new Set(counted.map((q) => `${q.count?.version} ${q.text}`))).toEqual(
+      new Set([
+        'canary sum(increase(app_requests_total{app="podinfo"}[1m]))',
+        'canary sum(increase(app_requests_total{app="podinfo",code=~"5.."}[1m]))',
+        'primary sum(increase(app_requests_total{app="podinfo-primary"}[1m]))',
+        'primary sum(increase(app_requests_total{app="podinfo-primary",code=~"5.."}[1m]))',
+      ]),
+    );
+  });
+
+  it('counts a judged MetricTemplate without count queries as a failed check naming the field', async () => {
+    const h = await harness();
+    await h.cluster.create(countQueryTemplate(NS, 'no-counts', undefined));
+    await rollout(
+      h,
+      {},
+      {
+        metrics: [
+          { name: 'request-success-rate', templateRef: { name: 'no-counts' }, thresholdRange: { min: 99 } },
+        ],
+      },
+    );
+    traffic(h, 0, 0);
+    await h.tick('podinfo');
+    const judged = (await status(h)).checks?.find((c) => c.name === 'judge');
+    expect(judged?.passed).toBe(false);
+    expect(judged?.message).toContain('MetricTemplate test/no-counts: spec.countQueries');
   });
 
   it('holds until it has the evidence, then steps and promotes a canary no worse than the primary', async () => {

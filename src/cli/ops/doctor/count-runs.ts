@@ -1,34 +1,18 @@
 /**
- * For a canary with a judge: its count queries (the builtin ones of its mesh, and those of every
- * MetricTemplate of its metrics that gives `spec.countQueries`), run now over the analysis
- * interval through the analysis' own code (`observeCounts`), recording how each query went and
- * counting the series of the selectors of those without data, for `counts.ts` to explain.
+ * For a canary with a judge: the count queries the controller reads (the builtin ones of its mesh,
+ * or the judged metric's MetricTemplate's `spec.countQueries`), run now over the analysis interval
+ * through the analysis' own code (`observeCounts`), recording how each query went and counting the
+ * series of the selectors of those without data, for `counts.ts` to explain.
  */
-import {
-  builtinCountQueries,
-  COUNT_QUERY_MESHES,
-  observeCounts,
-  type CountQueries,
-} from '../../../../analysis/judge/count-queries.js';
+import { CountPlanError, planJudgeCounts, type CountPlan } from '../../../../analysis/judge/count-plan.js';
+import { observeCounts } from '../../../../analysis/judge/count-queries.js';
 import type { IntervalObservation } from '../../../../analysis/judge/observation.js';
-import { resolveJudgeSettings, type JudgeSettings } from '../../../../analysis/judge/settings.js';
-import { templateCountQueries } from '../../../../analysis/judge/template-count-queries.js';
 import type { CountOf, MetricQuery, MetricsProvider } from '../../../../analysis/provider.js';
-import { contextFor, type MetricCheckDeps, type MetricProviderRef } from '../../../../analysis/run-checks.js';
+import type { MetricCheckDeps } from '../../../../analysis/run-checks.js';
 import type { ResolvedCanary } from '../../../api/defaults.js';
-import { metricsMeshOf } from '../../../api/providers.js';
 import { formatDuration } from '../../../api/duration.js';
-import type { MetricTemplate } from '../../../api/schema/metric-template.js';
 import { countQuery, seriesSelectors, type QueryOutcome, type SelectorProbe } from './metrics.js';
 import { outcomeOf } from './metric-runs.js';
-
-/**
- * The Canary's `spec.analysis.judge` as written, or undefined. The one place doctor reads it: the
- * field is added to the Canary schema separately, and this accessor becomes its typed read.
- */
-export function judgeSpecOf(canary: ResolvedCanary): unknown {
-  return (canary.spec.analysis as { judge?: unknown }).judge;
-}
 
 /** One count query as run now. */
 export interface CountQueryRun {
@@ -52,101 +36,8 @@ export interface CountObservation {
   runs: CountQueryRun[];
 }
 
-/** Count queries to run, and where. */
-interface CountPlan {
-  source: string;
-  queries: CountQueries;
-  provider: MetricProviderRef;
-  providerNamespace: string;
-}
-
-/** Count queries that cannot be made, and why. */
-interface Unplanned {
-  source: string;
-  problem: string;
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** The builtin count queries of the canary's mesh, or why there are none. */
-function builtinPlan(
-  canary: ResolvedCanary,
-  interval: string,
-  settings: JudgeSettings,
-): CountPlan | Unplanned {
-  const source = `builtin ${canary.provider}`;
-  let queries: CountQueries;
-  try {
-    queries = builtinCountQueries(canary.provider, {
-      namespace: canary.namespace,
-      target: canary.names.target,
-      primary: canary.names.primaryWorkload,
-      interval,
-      ingress: canary.spec.ingressRef?.name,
-      edgeMs: settings.latency?.edgeMs,
-    });
-  } catch (error) {
-    return { source, problem: messageOf(error) };
-  }
-  if (!canary.metricsServer)
-    return {
-      source,
-      problem:
-        "the count queries need a Prometheus address: set spec.metricsServer or the controller's --metrics-server flag",
-    };
-  return {
-    source,
-    queries,
-    provider: { type: 'prometheus', address: canary.metricsServer },
-    providerNamespace: canary.namespace,
-  };
-}
-
-/** The count queries of each metric's MetricTemplate that has `spec.countQueries`. */
-async function templatePlans(
-  canary: ResolvedCanary,
-  interval: string,
-  settings: JudgeSettings,
-  getTemplate: MetricCheckDeps['getTemplate'],
-): Promise<(CountPlan | Unplanned)[]> {
-  const plans: (CountPlan | Unplanned)[] = [];
-  for (const metric of canary.analysis.metrics) {
-    if (!metric.templateRef) continue;
-    const namespace = metric.templateRef.namespace || canary.namespace;
-    const id = `MetricTemplate ${namespace}/${metric.templateRef.name}`;
-    let template: MetricTemplate | undefined;
-    try {
-      template = await getTemplate(namespace, metric.templateRef.name);
-    } catch {
-      // The metric's own check reports the failed read.
-      continue;
-    }
-    if (template?.spec.countQueries === undefined) continue;
-    const source = `${id} (metric ${metric.name})`;
-    const { type, address, secretRef, headers, insecureSkipVerify } = template.spec.provider;
-    if (!address) {
-      plans.push({ source, problem: `spec.provider.address is required for provider type ${type}` });
-      continue;
-    }
-    try {
-      const queries = templateCountQueries(template, {
-        context: { ...contextFor(canary, metric), interval },
-        primary: canary.names.primaryWorkload,
-        edgeMs: settings.latency?.edgeMs,
-      });
-      plans.push({
-        source,
-        queries,
-        provider: { type, address, secretRef, headers, insecureSkipVerify },
-        providerNamespace: namespace,
-      });
-    } catch (error) {
-      plans.push({ source, problem: messageOf(error) });
-    }
-  }
-  return plans;
 }
 
 async function probeSelectors(provider: MetricsProvider, query: MetricQuery): Promise<SelectorProbe[]> {
@@ -166,9 +57,9 @@ async function probeSelectors(provider: MetricsProvider, query: MetricQuery): Pr
 async function runPlan(
   canary: ResolvedCanary,
   plan: CountPlan,
-  interval: string,
   providerFor: MetricCheckDeps['providerFor'],
 ): Promise<CountObservation> {
+  const interval = plan.interval;
   const runs: { run: CountQueryRun; query: MetricQuery }[] = [];
   let provider: MetricsProvider;
   try {
@@ -222,34 +113,22 @@ async function runPlan(
 }
 
 /**
- * Runs the judge's count queries of a canary now; an empty list when it has no judge. Never
- * rejects on account of the canary: bad judge settings, a mesh without builtin count queries or a
- * failed query is an observation with its problem.
+ * Runs the judge's count queries of a canary now, planned as the controller plans them
+ * (`count-plan.ts`); an empty list when it has no judge. Never rejects on account of the canary:
+ * queries that cannot be made or a failed query is an observation with its problem.
  */
 export async function observeJudgeCounts(
   canary: ResolvedCanary,
   deps: Pick<MetricCheckDeps, 'getTemplate' | 'providerFor'>,
 ): Promise<CountObservation[]> {
-  const spec = judgeSpecOf(canary);
-  if (spec === undefined) return [];
-  const interval = formatDuration(canary.analysis.intervalMs);
-  let settings: JudgeSettings;
+  const judge = canary.analysis.judge;
+  if (!judge) return [];
   try {
-    settings = resolveJudgeSettings(spec, 'spec.analysis.judge');
+    const plan = await planJudgeCounts(canary, judge.settings, deps.getTemplate);
+    return [await runPlan(canary, plan, deps.providerFor)];
   } catch (error) {
-    return [{ source: 'spec.analysis.judge', interval, problem: messageOf(error), runs: [] }];
+    if (!(error instanceof CountPlanError)) throw error;
+    const interval = formatDuration(canary.analysis.intervalMs);
+    return [{ source: error.source, interval, problem: error.message, runs: [] }];
   }
-  const templates = await templatePlans(canary, interval, settings, deps.getTemplate);
-  const builtin = builtinPlan(canary, interval, settings);
-  // A mesh without builtin count queries is a problem only when no template gives them instead.
-  const meshless =
-    'problem' in builtin && !COUNT_QUERY_MESHES.includes(metricsMeshOf(canary.provider) ?? canary.provider);
-  const plans = meshless && templates.length > 0 ? templates : [builtin, ...templates];
-  return Promise.all(
-    plans.map((plan) =>
-      'problem' in plan
-        ? Promise.resolve({ ...plan, interval, runs: [] })
-        : runPlan(canary, plan, interval, deps.providerFor),
-    ),
-  );
 }
