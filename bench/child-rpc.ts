@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { flagName } from './chart-node-flags.js';
 
 /** A request from the parent. */
 export interface RpcRequest {
@@ -28,8 +29,17 @@ export class ChildProcessError extends Error {
 export interface BenchChildOptions {
   /** Receives the child's stderr and stdout lines (default: this process's stderr). */
   output?: (text: string) => void;
-  /** The child's V8 heap cap (`--max-old-space-size`) in MiB; none when undefined. */
-  heapLimitMb?: number;
+  /**
+   * Node flags of the child (the chart's, see `chart-node-flags.ts`): each replaces an inherited
+   * flag of the same name, and the heap cap is never inherited.
+   */
+  nodeFlags?: string[];
+}
+
+/** The child's Node flags: this process's (a TypeScript loader under the tests), then `nodeFlags`. */
+export function childExecArgv(inherited: readonly string[], nodeFlags: readonly string[]): string[] {
+  const replaced = new Set(['--max-old-space-size', ...nodeFlags.map(flagName)]);
+  return [...inherited.filter((a) => !replaced.has(flagName(a))), ...nodeFlags];
 }
 
 /** Path of the child entry beside this module (`.ts` under the tests' loader, `.js` when built). */
@@ -48,12 +58,8 @@ export class BenchChild {
 
   constructor(options: BenchChildOptions = {}) {
     const output = options.output ?? ((text: string) => void process.stderr.write(text));
-    // execArgv is inherited: a TypeScript loader under the tests.
     this.child = fork(childEntry(), [], {
-      execArgv: [
-        ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
-        ...(options.heapLimitMb ? [`--max-old-space-size=${options.heapLimitMb}`] : []),
-      ],
+      execArgv: childExecArgv(process.execArgv, options.nodeFlags ?? []),
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => output(chunk.toString('utf8')));
