@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -8,7 +9,7 @@ import {
   parseChartNodeFlags,
   readChartNodeFlags,
 } from '../../../bench/chart-node-flags.js';
-import { childExecArgv } from '../../../bench/child-rpc.js';
+import { childNodeSettings } from '../../../bench/child-rpc.js';
 import { CHART_DIR } from '../../support/helm.js';
 
 const values = (limit: string | null, percent: number, v8Flags?: unknown) =>
@@ -84,17 +85,50 @@ describe("the chart's own values.yaml", () => {
   });
 });
 
-describe('childExecArgv', () => {
+describe('childNodeSettings', () => {
   it('keeps inherited flags, never the inherited heap cap, and lets a given flag replace one of its name', () => {
     expect(flagName('--max-semi-space-size=1')).toBe('--max-semi-space-size');
     expect(
-      childExecArgv(
+      childNodeSettings(
         ['--experimental-vm-modules', '--max-old-space-size=4096', '--max-semi-space-size=16', '--lite-mode'],
-        ['--max-semi-space-size=1'],
+        ' --max-old-space-size=2048  --max-semi-space-size=8 --stack-trace-limit=50',
+        ['--max-old-space-size=384', '--max-semi-space-size=1'],
       ),
-    ).toEqual(['--experimental-vm-modules', '--lite-mode', '--max-semi-space-size=1']);
-    expect(childExecArgv(['--max-old-space-size=4096'], ['--max-old-space-size=384'])).toEqual([
-      '--max-old-space-size=384',
-    ]);
+    ).toEqual({
+      execArgv: ['--experimental-vm-modules', '--lite-mode'],
+      nodeOptions: '--stack-trace-limit=50 --max-old-space-size=384 --max-semi-space-size=1',
+    });
+    expect(childNodeSettings(['--max-old-space-size=4096'], '', [])).toEqual({
+      execArgv: [],
+      nodeOptions: '',
+    });
+  });
+});
+
+describe("the chart's default flags in NODE_OPTIONS", () => {
+  // Node refuses most V8 flags there (--lite-mode, --optimize-for-size): a default it refuses
+  // would stop every pod from starting.
+  it('are accepted by the Node that runs the controller, and take effect', () => {
+    const flags = nodeFlagsOf(readChartNodeFlags(CHART_DIR));
+    const result = spawnSync(
+      process.execPath,
+      ['-e', "const v8 = require('node:v8'); process.stdout.write(JSON.stringify(v8.getHeapStatistics()))"],
+      { env: { ...process.env, NODE_OPTIONS: flags.join(' ') }, encoding: 'utf8' },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const heap = JSON.parse(result.stdout) as { heap_size_limit: number };
+    const cap = readChartNodeFlags(CHART_DIR).heapLimitMb;
+    // The limit V8 reports is the old generation's cap plus the young generation's share.
+    if (cap !== undefined) expect(heap.heap_size_limit / 1_048_576).toBeLessThan(cap + 32);
+  });
+
+  it('and a flag Node refuses there is refused by the same check', () => {
+    const result = spawnSync(process.execPath, ['-e', ''], {
+      env: { ...process.env, NODE_OPTIONS: '--lite-mode' },
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('--lite-mode is not allowed in NODE_OPTIONS');
   });
 });
