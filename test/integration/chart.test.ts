@@ -230,12 +230,12 @@ it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and 
   expect(await nodeOptions({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual(
     withV8('--max-old-space-size=476'),
   );
-  expect(await nodeOptions({ v8Flags: '{}' })).toEqual(['--max-old-space-size=384']);
+  expect(await nodeOptions({ v8Flags: 'null' })).toEqual(['--max-old-space-size=384']);
   expect(
     await nodeOptions({ v8Flags: '{--max-semi-space-size=2,--stack-trace-limit=20}', heapLimitPercent: 0 }),
-  ).toEqual(['--lite-mode --max-semi-space-size=2']);
-  expect(await nodeOptions({ heapLimitPercent: 0, v8Flags: '{}' })).toEqual([]);
-  expect(await nodeOptions({ 'resources.limits': 'null', v8Flags: '{}' })).toEqual([]);
+  ).toEqual(['--max-semi-space-size=2 --stack-trace-limit=20']);
+  expect(await nodeOptions({ heapLimitPercent: 0, v8Flags: 'null' })).toEqual([]);
+  expect(await nodeOptions({ 'resources.limits': 'null', v8Flags: 'null' })).toEqual([]);
   expect(
     await nodeOptions({ 'env[0].name': 'NODE_OPTIONS', 'env[0].value': '--max-old-space-size=300' }),
   ).toEqual(['--max-old-space-size=300']);
