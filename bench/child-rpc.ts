@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { flagName } from './chart-node-flags.js';
 
 /** A request from the parent. */
 export interface RpcRequest {
@@ -28,8 +29,36 @@ export class ChildProcessError extends Error {
 export interface BenchChildOptions {
   /** Receives the child's stderr and stdout lines (default: this process's stderr). */
   output?: (text: string) => void;
-  /** The child's V8 heap cap (`--max-old-space-size`) in MiB; none when undefined. */
-  heapLimitMb?: number;
+  /**
+   * Node flags of the child (the chart's, see `chart-node-flags.ts`), handed over in `NODE_OPTIONS`
+   * as the chart hands them to the controller, so a flag Node refuses there fails here too. Each
+   * replaces an inherited flag of the same name; the heap cap is never inherited.
+   */
+  nodeFlags?: string[];
+}
+
+/** How the child is started: this process's flags (a TypeScript loader under the tests) and `nodeFlags`. */
+export interface ChildNodeSettings {
+  execArgv: string[];
+  nodeOptions: string;
+}
+
+/**
+ * The child's command-line flags and `NODE_OPTIONS`. Node reads `NODE_OPTIONS` before the command
+ * line, so an inherited flag of the same name as one of `nodeFlags` is left out of both.
+ */
+export function childNodeSettings(
+  inheritedArgv: readonly string[],
+  inheritedNodeOptions: string,
+  nodeFlags: readonly string[],
+): ChildNodeSettings {
+  const replaced = new Set(['--max-old-space-size', ...nodeFlags.map(flagName)]);
+  const kept = (flags: readonly string[]) => flags.filter((a) => !replaced.has(flagName(a)));
+  const inheritedOptions = inheritedNodeOptions.split(/\s+/).filter((a) => a !== '');
+  return {
+    execArgv: kept(inheritedArgv),
+    nodeOptions: [...kept(inheritedOptions), ...nodeFlags].join(' '),
+  };
 }
 
 /** Path of the child entry beside this module (`.ts` under the tests' loader, `.js` when built). */
@@ -48,12 +77,10 @@ export class BenchChild {
 
   constructor(options: BenchChildOptions = {}) {
     const output = options.output ?? ((text: string) => void process.stderr.write(text));
-    // execArgv is inherited: a TypeScript loader under the tests.
+    const node = childNodeSettings(process.execArgv, process.env.NODE_OPTIONS ?? '', options.nodeFlags ?? []);
     this.child = fork(childEntry(), [], {
-      execArgv: [
-        ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
-        ...(options.heapLimitMb ? [`--max-old-space-size=${options.heapLimitMb}`] : []),
-      ],
+      execArgv: node.execArgv,
+      env: { ...process.env, NODE_OPTIONS: node.nodeOptions },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => output(chunk.toString('utf8')));

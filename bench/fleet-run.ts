@@ -21,8 +21,8 @@ export interface RealBenchContext {
   /** The controller's identity: the chart's ServiceAccount, mounted as in a pod. */
   inCluster: InClusterIdentity;
   output: (text: string) => void;
-  /** The controller child's heap cap in MiB (see {@link BenchSettings.heapLimitMb}). */
-  heapLimitMb: number | undefined;
+  /** The controller child's Node flags (`controllerNodeFlags` of options.ts: the chart's). */
+  nodeFlags: string[];
 }
 
 /** The settings of a part's fleet and controller. */
@@ -63,7 +63,7 @@ export async function createFleetRun(
   const log = (text: string) => ctx.output(`${part.label}: ${text}\n`);
   log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
   await fleet.create();
-  const child = new BenchChild({ output: ctx.output, heapLimitMb: ctx.heapLimitMb });
+  const child = new BenchChild({ output: ctx.output, nodeFlags: ctx.nodeFlags });
   return { namespace, fleet, child, log };
 }
 

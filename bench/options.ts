@@ -2,6 +2,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDurationMs } from '../src/api/duration.js';
 import { EVENT_MODES, type EventMode } from '../src/controller/event-recorder.js';
+import { CHART_DIR } from '../test/support/helm.js';
+import { isV8Flag, nodeFlagsOf, readChartNodeFlags } from './chart-node-flags.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
 import { SOAK_SCHEDULERS, type SoakOptions, type SoakScheduler } from './soak-bench.js';
 
@@ -56,10 +58,12 @@ export interface BenchSettings {
   soak: SoakSettings;
   quick: boolean;
   /**
-   * V8 heap cap of every measured controller (`--max-old-space-size`, MiB): by default the chart's,
-   * 75% of its 512Mi memory limit, so that RSS is measured as the chart runs the controller.
+   * V8 heap cap of every measured controller (`--max-old-space-size`, MiB): by default the chart's
+   * (`heapLimitPercent` of its memory limit), so that RSS is measured as the chart runs the controller.
    */
   heapLimitMb: number | undefined;
+  /** V8 flags of every measured controller: by default the chart's `v8Flags`. */
+  v8Flags: string[];
 }
 
 /** Defaults of a full run, and of `--quick` (seconds, a handful of canaries: for the tests). */
@@ -113,6 +117,21 @@ function nonNegativeInt(flag: string) {
       throw new InvalidArgumentError(`${flag} must be a whole number of MiB (0: none), got "${value}"`);
     return n;
   };
+}
+
+/** `--v8-flags`: a comma-separated list of `--name[=value]`, or `none`. */
+function v8FlagList(value: string): string[] {
+  if (value.trim() === 'none') return [];
+  const flags = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const flag of flags)
+    if (!isV8Flag(flag))
+      throw new InvalidArgumentError(
+        `--v8-flags: "${flag}" is not a flag of the form --name or --name=value`,
+      );
+  return flags;
 }
 
 function sizes(flag: string) {
@@ -222,8 +241,13 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
     )
     .option(
       '--heap-limit <MiB>',
-      "controllers' V8 heap cap (--max-old-space-size); 0 for none (default: the chart's, 384)",
+      "controllers' V8 heap cap (--max-old-space-size); 0 for none (default: the chart's)",
       nonNegativeInt('--heap-limit'),
+    )
+    .option(
+      '--v8-flags <list>',
+      "controllers' V8 flags, comma-separated (e.g. --v8-flags=--lite-mode); none for none (default: the chart's v8Flags)",
+      v8FlagList,
     )
     .option('--kills <n>', 'soak: SIGKILLs of replicas per scheduler', positiveInt('--kills'))
     .option(
@@ -327,14 +351,23 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
       finishTimeoutMs: ms('soakFinishTimeout', '5m'),
     },
     quick,
-    heapLimitMb: heapLimitOf(raw['heapLimit'] as number | undefined),
+    ...controllerFlags(raw['heapLimit'] as number | undefined, raw['v8Flags'] as string[] | undefined),
   };
 }
 
-/** The chart's default heap cap: heapLimitPercent (75) of resources.limits.memory (512Mi). */
-export const CHART_HEAP_LIMIT_MB = 384;
+/** The chart's heap cap and V8 flags (its values.yaml), each replaced by the flag given. */
+function controllerFlags(
+  heapLimit: number | undefined,
+  v8Flags: string[] | undefined,
+): Pick<BenchSettings, 'heapLimitMb' | 'v8Flags'> {
+  const chart = heapLimit === undefined || v8Flags === undefined ? readChartNodeFlags(CHART_DIR) : undefined;
+  return {
+    heapLimitMb: heapLimit === undefined ? chart?.heapLimitMb : heapLimit === 0 ? undefined : heapLimit,
+    v8Flags: v8Flags ?? chart?.v8Flags ?? [],
+  };
+}
 
-function heapLimitOf(flag: number | undefined): number | undefined {
-  if (flag === undefined) return CHART_HEAP_LIMIT_MB;
-  return flag === 0 ? undefined : flag;
+/** The Node flags every measured controller runs with: the heap cap and the V8 flags. */
+export function controllerNodeFlags(s: Pick<BenchSettings, 'heapLimitMb' | 'v8Flags'>): string[] {
+  return nodeFlagsOf({ heapLimitMb: s.heapLimitMb, v8Flags: s.v8Flags });
 }

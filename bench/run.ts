@@ -11,7 +11,7 @@ import { BenchChild } from './child-rpc.js';
 import { startRedis } from '../test/support/devtools/redis-server.js';
 import { ensureBenchCluster, ensureRoomyNode } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
-import type { BenchSettings } from './options.js';
+import { controllerNodeFlags, type BenchSettings } from './options.js';
 import { prepareServiceAccount } from './service-account.js';
 import { runRealBench, type RealBenchContext, type RealBenchFigures } from './real-bench.js';
 import { memorySection, missedTargets, realSection, rollbackSection, type TargetVerdict } from './report.js';
@@ -49,6 +49,7 @@ function measuredNotes(s: BenchSettings): string[] {
     s.events === 'all'
       ? "Events: the controller's default --events all, as Flagger: every weight step also writes an Event (the 'of which Events' rows); --events transitions leaves those out."
       : 'Events: --events transitions: phase changes, warnings and failures write Events; weight steps do not.',
+    `Node flags of every measured controller: ${controllerNodeFlags(s).join(' ') || 'none'} (the chart's defaults unless --heap-limit or --v8-flags say otherwise).`,
     ...NOTES,
   ];
 }
@@ -75,7 +76,7 @@ async function runMemory(
   const out: MemoryBenchFigures[] = [];
   for (const canaries of s.sizes) {
     progress(`memory N=${canaries}: warming up, then measuring ${s.durationMs / 1000} s\n`);
-    const child = new BenchChild({ output: progress, heapLimitMb: s.heapLimitMb });
+    const child = new BenchChild({ output: progress, nodeFlags: controllerNodeFlags(s) });
     try {
       const options: MemoryBenchOptions = {
         canaries,
@@ -124,7 +125,7 @@ async function runRealParts(
       access: cluster,
       inCluster: await prepareServiceAccount(cluster, join(logDir, 'pod')),
       output: progress,
-      heapLimitMb: s.heapLimitMb,
+      nodeFlags: controllerNodeFlags(s),
     };
     const common = {
       queryLatencyMs: s.queryLatencyMs,

@@ -3,12 +3,12 @@
  * that span several fields, which a schema cannot say. Every problem is a {@link FieldError} naming
  * the field path in the form users write it: `spec.analysis.stepWeights[2]`.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { MESSAGE_HINT, API_VERSION } from './schema/common.js';
 import type { Canary } from './schema/canary.js';
 import type { MetricTemplate } from './schema/metric-template.js';
 import type { AlertProvider } from './schema/alert-provider.js';
-import { KINDS, kindInfo } from './kinds.js';
+import { KINDS, kindInfo, type KindInfo } from './kinds.js';
 import { canaryWarnings, validateCanaryRules } from './canary-rules.js';
 import { valueErrors, validateAlertProviderRules, validateMetricTemplateRules } from './document-rules.js';
 import { metadataNameErrors } from './names.js';
@@ -27,7 +27,19 @@ export interface DocumentCheck {
 
 // `verbose` hands each error its schema node and data, for the message hints and "got" values.
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validators = new Map(KINDS.map((k) => [k.kind, ajv.compile(k.schema)]));
+// Compiled on first use: the validator a kind compiles to is code V8 must parse and keep (about
+// 1 MB of RSS for MetricTemplate), and a controller whose canaries use no MetricTemplate or
+// AlertProvider never needs theirs.
+const validators = new Map<KindInfo['kind'], ValidateFunction>();
+
+function validatorOf(info: KindInfo): ValidateFunction {
+  let check = validators.get(info.kind);
+  if (!check) {
+    check = ajv.compile(info.schema);
+    validators.set(info.kind, check);
+  }
+  return check;
+}
 
 /** Fields Flagger renamed; a migrating user gets the new name instead of a bare "unknown field". */
 const RENAMED_FIELDS: Record<string, string> = { canaryAnalysis: 'analysis' };
@@ -156,7 +168,7 @@ export function checkDocument(doc: unknown): DocumentCheck {
       : '';
     errors.push({ path: 'apiVersion', message: `must be ${API_VERSION}${hint}` });
   }
-  const check = validators.get(info.kind)!;
+  const check = validatorOf(info);
   if (!check(doc)) {
     errors.push(
       ...dedupe(

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeFlagsOf, readChartNodeFlags } from '../../bench/chart-node-flags.js';
 import { controllerRequirements } from '../../src/controller/preflight.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { CHART_DIR, ChartTool, setArgs } from '../support/helm.js';
@@ -212,7 +213,7 @@ it('pdb on with Redis: a PodDisruptionBudget, every flag as set, and no Lease Ro
   );
 });
 
-it('caps the V8 heap at heapLimitPercent of the memory limit, and leaves NODE_OPTIONS to env when set there', async () => {
+it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and leaves NODE_OPTIONS to env when set there', async () => {
   const nodeOptions = async (values: Record<string, string | number | boolean>) => {
     const objects = parseManifest(await tool.template(RELEASE, NS, values));
     const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
@@ -221,13 +222,20 @@ it('caps the V8 heap at heapLimitPercent of the memory limit, and leaves NODE_OP
     const env = deployment.spec.template.spec.containers[0]?.env ?? [];
     return env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
   };
-  expect(await nodeOptions({})).toEqual(['--max-old-space-size=384']);
-  expect(await nodeOptions({ 'resources.limits.memory': '1Gi' })).toEqual(['--max-old-space-size=768']);
-  expect(await nodeOptions({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual([
-    '--max-old-space-size=476',
-  ]);
-  expect(await nodeOptions({ heapLimitPercent: 0 })).toEqual([]);
-  expect(await nodeOptions({ 'resources.limits': 'null' })).toEqual([]);
+  // The benchmark runs its controllers with what it reads from values.yaml: the chart must render the same.
+  const chart = readChartNodeFlags(CHART_DIR);
+  expect(await nodeOptions({})).toEqual([nodeFlagsOf(chart).join(' ')]);
+  const withV8 = (heap: string) => [[heap, ...chart.v8Flags].join(' ')];
+  expect(await nodeOptions({ 'resources.limits.memory': '1Gi' })).toEqual(withV8('--max-old-space-size=768'));
+  expect(await nodeOptions({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual(
+    withV8('--max-old-space-size=476'),
+  );
+  expect(await nodeOptions({ v8Flags: 'null' })).toEqual(['--max-old-space-size=384']);
+  expect(
+    await nodeOptions({ v8Flags: '{--max-semi-space-size=2,--stack-trace-limit=20}', heapLimitPercent: 0 }),
+  ).toEqual(['--max-semi-space-size=2 --stack-trace-limit=20']);
+  expect(await nodeOptions({ heapLimitPercent: 0, v8Flags: 'null' })).toEqual([]);
+  expect(await nodeOptions({ 'resources.limits': 'null', v8Flags: 'null' })).toEqual([]);
   expect(
     await nodeOptions({ 'env[0].name': 'NODE_OPTIONS', 'env[0].value': '--max-old-space-size=300' }),
   ).toEqual(['--max-old-space-size=300']);
@@ -243,4 +251,10 @@ it('caps the V8 heap at heapLimitPercent of the memory limit, and leaves NODE_OP
   expect(bad.stderr).toContain('resources.limits.memory: "lots" is not a memory quantity');
   const schema = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ heapLimitPercent: 120 })]);
   expect(schema.stderr).toContain('heapLimitPercent');
+  // Node refuses --lite-mode in NODE_OPTIONS (the pod would not start); the heap cap is heapLimitPercent's.
+  for (const refused of ['--lite-mode', '--max-old-space-size=100', 'max-semi-space-size=1']) {
+    const flag = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ v8Flags: `{${refused}}` })]);
+    expect(flag.code).not.toBe(0);
+    expect(flag.stderr).toContain('/v8Flags/0');
+  }
 });

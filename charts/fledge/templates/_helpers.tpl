@@ -90,7 +90,23 @@ container's). Empty without a memory limit or with heapLimitPercent 0.
 {{- end -}}
 {{- end -}}
 
-{{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart sets no heap cap). */}}
+{{/*
+NODE_OPTIONS: the heap cap, then v8Flags. The benchmark reads the same values (bench/chart-node-flags.ts)
+and the chart tests hold the two to the same flags.
+*/}}
+{{- define "fledge.nodeOptions" -}}
+{{- $flags := list -}}
+{{- $heap := include "fledge.heapLimitMiB" . -}}
+{{- if $heap -}}
+{{- $flags = append $flags (printf "--max-old-space-size=%s" $heap) -}}
+{{- end -}}
+{{- range .Values.v8Flags -}}
+{{- $flags = append $flags . -}}
+{{- end -}}
+{{- join " " $flags -}}
+{{- end -}}
+
+{{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart sets none). */}}
 {{- define "fledge.userNodeOptions" -}}
 {{- range .Values.env -}}
 {{- if eq .name "NODE_OPTIONS" -}}true{{- end -}}

@@ -1,4 +1,6 @@
-import { benchCommand, type BenchSettings } from '../../../bench/options.js';
+import { nodeFlagsOf, readChartNodeFlags } from '../../../bench/chart-node-flags.js';
+import { benchCommand, controllerNodeFlags, type BenchSettings } from '../../../bench/options.js';
+import { CHART_DIR } from '../../support/helm.js';
 
 async function parse(args: string[]): Promise<BenchSettings> {
   let settings: BenchSettings | undefined;
@@ -68,7 +70,21 @@ describe('bench options', () => {
     expect(s.queryLatencyMs).toBe(0);
   });
 
+  it("runs the controllers with the chart's Node flags unless --heap-limit or --v8-flags replace them", async () => {
+    const chart = readChartNodeFlags(CHART_DIR);
+    const s = await parse([]);
+    expect({ heapLimitMb: s.heapLimitMb, v8Flags: s.v8Flags }).toEqual(chart);
+    expect(controllerNodeFlags(s)).toEqual(nodeFlagsOf(chart));
+    const given = await parse(['--heap-limit', '0', '--v8-flags', '--lite-mode, --max-semi-space-size=2']);
+    expect(controllerNodeFlags(given)).toEqual(['--lite-mode', '--max-semi-space-size=2']);
+    expect((await parse(['--v8-flags', 'none', '--heap-limit', '100'])).v8Flags).toEqual([]);
+    expect(controllerNodeFlags(await parse(['--v8-flags', 'none', '--heap-limit', '100']))).toEqual([
+      '--max-old-space-size=100',
+    ]);
+  });
+
   it.each([
+    [['--v8-flags', 'lite-mode'], /--v8-flags: "lite-mode" is not a flag/],
     [['--sizes', '10,x'], /--sizes must be a positive integer, got "x"/],
     [['--parts', 'memory,disk'], /--parts: unknown part "disk"/],
     [['--duration', 'soon'], /--duration: /],
