@@ -8,19 +8,19 @@ import {
   Duration,
   Enum,
   IntOrString,
-  NamespacedRef,
   ObjectMetaSchema,
   Opaque,
   Percent,
-  PrometheusDuration,
   StringMap,
   Struct,
 } from './common.js';
 import { MAX_PROGRESS_DEADLINE_SECONDS, MAX_ROLLBACK_WINDOW_REVISIONS } from '../bounds.js';
 import { CanaryStatusSchema } from './canary-status.js';
 import { JudgeSpecSchema } from './judge.js';
+import { AlertSchema, MetricSchema, WebhookSchema } from './analysis-checks.js';
 
 export * from './canary-status.js';
+export * from './analysis-checks.js';
 
 /** Mesh and ingress providers Flagger knows. Fledge implements those in `IMPLEMENTED_PROVIDERS`. */
 export const KNOWN_PROVIDERS = [
@@ -62,18 +62,6 @@ export const IMPLEMENTED_PROVIDERS = [
 /** Kinds `autoscalerRef` may name: one scaler reconciler each (`src/workloads/scalers/`). */
 export const AUTOSCALER_KINDS = ['HorizontalPodAutoscaler', 'ScaledObject'] as const;
 export type AutoscalerKind = (typeof AUTOSCALER_KINDS)[number];
-
-export const WEBHOOK_TYPES = [
-  'confirm-rollout',
-  'pre-rollout',
-  'rollout',
-  'confirm-traffic-increase',
-  'confirm-promotion',
-  'post-rollout',
-  'rollback',
-  'event',
-] as const;
-export type WebhookType = (typeof WEBHOOK_TYPES)[number];
 
 const ObjectLabels = Struct(
   {
@@ -180,79 +168,6 @@ export const ServiceSchema = Struct(
   },
   { description: 'The services and mesh routes Fledge generates.' },
 );
-
-export const MetricSchema = Struct(
-  {
-    name: Type.String({
-      minLength: 1,
-      description: 'Metric name, or a builtin: request-success-rate, request-duration.',
-    }),
-    interval: Type.Optional(PrometheusDuration('Range of the query (default: 1m), at most 24h.')),
-    threshold: Type.Optional(Type.Number({ description: 'Deprecated: use thresholdRange.max.' })),
-    thresholdRange: Type.Optional(
-      Struct(
-        {
-          min: Type.Optional(Type.Number()),
-          max: Type.Optional(Type.Number()),
-        },
-        { description: 'The check passes when min <= value <= max.' },
-      ),
-    ),
-    query: Type.Optional(Type.String({ description: 'Inline PromQL (legacy; prefer templateRef).' })),
-    templateRef: Type.Optional(NamespacedRef('MetricTemplate holding the query.')),
-    templateVariables: Type.Optional(StringMap('Values for {{ variables.KEY }} in the template query.')),
-    noDataPolicy: Type.Optional(
-      Enum(
-        ['fail', 'pass'] as const,
-        'Fledge: what an empty result or NaN counts as: fail (default, the canary may get no traffic) or pass.',
-      ),
-    ),
-    judge: Type.Optional(
-      Type.Boolean({
-        description:
-          'Fledge: true on request-success-rate or request-duration compares it with the primary (spec.analysis.judge); its threshold still applies.',
-      }),
-    ),
-  },
-  { description: 'A metric check run on every analysis tick.' },
-);
-
-export const WebhookSchema = Struct(
-  {
-    name: Type.String({ minLength: 1 }),
-    type: Type.Optional(Enum(WEBHOOK_TYPES, 'When the webhook is called (default: rollout).')),
-    url: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: 'HTTP(S) address the payload is POSTed to (required unless fledgeApproval is set).',
-      }),
-    ),
-    fledgeApproval: Type.Optional(
-      Type.Boolean({
-        description:
-          'Fledge: instead of a url, a built-in approval gate (confirm-* types only) that only `fledge promote` or the fledge.dev/request annotation opens, for one revision.',
-      }),
-    ),
-    timeout: Type.Optional(Duration('Request timeout (default: 10s, 100ms to 1h).')),
-    metadata: Type.Optional(StringMap('Sent as payload.metadata.')),
-    retries: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Retries after a failed call (default: 0).' }),
-    ),
-    muteAlert: Type.Optional(
-      Type.Boolean({
-        description:
-          'Send no alert when this confirm-rollout, confirm-traffic-increase or confirm-promotion webhook halts the rollout (other types never alert).',
-      }),
-    ),
-  },
-  { description: 'A webhook called at a given point of the rollout.' },
-);
-
-export const AlertSchema = Struct({
-  name: Type.String({ minLength: 1 }),
-  severity: Type.Optional(Enum(['info', 'warn', 'error'] as const, 'Lowest severity sent (default: info).')),
-  providerRef: NamespacedRef('AlertProvider to notify.'),
-});
 
 export const AnalysisSchema = Struct(
   {
