@@ -86,7 +86,8 @@ suite.test(
 
     const resume = await fledge(['resume', APP], s.namespace);
     expect(resume).toMatchObject({ code: 0, stdout: `canary ${s.namespace}/${APP} resumed\n` });
-    const c = await s.waitForPhase(['Succeeded', 'Failed']);
+    // Up to 18 steps and the promotion are left, 4 s apart at best: more than the default 90 s.
+    const c = await s.waitForPhase(['Succeeded', 'Failed'], (STEPS.length + 4) * INTERVAL_MS * 2);
     expect(c.status?.phase).toBe('Succeeded');
     // The rollout went on from the held weight to the last step: every step once, none skipped.
     expect(s.weights).toEqual([...STEPS.map((w) => `${100 - w}/${w}`), '100/0']);
@@ -96,7 +97,7 @@ suite.test(
     expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Paused', 'Resumed']));
     done();
   },
-  300_000,
+  420_000,
 );
 
 suite.test(
