@@ -16,6 +16,7 @@ import { API, objectKey, type Deployment, type KubeEvent } from '../../src/kube/
 import { readTargetRevision } from '../../src/workloads/target-revision.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { eventually } from '../support/eventually.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -92,15 +93,13 @@ async function revisionOf(name: string): Promise<string> {
 beforeAll(async () => {
   local = await ensureCluster({ output: (t) => process.stdout.write(t) });
   admin = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
   await createCanary('podinfo');
   await createCanary('backend');
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await admin
-    ?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-    .catch(() => undefined);
+  if (admin) await deleteNamespaceBestEffort(admin, namespace);
   admin?.stop();
   await local?.stop();
 });

@@ -14,6 +14,7 @@ import {
   type KubeEvent,
 } from '../../../src/kube/resources.js';
 import { startPrometheus, type PrometheusInstance } from '../../support/prometheus.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../../support/namespaces.js';
 import { startTrafficHarness, type TrafficHarness } from '../harness/traffic-harness.js';
 import {
   APP,
@@ -73,14 +74,11 @@ export class Scenario {
   /** Creates the scenario's namespace (once: later calls do nothing). */
   async createNamespace(): Promise<void> {
     if (this.namespaceCreated) return;
-    await this.kube.create({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: this.namespace,
-        ...(this.o.sidecar ? { labels: { 'istio-injection': 'enabled' } } : {}),
-      },
-    });
+    await createNamespace(
+      this.kube,
+      this.namespace,
+      this.o.sidecar ? { 'istio-injection': 'enabled' } : undefined,
+    );
     this.namespaceCreated = true;
   }
 
@@ -124,9 +122,7 @@ export class Scenario {
   async stop(): Promise<void> {
     this.unwatch?.();
     await Promise.allSettled([this.harness?.stop(), this.prometheus?.stop()]);
-    await this.kube
-      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.namespace })
-      .catch(() => undefined);
+    await deleteNamespaceBestEffort(this.kube, this.namespace);
   }
 
   /** Starts the scenario, waits for the Canary's initialization, sets `image`, waits for the end. */
