@@ -14,6 +14,7 @@ import {
   type KubeEvent,
 } from '../../../src/kube/resources.js';
 import { startPrometheus, type PrometheusInstance } from '../../support/prometheus.js';
+import { oneReplicaDeployment } from '../../support/deployments.js';
 import { createNamespace, deleteNamespaceBestEffort } from '../../support/namespaces.js';
 import { startTrafficHarness, type TrafficHarness } from '../harness/traffic-harness.js';
 import {
@@ -225,28 +226,15 @@ export class Scenario {
 }
 
 function deployment(namespace: string, image: string, withConfigMap: boolean, sidecar: boolean): Deployment {
-  const labels = { app: APP };
-  return {
-    ...API.deployment,
-    metadata: { name: APP, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: APP,
-              image,
-              ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
-            },
-            ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2:1.22.0' }] : []),
-          ],
-        },
-      },
+  const containers = [
+    {
+      name: APP,
+      image,
+      ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
     },
-  };
+    ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2:1.22.0' }] : []),
+  ];
+  return oneReplicaDeployment(namespace, APP, containers, { labelled: true });
 }
 
 /**
