@@ -96,17 +96,28 @@ const nginx: Record<BuiltinMetricName, QueryBuilder> = {
   },
 };
 
-const CATALOGUE: Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>> = {
+const CATALOGUE = {
   istio,
   linkerd,
   kubernetes: http,
   'gatewayapi:v1': http,
   'gatewayapi:v1beta1': http,
   nginx,
-};
+} as const satisfies Readonly<Record<string, Record<BuiltinMetricName, QueryBuilder>>>;
+
+/**
+ * A mesh with builtin queries. The judge's count queries (`judge/count-queries.ts`) are keyed by
+ * this type too, so a mesh added to one table and not the other fails type checking.
+ */
+export type BuiltinQueryMesh = keyof typeof CATALOGUE;
 
 /** Meshes with builtin queries. */
 export const BUILTIN_QUERY_MESHES: readonly string[] = Object.keys(CATALOGUE);
+
+/** True when `mesh` has builtin queries (an own key of the catalogue, never an inherited one). */
+export function isBuiltinQueryMesh(mesh: string): mesh is BuiltinQueryMesh {
+  return Object.prototype.hasOwnProperty.call(CATALOGUE, mesh);
+}
 
 /** True when `name` is one of {@link BUILTIN_METRIC_NAMES}. */
 export function isBuiltinMetric(name: string): name is BuiltinMetricName {
@@ -120,7 +131,7 @@ export function isBuiltinMetric(name: string): name is BuiltinMetricName {
  */
 export function builtinQuery(provider: string, metric: string, params: BuiltinQueryParams): string {
   const mesh = metricsMeshOf(provider) ?? provider;
-  if (!Object.prototype.hasOwnProperty.call(CATALOGUE, mesh)) {
+  if (!isBuiltinQueryMesh(mesh)) {
     throw new BuiltinQueryError(
       `builtin metric "${metric}" is not available for provider "${provider}" (builtin queries exist for: ${BUILTIN_QUERY_MESHES.join(', ')}); use a MetricTemplate`,
     );
@@ -130,5 +141,5 @@ export function builtinQuery(provider: string, metric: string, params: BuiltinQu
       `"${metric}" is not a builtin metric (builtins: ${BUILTIN_METRIC_NAMES.join(', ')})`,
     );
   }
-  return (CATALOGUE[mesh] as Record<BuiltinMetricName, QueryBuilder>)[metric](params);
+  return CATALOGUE[mesh][metric](params);
 }

@@ -6,7 +6,13 @@
  * with `increase` over the interval instead of a ratio of rates.
  */
 import { metricsMeshOf } from '../../src/api/providers.js';
-import { BuiltinQueryError, quoted, type BuiltinQueryParams } from '../builtin-queries.js';
+import {
+  BuiltinQueryError,
+  isBuiltinQueryMesh,
+  quoted,
+  type BuiltinQueryMesh,
+  type BuiltinQueryParams,
+} from '../builtin-queries.js';
 import { MetricQueryError, type CountOf, type MetricsProvider } from '../provider.js';
 import type { IntervalObservation, VersionCounts } from './observation.js';
 
@@ -87,7 +93,8 @@ const nginx: SourceOf = (p, _workload, version) => {
   };
 };
 
-const SOURCES: Readonly<Record<string, SourceOf>> = {
+/** Keyed by the builtin catalogue's meshes: every mesh with builtin metrics has count queries. */
+const SOURCES: Readonly<Record<BuiltinQueryMesh, SourceOf>> = {
   istio,
   linkerd,
   kubernetes: http,
@@ -139,7 +146,7 @@ function versionQueries(s: VersionSource, interval: string, edgeMs: number | und
  */
 export function builtinCountQueries(provider: string, p: CountQueryParams): CountQueries {
   const mesh = metricsMeshOf(provider) ?? provider;
-  const source = Object.prototype.hasOwnProperty.call(SOURCES, mesh) ? SOURCES[mesh] : undefined;
+  const source = isBuiltinQueryMesh(mesh) ? SOURCES[mesh] : undefined;
   if (!source)
     throw new BuiltinQueryError(
       `provider "${provider}" has no builtin count queries for the judge (they exist for: ${COUNT_QUERY_MESHES.join(', ')}); give the MetricTemplate count queries`,

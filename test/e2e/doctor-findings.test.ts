@@ -23,6 +23,7 @@ import type { Canary } from '../../src/api/schema/canary.js';
 import type { DoctorReport, Pod } from '../../src/cli/ops/doctor/finding.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
 import { API, objectKey } from '../../src/kube/resources.js';
+import { createNamespace, deleteNamespaceBestEffort, namespaceKey } from '../support/namespaces.js';
 import { controllerSuite, phaseTimer, type ControlledScenario } from './support/controller-suite.js';
 import { fledgeCli } from './support/fledge-cli.js';
 import { APP, APPROVAL_GATED, canaryManifest, type ScenarioProvider } from './support/scenario.js';
@@ -123,11 +124,10 @@ suite.test(
     const s = scenario('doctor-meshroot', { sidecar: true, canary: gatedCanary('istio') });
     // A root namespace of this scenario's own: istio-system is shared by every scenario.
     const root = `${s.namespace}-root`;
-    const rootKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: root };
     try {
       const ns = s.namespace;
       await rollToGate(s, async () => {
-        await s.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: root } });
+        await createNamespace(s.kube, root);
         await s.kube.create(peerAuthentication(root, 'default', 'STRICT'));
         await s.kube.create(peerAuthentication(ns, 'legacy-permissive', 'PERMISSIVE'));
       });
@@ -140,7 +140,7 @@ suite.test(
       );
       expectSoundMetrics(report);
     } finally {
-      await s.kube.delete(rootKey).catch(() => undefined);
+      await deleteNamespaceBestEffort(s.kube, root);
     }
     done();
   },
@@ -158,10 +158,7 @@ suite.test(
     await s.waitForPhase(['Initialized']);
     // creationTimestamp counts whole seconds: the injected pods must come a second later at least.
     await new Promise((r) => setTimeout(r, 1_100));
-    await s.kube.patch(
-      { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: ns },
-      { metadata: { labels: { 'istio-injection': 'enabled' } } },
-    );
+    await s.kube.patch(namespaceKey(ns), { metadata: { labels: { 'istio-injection': 'enabled' } } });
     // No injector runs here: the new revision's template carries the proxy, as injection gives it.
     const app = (await s.deployment(APP))!.spec.template.spec.containers[0]!;
     await s.kube.patch(objectKey(API.deployment, ns, APP), {

@@ -13,6 +13,7 @@ import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js'
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { KubeObject } from '../../src/kube/cluster.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 import { startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
 import type { MeshRequest } from './harness/mesh.js';
 import type { HarnessProvider } from './harness/providers.js';
@@ -40,7 +41,7 @@ const written: KubeObject[] = [];
 beforeAll(async () => {
   cluster = await ensureCluster();
   kube = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: cluster.kubeconfigPath }) });
-  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(kube, namespace);
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterEach(async () => {
@@ -56,7 +57,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await kube?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }).catch(() => {});
+  if (kube) await deleteNamespaceBestEffort(kube, namespace);
   kube?.stop();
   await cluster?.stop();
 });

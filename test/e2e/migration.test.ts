@@ -22,6 +22,7 @@ import {
   userConfigMap,
 } from '../support/flagger-leftovers.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 import { startTrafficHarness, type TrafficHarness } from './harness/traffic-harness.js';
 import { startControllerProcess, type ControllerProcess } from '../support/devtools/controller-process.js';
 import { APP, canaryManifest } from './support/scenario.js';
@@ -67,7 +68,7 @@ beforeAll(async () => {
   });
   // The namespace first: the controller watches only it and holds its Lease there, so that the
   // e2e files running at the same time neither see each other's canaries nor wait for one Lease.
-  await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(kube, namespace);
   controller = await startControllerProcess({
     kubeconfig: local.kubeconfigPath,
     logFile: join(mkdtempSync(join(tmpdir(), 'fledge-e2e-migrate-')), 'controller.log'),
@@ -79,9 +80,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.stop();
   await controller?.stop();
-  await kube
-    ?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-    .catch(() => undefined);
+  if (kube) await deleteNamespaceBestEffort(kube, namespace);
   kube?.stop();
 });
 

@@ -29,6 +29,7 @@ import {
   type DoctorRolloutOptions,
 } from '../support/doctor-rollout.js';
 import { eventually } from '../support/eventually.js';
+import { createNamespace, deleteNamespaceBestEffort, namespaceKey } from '../support/namespaces.js';
 import { runProcess } from '../support/run-process.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
@@ -87,16 +88,13 @@ beforeAll(async () => {
   local = await ensureCluster({ output: (t) => process.stdout.write(t) });
   admin = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
   // Injection is not asked for yet: the `early` pods are made without the proxy.
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
   await admin.create(doctorDeployment(namespace, 'early-primary', ['app']));
   await admin.create(doctorDeployment(namespace, 'early', ['app']));
   await eventually(async () => expect(await pods('early')).toHaveLength(2), { timeoutMs: 60_000 });
   // creationTimestamp counts whole seconds: the pods made after injection must be a second later.
   await new Promise((r) => setTimeout(r, 1_100));
-  await admin.patch(
-    { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace },
-    { metadata: { labels: { 'istio-injection': 'enabled' } } },
-  );
+  await admin.patch(namespaceKey(namespace), { metadata: { labels: { 'istio-injection': 'enabled' } } });
   await rollout('early', { createDeployments: false });
   await rollout('drifted', { routes: { primary: 50, canary: 50, mirrored: false } });
   await rollout('unselected', {
@@ -144,12 +142,8 @@ beforeAll(async () => {
       spec: { ...(selector ? { selector: { matchLabels: selector } } : {}), mtls: { mode } },
     } as KubeObject);
   }
-  await admin.create({
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: meshNamespace, labels: { 'istio-injection': 'enabled' } },
-  });
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: rootNamespace } });
+  await createNamespace(admin, meshNamespace, { 'istio-injection': 'enabled' });
+  await createNamespace(admin, rootNamespace);
   await createDoctorRollout(admin, meshNamespace, 'meshed', { analysis: ANALYSIS });
   for (const [ns, name, mode] of [
     [rootNamespace, 'default', 'STRICT'],
@@ -175,7 +169,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const name of [namespace, meshNamespace, rootNamespace]) {
-    await admin?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name }).catch(() => undefined);
+    if (admin) await deleteNamespaceBestEffort(admin, name);
   }
   admin?.stop();
   await local?.stop();

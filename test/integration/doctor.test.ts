@@ -22,6 +22,7 @@ import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../s
 import { createDoctorRollout } from '../support/doctor-rollout.js';
 import { eventually } from '../support/eventually.js';
 import { HttpReceiver } from '../support/http-receiver.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 import { istioFeed, startPrometheus, type PrometheusInstance } from '../support/prometheus.js';
 import { runProcess, type ProcessRun } from '../support/run-process.js';
 
@@ -74,11 +75,7 @@ beforeAll(async () => {
     `count_over_time(istio_requests_total{destination_workload="healthy"}[1m])`,
     (v) => (v[0] ?? 0) >= 2,
   );
-  await admin.create({
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace, labels: { 'istio-injection': 'enabled' } },
-  });
+  await createNamespace(admin, namespace, { 'istio-injection': 'enabled' });
   await rollout('healthy', {
     canaryContainers: ['app', 'istio-proxy'],
     service: {},
@@ -115,9 +112,7 @@ beforeAll(async () => {
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await admin
-    ?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-    .catch(() => undefined);
+  if (admin) await deleteNamespaceBestEffort(admin, namespace);
   admin?.stop();
   await prometheus?.stop();
   await loadTester?.close();

@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolveCanary, type ResolvedCanary } from '../../src/api/defaults.js';
 import type { Canary, CanarySpec } from '../../src/api/schema/canary.js';
-import type { ObjectKey } from '../../src/kube/cluster.js';
 import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey } from '../../src/kube/resources.js';
@@ -17,6 +16,7 @@ import type { HttpRoute } from '../../src/routers/gateway-api-objects.js';
 import type { Routes } from '../../src/routers/router.js';
 import { countingCluster } from '../contract/router-contract.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 import { AB_ANALYSIS, TARGETS, canaryObject } from '../unit/routers/fixtures.js';
 import {
   FULL_GATEWAY_AB_SERVICE,
@@ -26,7 +26,6 @@ import {
 } from '../unit/routers/gateway-api-fixtures.js';
 
 const namespace = `fledge-gwapi-${randomBytes(3).toString('hex')}`;
-const NAMESPACE_KEY: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace };
 let local: LocalCluster | undefined;
 let admin: ClientNodeCluster | undefined;
 
@@ -38,12 +37,12 @@ function adminCluster(): ClientNodeCluster {
 beforeAll(async () => {
   local = await ensureCluster();
   admin = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   if (admin) {
-    await admin.delete(NAMESPACE_KEY).catch(() => undefined);
+    await deleteNamespaceBestEffort(admin, namespace);
     admin.stop();
   }
   await local?.stop();

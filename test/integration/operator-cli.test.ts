@@ -15,7 +15,9 @@ import { loadKubeConfig } from '../../src/kube/client/config.js';
 import { API, objectKey, type Deployment, type KubeEvent } from '../../src/kube/resources.js';
 import { readTargetRevision } from '../../src/workloads/target-revision.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
+import { oneReplicaDeployment } from '../support/deployments.js';
 import { eventually } from '../support/eventually.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
@@ -54,21 +56,8 @@ async function fledge(
   return { code: await closed, stdout, stderr };
 }
 
-function deployment(name: string, image: string): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'app', image }] } },
-    },
-  };
-}
-
 async function createCanary(name: string): Promise<void> {
-  await admin.create(deployment(name, 'podinfo:1'));
+  await admin.create(oneReplicaDeployment(namespace, name, [{ name: 'app', image: 'podinfo:1' }]));
   await admin.create<Canary>({
     ...API.canary,
     metadata: { name, namespace },
@@ -92,15 +81,13 @@ async function revisionOf(name: string): Promise<string> {
 beforeAll(async () => {
   local = await ensureCluster({ output: (t) => process.stdout.write(t) });
   admin = new ClientNodeCluster({ kubeConfig: loadKubeConfig({ kubeconfigPath: local.kubeconfigPath }) });
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
   await createCanary('podinfo');
   await createCanary('backend');
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
-  await admin
-    ?.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-    .catch(() => undefined);
+  if (admin) await deleteNamespaceBestEffort(admin, namespace);
   admin?.stop();
   await local?.stop();
 });

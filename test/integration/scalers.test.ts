@@ -24,6 +24,7 @@ import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../s
 import { parseAllDocuments } from 'yaml';
 import { ChartTool } from '../support/helm.js';
 import { eventually } from '../support/eventually.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../support/namespaces.js';
 
 const namespace = `fledge-scalers-${randomBytes(3).toString('hex')}`;
 let local: LocalCluster | undefined;
@@ -94,14 +95,12 @@ function writes(cluster: ClientNodeCluster): number {
 beforeAll(async () => {
   local = await ensureCluster();
   admin = client();
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
   if (admin) {
-    await admin
-      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace })
-      .catch(() => undefined);
+    await deleteNamespaceBestEffort(admin, namespace);
     admin.stop();
   }
   await local?.stop();

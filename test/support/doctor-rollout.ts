@@ -9,22 +9,15 @@ import type { Cluster } from '../../src/kube/cluster.js';
 import { API, objectKey, type Deployment } from '../../src/kube/resources.js';
 import { createRouter } from '../../src/routers/factory.js';
 import type { Routes } from '../../src/routers/router.js';
+import { oneReplicaDeployment } from './deployments.js';
 
 /** A one-replica Deployment whose pods are labelled `app: NAME` and run `containers`. */
 export function doctorDeployment(namespace: string, name: string, containers: string[]): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: containers.map((c) => ({ name: c, image: `${c}:1` })) },
-      },
-    },
-  };
+  return oneReplicaDeployment(
+    namespace,
+    name,
+    containers.map((c) => ({ name: c, image: `${c}:1` })),
+  );
 }
 
 /** What differs between the rollouts of a test. */

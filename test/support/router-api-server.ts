@@ -10,6 +10,7 @@ import { ClientNodeCluster } from '../../src/kube/client/client-node-cluster.js'
 import { loadKubeConfig } from '../../src/kube/client/config.js';
 import type { RouteTargets } from '../../src/routers/router.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from './cluster.js';
+import { createNamespace, deleteNamespace } from './namespaces.js';
 
 /** The selectors of the podinfo fixture's primary and canary pods. */
 export const ROUTE_TARGETS: RouteTargets = {
@@ -71,10 +72,9 @@ export function useApiServerNamespace(prefix: string): ApiServerNamespace {
   const namespace = `${prefix}-${randomBytes(3).toString('hex')}`;
   const server = useApiServer({
     setUp: async (cluster) => {
-      await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await createNamespace(cluster, namespace);
     },
-    tearDown: (cluster) =>
-      cluster.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace }),
+    tearDown: (cluster) => deleteNamespace(cluster, namespace),
   });
   return {
     ...server,

@@ -4,7 +4,8 @@
  * `getFull` asks the API server. The first read of a collection (kind + namespace, or kind in
  * all namespaces) starts its informer and waits for the first list; later reads never wait. The
  * answers of this process's writes are laid over the caches until the watch delivers them, so a read
- * after a write sees it.
+ * after a write sees it. The informers and that record of writes are kept by `informer-set.ts`;
+ * this file is the request plumbing of each verb.
  *
  * Only merge patches (`application/merge-patch+json`) are sent: the API server answers 415 to a
  * strategic merge patch on a custom resource. Every request passes a token bucket (`qps`, `burst`)
@@ -26,17 +27,12 @@ import {
   type WriteOptions,
 } from '../cluster.js';
 import type { KubeCredentials } from './credentials.js';
-import { validateBackoff, type BackoffOptions } from './backoff.js';
-import {
-  ResourceDiscovery,
-  collectionPath,
-  objectPath,
-  resourceLabel,
-  type ResourceInfo,
-} from './discovery.js';
+import { validateBackoff } from './backoff.js';
+import { ResourceDiscovery, collectionPath, objectPath, resourceLabel } from './discovery.js';
 import { isStatus, toKubeError } from './errors.js';
 import { copyObject } from '../copy.js';
-import { Informer } from './informer.js';
+import type { Informer } from './informer.js';
+import { InformerSet, type InformerStats, type InformerTuning } from './informer-set.js';
 import { isKubeObject, withPrecondition } from './write-body.js';
 import { TokenBucket } from './rate-limiter.js';
 import { KubeTransport, type KubeRequest, type RequestCounts } from './transport.js';
@@ -44,18 +40,7 @@ import { KubeTransport, type KubeRequest, type RequestCounts } from './transport
 /** Content type of an RFC 7386 JSON merge patch, the only patch Fledge sends. */
 export const MERGE_PATCH = 'application/merge-patch+json';
 
-/** Informer tuning; the defaults suit production. */
-export interface InformerTuning {
-  backoff?: BackoffOptions;
-  /** Server-side watch timeout range in seconds (default 300..600). */
-  watchTimeoutSeconds?: { min: number; max: number };
-  /** Silence past the watch timeout after which a watch counts as dropped (default 30 s). */
-  silenceGraceMs?: number;
-  /** A watch lasting this long resets the backoff (default 10 s). */
-  stableAfterMs?: number;
-  /** List page size (default 500). */
-  pageSize?: number;
-}
+export type { InformerStats, InformerTuning } from './informer-set.js';
 
 export interface ClientNodeClusterOptions {
   /** Where to send requests and as whom, from {@link loadCredentials}; or give `kubeConfig`. */
@@ -77,40 +62,20 @@ export interface ClientNodeClusterOptions {
   informers?: InformerTuning;
 }
 
-/** What one informer has done, for diagnostics and tests. */
-export interface InformerStats {
-  collection: string;
-  synced: boolean;
-  objects: number;
-  lists: number;
-  restarts: number;
-  /** Writes whose answers the watch has not delivered yet. */
-  pendingWrites: number;
-  /** How long its list/watch loop has been failing (0 while healthy). */
-  failingForMs: number;
-  /** The last error of a failing loop. */
-  lastError?: string;
-}
-
-function collectionId(apiVersion: string, kind: string, namespace: string | undefined): string {
-  return `${apiVersion} ${kind} ${namespace ?? '*'}`;
-}
-
 function matchesLabels(object: KubeObject, labels: Record<string, string> | undefined): boolean {
   return Object.entries(labels ?? {}).every(([k, v]) => object.metadata.labels?.[k] === v);
 }
 
+/** The real {@link Cluster}: requests to the API server, reads from informer caches (see above). */
 export class ClientNodeCluster implements Cluster {
   /** Requests sent, keyed `${verb} ${resource}` (see {@link RequestCounts}). */
   readonly requests: RequestCounts = {};
   private readonly transport: KubeTransport;
   private readonly discovery: ResourceDiscovery;
-  private readonly informers = new Map<string, Informer>();
-  private readonly logger: Logger;
-  private seq = 0;
+  private readonly informers: InformerSet;
   private stopped = false;
 
-  constructor(private readonly o: ClientNodeClusterOptions) {
+  constructor(o: ClientNodeClusterOptions) {
     if ((o.credentials === undefined) === (o.kubeConfig === undefined))
       throw new Error('credentials, kubeConfig: give exactly one');
     if (o.requestTimeoutMs !== undefined && !(o.requestTimeoutMs > 0))
@@ -124,7 +89,6 @@ export class ClientNodeCluster implements Cluster {
       burst: o.burst ?? 30,
       ...(o.now ? { now: o.now } : {}),
     });
-    this.logger = o.logger ?? pino({ level: 'silent' });
     this.transport = new KubeTransport({
       ...(o.credentials ? { credentials: o.credentials } : {}),
       ...(o.kubeConfig ? { kubeConfig: o.kubeConfig } : {}),
@@ -133,6 +97,13 @@ export class ClientNodeCluster implements Cluster {
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     });
     this.discovery = new ResourceDiscovery({ transport: this.transport, ...(o.now ? { now: o.now } : {}) });
+    this.informers = new InformerSet({
+      transport: this.transport,
+      discovery: this.discovery,
+      logger: o.logger ?? pino({ level: 'silent' }),
+      tuning: o.informers,
+      random: o.random,
+    });
   }
 
   async get<T extends KubeObject>(key: ObjectKey): Promise<T | undefined> {
@@ -256,18 +227,15 @@ export class ClientNodeCluster implements Cluster {
       throw toKubeError(response.status, response.body, `delete ${describeKey(key)}`);
     // Deleted at once: the answer is a Status naming the uid. Held by finalizers: the object itself.
     if (isStatus(response.body)) {
-      const id = `${key.namespace}/${key.name}`;
-      const seq = this.nextSeq();
-      for (const informer of this.informersHolding(key.apiVersion, key.kind, key.namespace))
-        informer.cache.recordDeleted(id, response.body.details?.uid, seq);
+      this.informers.recordDeleted(key, response.body.details?.uid);
     } else if (isKubeObject(response.body)) {
-      this.recordWrite(response.body);
+      this.informers.recordWrite(response.body);
     }
   }
 
   watch<T extends KubeObject>(key: CollectionKey, onEvent: (event: WatchEvent<T>) => void): Unsubscribe {
     if (this.stopped) throw new Error('ClientNodeCluster is stopped');
-    const informer = this.informerFor(key);
+    const informer = this.informers.informerFor(key);
     const unsubscribe = informer.subscribe(onEvent as (event: WatchEvent) => void);
     informer.start();
     return unsubscribe;
@@ -276,8 +244,7 @@ export class ClientNodeCluster implements Cluster {
   /** Ends every informer and watch; reads fail afterwards. */
   stop(): void {
     this.stopped = true;
-    for (const informer of this.informers.values()) informer.stop();
-    this.informers.clear();
+    this.informers.stopAll();
   }
 
   /**
@@ -287,32 +254,12 @@ export class ClientNodeCluster implements Cluster {
    * starts afresh. Watched collections are kept.
    */
   releaseNamespace(namespace: string): number {
-    let released = 0;
-    for (const [id, informer] of this.informers) {
-      if (informer.namespace !== namespace || informer.subscriberCount > 0) continue;
-      informer.stop();
-      this.informers.delete(id);
-      released += 1;
-    }
-    return released;
+    return this.informers.releaseNamespace(namespace);
   }
 
   /** One line per informer. */
   informerStats(): InformerStats[] {
-    const now = performance.now();
-    return [...this.informers.entries()].map(([collection, informer]) => {
-      const failing = informer.failing(now);
-      return {
-        collection,
-        synced: informer.synced,
-        objects: informer.cache.streamObjects().length,
-        lists: informer.lists,
-        restarts: informer.restarts,
-        pendingWrites: informer.cache.pendingOverlays,
-        failingForMs: failing.forMs,
-        ...(failing.error ? { lastError: failing.error } : {}),
-      };
-    });
+    return this.informers.stats(performance.now());
   }
 
   /** Sends a write, maps a failure, records the answer in the caches. */
@@ -322,80 +269,13 @@ export class ClientNodeCluster implements Cluster {
       throw toKubeError(response.status, response.body, action);
     if (!isKubeObject(response.body))
       throw new KubeApiError(`${action}: the answer is not an object`, response.status);
-    this.recordWrite(response.body);
+    this.informers.recordWrite(response.body);
     return copyObject(response.body) as T;
   }
 
-  private recordWrite(object: KubeObject): void {
-    const seq = this.nextSeq();
-    const stored = copyObject(object);
-    for (const informer of this.informersHolding(object.apiVersion, object.kind, object.metadata.namespace))
-      informer.cache.recordWrite(stored, seq);
-  }
-
-  private *informersHolding(
-    apiVersion: string,
-    kind: string,
-    namespace: string | undefined,
-  ): Iterable<Informer> {
-    for (const ns of new Set([namespace, undefined])) {
-      const informer = this.informers.get(collectionId(apiVersion, kind, ns));
-      if (informer) yield informer;
-    }
-  }
-
-  private nextSeq(): number {
-    this.seq += 1;
-    return this.seq;
-  }
-
-  /** The informer for exactly this collection, created (not started) when missing. */
-  private informerFor(key: CollectionKey): Informer {
-    const id = collectionId(key.apiVersion, key.kind, key.namespace);
-    let informer = this.informers.get(id);
-    if (!informer) {
-      const tuning = this.o.informers ?? {};
-      informer = new Informer({
-        name: id,
-        namespace: key.namespace,
-        resolve: (): Promise<ResourceInfo> => this.discovery.resolve(key.apiVersion, key.kind),
-        transport: this.transport,
-        logger: this.logger,
-        nextSeq: () => this.nextSeq(),
-        ...(tuning.backoff ? { backoff: tuning.backoff } : {}),
-        ...(tuning.watchTimeoutSeconds ? { watchTimeoutSeconds: tuning.watchTimeoutSeconds } : {}),
-        ...(tuning.silenceGraceMs !== undefined ? { silenceGraceMs: tuning.silenceGraceMs } : {}),
-        ...(tuning.stableAfterMs !== undefined ? { stableAfterMs: tuning.stableAfterMs } : {}),
-        ...(tuning.pageSize !== undefined ? { pageSize: tuning.pageSize } : {}),
-        ...(this.o.random ? { random: this.o.random } : {}),
-      });
-      this.informers.set(id, informer);
-    }
-    return informer;
-  }
-
-  /**
-   * A synced informer that covers the collection: an all-namespaces one already synced, or the
-   * collection's own. An informer whose first list failed and that nobody watches is dropped, so
-   * the next read starts afresh and the caller gets the error (RBAC, unknown kind, unreachable).
-   */
+  /** The synced informer covering `key` (see {@link InformerSet.syncedReader}); none once stopped. */
   private async syncedReader(key: CollectionKey): Promise<Informer> {
     if (this.stopped) throw new Error('ClientNodeCluster is stopped');
-    if (key.namespace !== undefined) {
-      const wide = this.informers.get(collectionId(key.apiVersion, key.kind, undefined));
-      if (wide?.synced) return wide;
-    }
-    const informer = this.informerFor(key);
-    informer.start();
-    try {
-      await informer.whenSynced();
-    } catch (err) {
-      if (!informer.synced && informer.subscriberCount === 0 && !informer.stopped) {
-        informer.stop();
-        this.informers.delete(collectionId(key.apiVersion, key.kind, key.namespace));
-      }
-      throw err;
-    }
-    return informer;
+    return this.informers.syncedReader(key);
   }
 }

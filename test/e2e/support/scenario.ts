@@ -14,6 +14,8 @@ import {
   type KubeEvent,
 } from '../../../src/kube/resources.js';
 import { startPrometheus, type PrometheusInstance } from '../../support/prometheus.js';
+import { oneReplicaDeployment } from '../../support/deployments.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../../support/namespaces.js';
 import { startTrafficHarness, type TrafficHarness } from '../harness/traffic-harness.js';
 import {
   APP,
@@ -73,14 +75,11 @@ export class Scenario {
   /** Creates the scenario's namespace (once: later calls do nothing). */
   async createNamespace(): Promise<void> {
     if (this.namespaceCreated) return;
-    await this.kube.create({
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: {
-        name: this.namespace,
-        ...(this.o.sidecar ? { labels: { 'istio-injection': 'enabled' } } : {}),
-      },
-    });
+    await createNamespace(
+      this.kube,
+      this.namespace,
+      this.o.sidecar ? { 'istio-injection': 'enabled' } : undefined,
+    );
     this.namespaceCreated = true;
   }
 
@@ -124,9 +123,7 @@ export class Scenario {
   async stop(): Promise<void> {
     this.unwatch?.();
     await Promise.allSettled([this.harness?.stop(), this.prometheus?.stop()]);
-    await this.kube
-      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.namespace })
-      .catch(() => undefined);
+    await deleteNamespaceBestEffort(this.kube, this.namespace);
   }
 
   /** Starts the scenario, waits for the Canary's initialization, sets `image`, waits for the end. */
@@ -229,28 +226,15 @@ export class Scenario {
 }
 
 function deployment(namespace: string, image: string, withConfigMap: boolean, sidecar: boolean): Deployment {
-  const labels = { app: APP };
-  return {
-    ...API.deployment,
-    metadata: { name: APP, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          containers: [
-            {
-              name: APP,
-              image,
-              ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
-            },
-            ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2:1.22.0' }] : []),
-          ],
-        },
-      },
+  const containers = [
+    {
+      name: APP,
+      image,
+      ...(withConfigMap ? { envFrom: [{ configMapRef: { name: 'podinfo-config' } }] } : {}),
     },
-  };
+    ...(sidecar ? [{ name: 'istio-proxy', image: 'istio/proxyv2:1.22.0' }] : []),
+  ];
+  return oneReplicaDeployment(namespace, APP, containers, { labelled: true });
 }
 
 /**

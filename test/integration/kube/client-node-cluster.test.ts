@@ -14,7 +14,6 @@ import {
   NotFoundError,
   type ConfigSummary,
   type KubeObject,
-  type ObjectKey,
 } from '../../../src/kube/cluster.js';
 import { ClientNodeCluster } from '../../../src/kube/client/client-node-cluster.js';
 import { loadKubeConfig } from '../../../src/kube/client/config.js';
@@ -25,13 +24,13 @@ import { describeClusterContract } from '../../contract/cluster-contract.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
 import { FaultProxy, adminTls } from './fault-proxy.js';
 import { eventually } from '../../support/eventually.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../../support/namespaces.js';
 
 /** The caches keep a ConfigMap's checksum in place of its data: reads are compared by checksum. */
 const checksumOf = (data: Record<string, string>) =>
   contentChecksum({ ...API.configMap, metadata: { name: '' }, data } as ConfigMap);
 
 const namespace = `fledge-kube-${randomBytes(3).toString('hex')}`;
-const NAMESPACE_KEY: ObjectKey = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace };
 let local: LocalCluster | undefined;
 /** Talks to the API server directly: setup, cleanup, and "another writer" in the tests. */
 let admin: ClientNodeCluster | undefined;
@@ -92,7 +91,7 @@ async function rawRequest(
 beforeAll(async () => {
   local = await ensureCluster();
   admin = directCluster();
-  await admin.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  await createNamespace(admin, namespace);
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -103,7 +102,7 @@ afterAll(async () => {
       await admin
         .patch(objectKey(API.canary, namespace, canary.metadata.name), { metadata: { finalizers: null } })
         .catch(() => undefined);
-    await admin.delete(NAMESPACE_KEY).catch(() => undefined);
+    await deleteNamespaceBestEffort(admin, namespace);
     admin.stop();
   }
   await local?.stop();

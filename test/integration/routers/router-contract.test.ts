@@ -14,6 +14,7 @@ import {
   type RouterContractSubject,
 } from '../../contract/router-contract.js';
 import { useApiServer } from '../../support/router-api-server.js';
+import { createNamespace, deleteNamespace } from '../../support/namespaces.js';
 import { linkerdSubject, nginxSubject, nginxUserIngress } from '../../unit/routers/contract-subjects.js';
 
 const server = useApiServer();
@@ -37,7 +38,7 @@ function apiServerEnvironment(
   return async (): Promise<RouterContractEnvironment> => {
     const namespace = `fledge-contract-${randomBytes(3).toString('hex')}`;
     const cluster = connected();
-    await cluster.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await createNamespace(cluster, namespace);
     const base = subject.canary(namespace, 'base');
     if (!base) throw new Error(`${subject.name}: no base canary`);
     const stored = await cluster.create<Canary>({
@@ -55,7 +56,7 @@ function apiServerEnvironment(
       writes: counted.writes,
       cleanup: async () => {
         storedUids.delete(namespace);
-        await cluster.delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: namespace });
+        await deleteNamespace(cluster, namespace);
       },
     };
   };

@@ -9,6 +9,7 @@ import type { Canary } from '../../../src/api/schema/canary.js';
 import type { Cluster, KubeObject } from '../../../src/kube/cluster.js';
 import { API, objectKey, type Deployment } from '../../../src/kube/resources.js';
 import { appDeployment } from './manifests.js';
+import { createNamespace, deleteNamespaceBestEffort } from '../namespaces.js';
 
 /** `analysis.stepWeight` and `analysis.maxWeight` of every herd canary. */
 export const HERD_STEP_WEIGHT = 10;
@@ -60,7 +61,7 @@ export class CanaryHerd {
 
   /** Creates the namespace, starts recording weights, then creates the Deployments and Canaries. */
   async start(image = 'podinfo:1'): Promise<void> {
-    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    await createNamespace(this.kube, this.namespace);
     this.unwatch = this.kube.watch<VirtualService>(
       { ...API.virtualService, namespace: this.namespace },
       (e) => {
@@ -79,9 +80,7 @@ export class CanaryHerd {
   /** Stops recording and deletes the namespace. */
   async stop(): Promise<void> {
     this.unwatch?.();
-    await this.kube
-      .delete({ apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.namespace })
-      .catch(() => undefined);
+    await deleteNamespaceBestEffort(this.kube, this.namespace);
   }
 
   async canaries(): Promise<Canary[]> {

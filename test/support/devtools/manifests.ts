@@ -1,5 +1,6 @@
 /** Objects for the local test and benchmark fleets. */
-import { API, type Deployment } from '../../../src/kube/resources.js';
+import type { Deployment } from '../../../src/kube/resources.js';
+import { oneReplicaDeployment } from '../deployments.js';
 
 /** The one container of an {@link appDeployment}, running `image`. */
 export function appContainer(image: string) {
@@ -8,14 +9,5 @@ export function appContainer(image: string) {
 
 /** A one-replica Deployment `name` labelled `app: <name>`, running `image`. */
 export function appDeployment(namespace: string, name: string, image: string): Deployment {
-  const labels = { app: name };
-  return {
-    ...API.deployment,
-    metadata: { name, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [appContainer(image)] } },
-    },
-  };
+  return oneReplicaDeployment(namespace, name, [appContainer(image)], { labelled: true });
 }

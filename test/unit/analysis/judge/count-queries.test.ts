@@ -1,4 +1,8 @@
-import { BuiltinQueryError } from '../../../../analysis/builtin-queries.js';
+import {
+  BUILTIN_QUERY_MESHES,
+  BuiltinQueryError,
+  type BuiltinQueryMesh,
+} from '../../../../analysis/builtin-queries.js';
 import {
   builtinCountQueries,
   COUNT_QUERY_MESHES,
@@ -99,6 +103,23 @@ describe('builtinCountQueries', () => {
     );
     expect(() => builtinCountQueries('contour', params)).toThrow(BuiltinQueryError);
     expect(() => builtinCountQueries('contour', params)).toThrow(/MetricTemplate count queries/);
+  });
+
+  it('has count queries for exactly the meshes of the builtin catalogue, each answering', () => {
+    expect([...COUNT_QUERY_MESHES].sort()).toEqual([...BUILTIN_QUERY_MESHES].sort());
+    for (const mesh of BUILTIN_QUERY_MESHES) {
+      expect(builtinCountQueries(mesh, { ...params, ingress: 'podinfo' }).canary.requests).toMatch(
+        /^sum\(increase\(/,
+      );
+    }
+  });
+
+  it('keys the count queries by a closed mesh type, so a table cannot gain a mesh alone', () => {
+    // @ts-expect-error a mesh without builtin queries is no BuiltinQueryMesh (npm run typecheck fails if it were)
+    const contour: BuiltinQueryMesh = 'contour';
+    expect(COUNT_QUERY_MESHES).not.toContain(contour);
+    // An inherited key is no mesh either: the look-up reads own keys only.
+    expect(() => builtinCountQueries('constructor', params)).toThrow(BuiltinQueryError);
   });
 });
 
