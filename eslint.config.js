@@ -21,4 +21,25 @@ export default tseslint.config(
   },
   { files: ['src/kube/**'], rules: { 'no-restricted-imports': 'off' } },
   { files: ['src/scheduler/**'], rules: { 'no-restricted-imports': 'off' } },
+  {
+    // An ESM import of node:http loads Node's bundled undici and http2 (13 MB of RSS): see src/http/node-http.ts.
+    files: ['src/**', 'analysis/**'],
+    ignores: ['src/http/node-http.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:http',
+              allowTypeImports: true,
+              message:
+                'Import request and createServer from src/http/node-http.ts; types may come from node:http.',
+            },
+            { name: 'http', allowTypeImports: true, message: 'Use src/http/node-http.ts.' },
+          ],
+        },
+      ],
+    },
+  },
 );

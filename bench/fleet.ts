@@ -18,6 +18,7 @@ import {
 } from './manifests.js';
 import { describePhases, waitUntil } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createNamespace, deleteNamespace } from '../test/support/namespaces.js';
 
 /** Requests the fleet sends at once while setting up. */
 const SETUP_CONCURRENCY = 16;
@@ -67,7 +68,7 @@ export class Fleet {
 
   /** Creates the namespace, the Deployments and the Canaries, and starts following them. */
   async create(): Promise<void> {
-    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
+    await createNamespace(this.kube, this.namespace);
     this.unsubscribes.push(
       this.kube.watch<Canary>({ ...API.canary, namespace: this.namespace }, (e) => {
         const name = e.object.metadata.name;
@@ -129,9 +130,8 @@ export class Fleet {
   /** Stops following, deletes the namespace and waits (up to `timeoutMs`) until it is gone. */
   async delete(timeoutMs: number): Promise<boolean> {
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
-    const key = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: this.namespace };
     try {
-      await this.kube.delete(key);
+      await deleteNamespace(this.kube, this.namespace);
     } catch (error) {
       if (error instanceof NotFoundError) return true;
       throw error;

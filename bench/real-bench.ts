@@ -6,7 +6,7 @@
  * `apiserver_request_total`, before and after each window.
  */
 import { join } from 'node:path';
-import type { ApiServerAccess } from './apiserver-metrics.js';
+import { readRequestTotals, type ApiServerAccess } from './apiserver-metrics.js';
 import type { BenchChild } from './child-rpc.js';
 import { READ_VERBS, WRITE_VERBS, sumByVerbs, verbOf } from './counting-cluster.js';
 import {
@@ -19,7 +19,7 @@ import {
 import type { ProviderCounts } from './instrumented-provider.js';
 import { BENCH_METRICS } from './manifests.js';
 import type { BenchScheduler, ControllerWindow, WindowParams } from './real-controller.js';
-import { ratio } from './stats.js';
+import { diffCounts, ratio } from './stats.js';
 import { goDuration, waitUntil } from './support.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { analysing, settledInitialized, type CanaryProgress, type WindowFigures } from './tick-recorder.js';
@@ -100,19 +100,12 @@ async function measureWindow(
   durationMs: number,
   profileFile: string | undefined,
 ): Promise<RealWindow> {
-  const params: WindowParams = {
-    access: {
-      server: access.server,
-      caFile: access.caFile,
-      certFile: access.certFile,
-      keyFile: access.keyFile,
-    },
-    profileFile,
-  };
+  const params: WindowParams = { profileFile };
   await child.call('open', params);
+  const atOpen = await readRequestTotals(access);
   await sleep(durationMs);
   const inside = await child.call<ControllerWindow>('close', params);
-  const apiserverRequests = inside.apiserverRequests;
+  const apiserverRequests = diffCounts(atOpen, await readRequestTotals(access));
   const fledgeRequests = fledgeRows(apiserverRequests);
   const ticks = inside.figures.ticks;
   return {

@@ -9,7 +9,8 @@
  * a credential; callers prefix what they called.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest } from './node-http.js';
 import { request as httpsRequest } from 'node:https';
 import { formatDuration } from '../api/duration.js';
 

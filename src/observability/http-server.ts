@@ -2,7 +2,8 @@
  * The controller's HTTP endpoints: `/healthz`, `/readyz` and `/metrics`, on node:http: three GET
  * routes need no framework (and a dependency less is 30 packages less in the image).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from '../http/node-http.js';
 import type { Registry } from 'prom-client';
 
 export interface HttpServerOptions {

@@ -4,13 +4,27 @@
  * of forbidden requests.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fetchApiServerMetrics } from '../../bench/apiserver-metrics.js';
 import type { ClusterState } from './cluster.js';
 
+/**
+ * The repository's root: the nearest directory above this file that holds the chart. This file
+ * runs from `test/support` under jest and from `dist/test/support` compiled (the benchmark), so
+ * neither a fixed `..` nor the working directory finds it from both.
+ */
+function repositoryRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'charts/fledge/Chart.yaml'))) return dir;
+    if (dirname(dir) === dir)
+      throw new Error(`no charts/fledge/Chart.yaml above ${fileURLToPath(import.meta.url)}`);
+  }
+}
+
 /** The chart directory of this repository. */
-export const CHART_DIR = join(process.cwd(), 'charts/fledge');
+export const CHART_DIR = join(repositoryRoot(), 'charts/fledge');
 
 /** What a command printed and how it ended. */
 export interface CommandResult {

@@ -10,7 +10,8 @@
  * error (the informer watches again from the last resourceVersion) rather than being skipped,
  * which would lose an event silently.
  */
-import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import type { Agent, IncomingMessage } from 'node:http';
+import { request as httpRequest } from '../../http/node-http.js';
 import { request as httpsRequest } from 'node:https';
 import { formatBytes } from '../../http/outbound.js';
 
