@@ -1,10 +1,11 @@
 /**
  * The Node flags the chart runs the controller with, read from the chart's own values.yaml: the
  * heap cap (`heapLimitPercent` of `resources.limits.memory`, as `fledge.heapLimitMiB` in
- * `_helpers.tpl` computes it) and `v8Flags`. The benchmark runs each measured controller with
+ * `_helpers.tpl` computes it), `v8Flags` and the allocator's `mallocArenaMax`. The benchmark runs each measured controller with
  * these, so the figures it reports are those of the chart's defaults, and a change to the defaults
  * changes what is measured without a second copy to keep in step. The chart tests render the
- * chart and hold its `NODE_OPTIONS` to {@link nodeFlagsOf}.
+ * chart and hold its `NODE_OPTIONS` to {@link nodeFlagsOf} and its `MALLOC_ARENA_MAX` to
+ * {@link allocatorEnvOf}.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ export interface ChartNodeFlags {
   heapLimitMb: number | undefined;
   /** `v8Flags`, in order. */
   v8Flags: string[];
+  /** `mallocArenaMax`: glibc's `MALLOC_ARENA_MAX`; undefined when the chart sets none (0). */
+  mallocArenaMax: number | undefined;
 }
 
 /** A value of values.yaml the flags cannot be read from. */
@@ -86,13 +89,31 @@ function v8FlagsOf(values: Record<string, unknown>): string[] {
   });
 }
 
+function mallocArenaMaxOf(values: Record<string, unknown>): number | undefined {
+  const max = values['mallocArenaMax'] ?? 0;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 0)
+    throw new ChartValuesError(
+      `mallocArenaMax: must be a whole number, 0 for none, got ${JSON.stringify(max)}`,
+    );
+  return max === 0 ? undefined : max;
+}
+
+/** The environment the chart adds for the allocator: `MALLOC_ARENA_MAX` when it sets one. */
+export function allocatorEnvOf(flags: Pick<ChartNodeFlags, 'mallocArenaMax'>): Record<string, string> {
+  return flags.mallocArenaMax === undefined ? {} : { MALLOC_ARENA_MAX: String(flags.mallocArenaMax) };
+}
+
 /** Reads the chart's Node flags from the text of a values.yaml. */
 export function parseChartNodeFlags(valuesYaml: string): ChartNodeFlags {
   const values = parse(valuesYaml) as unknown;
   if (typeof values !== 'object' || values === null || Array.isArray(values))
     throw new ChartValuesError('values.yaml: not a mapping of values');
   const record = values as Record<string, unknown>;
-  return { heapLimitMb: heapLimitOf(record), v8Flags: v8FlagsOf(record) };
+  return {
+    heapLimitMb: heapLimitOf(record),
+    v8Flags: v8FlagsOf(record),
+    mallocArenaMax: mallocArenaMaxOf(record),
+  };
 }
 
 /** Reads `values.yaml` of the chart in `chartDir`. */
@@ -101,7 +122,7 @@ export function readChartNodeFlags(chartDir: string): ChartNodeFlags {
 }
 
 /** The flags, in the order the chart's `NODE_OPTIONS` lists them. */
-export function nodeFlagsOf(flags: ChartNodeFlags): string[] {
+export function nodeFlagsOf(flags: Pick<ChartNodeFlags, 'heapLimitMb' | 'v8Flags'>): string[] {
   return [
     ...(flags.heapLimitMb === undefined ? [] : [`--max-old-space-size=${flags.heapLimitMb}`]),
     ...flags.v8Flags,

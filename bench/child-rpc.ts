@@ -35,6 +35,8 @@ export interface BenchChildOptions {
    * replaces an inherited flag of the same name; the heap cap is never inherited.
    */
   nodeFlags?: string[];
+  /** Environment added to this process's (the chart's `MALLOC_ARENA_MAX`). */
+  env?: Record<string, string>;
 }
 
 /** How the child is started: this process's flags (a TypeScript loader under the tests) and `nodeFlags`. */
@@ -80,7 +82,7 @@ export class BenchChild {
     const node = childNodeSettings(process.execArgv, process.env.NODE_OPTIONS ?? '', options.nodeFlags ?? []);
     this.child = fork(childEntry(), [], {
       execArgv: node.execArgv,
-      env: { ...process.env, NODE_OPTIONS: node.nodeOptions },
+      env: { ...process.env, ...options.env, NODE_OPTIONS: node.nodeOptions },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child.stdout?.on('data', (chunk: Buffer) => output(chunk.toString('utf8')));

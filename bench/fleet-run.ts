@@ -23,6 +23,8 @@ export interface RealBenchContext {
   output: (text: string) => void;
   /** The controller child's Node flags (`controllerNodeFlags` of options.ts: the chart's). */
   nodeFlags: string[];
+  /** The controller child's added environment (`controllerEnv` of options.ts: the chart's). */
+  env: Record<string, string>;
 }
 
 /** The settings of a part's fleet and controller. */
@@ -63,7 +65,7 @@ export async function createFleetRun(
   const log = (text: string) => ctx.output(`${part.label}: ${text}\n`);
   log(`creating ${o.canaries} Deployments and Canaries in ${namespace}`);
   await fleet.create();
-  const child = new BenchChild({ output: ctx.output, nodeFlags: ctx.nodeFlags });
+  const child = new BenchChild({ output: ctx.output, nodeFlags: ctx.nodeFlags, env: ctx.env });
   return { namespace, fleet, child, log };
 }
 

@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDurationMs } from '../src/api/duration.js';
 import { EVENT_MODES, type EventMode } from '../src/controller/event-recorder.js';
 import { CHART_DIR } from '../test/support/helm.js';
-import { isV8Flag, nodeFlagsOf, readChartNodeFlags } from './chart-node-flags.js';
+import { allocatorEnvOf, isV8Flag, nodeFlagsOf, readChartNodeFlags } from './chart-node-flags.js';
 import { BENCH_CLUSTER_DIR } from './local-cluster.js';
 import { SOAK_SCHEDULERS, type SoakOptions, type SoakScheduler } from './soak-bench.js';
 
@@ -64,6 +64,8 @@ export interface BenchSettings {
   heapLimitMb: number | undefined;
   /** V8 flags of every measured controller: by default the chart's `v8Flags`. */
   v8Flags: string[];
+  /** glibc's `MALLOC_ARENA_MAX` of every measured controller: by default the chart's `mallocArenaMax`. */
+  mallocArenaMax: number | undefined;
 }
 
 /** Defaults of a full run, and of `--quick` (seconds, a handful of canaries: for the tests). */
@@ -245,6 +247,11 @@ export function benchCommand(run: (settings: BenchSettings) => Promise<void>): C
       nonNegativeInt('--heap-limit'),
     )
     .option(
+      '--malloc-arena-max <n>',
+      "controllers' MALLOC_ARENA_MAX; 0 for glibc's own (default: the chart's mallocArenaMax)",
+      nonNegativeInt('--malloc-arena-max'),
+    )
+    .option(
       '--v8-flags <list>',
       "controllers' V8 flags, comma-separated (e.g. --v8-flags=--lite-mode); none for none (default: the chart's v8Flags)",
       v8FlagList,
@@ -351,20 +358,35 @@ export function resolveSettings(raw: Record<string, unknown>): BenchSettings {
       finishTimeoutMs: ms('soakFinishTimeout', '5m'),
     },
     quick,
-    ...controllerFlags(raw['heapLimit'] as number | undefined, raw['v8Flags'] as string[] | undefined),
+    ...controllerFlags(
+      raw['heapLimit'] as number | undefined,
+      raw['v8Flags'] as string[] | undefined,
+      raw['mallocArenaMax'] as number | undefined,
+    ),
   };
 }
 
-/** The chart's heap cap and V8 flags (its values.yaml), each replaced by the flag given. */
+/** The chart's heap cap, V8 flags and arena cap (its values.yaml), each replaced by the flag given. */
 function controllerFlags(
   heapLimit: number | undefined,
   v8Flags: string[] | undefined,
-): Pick<BenchSettings, 'heapLimitMb' | 'v8Flags'> {
-  const chart = heapLimit === undefined || v8Flags === undefined ? readChartNodeFlags(CHART_DIR) : undefined;
+  mallocArenaMax: number | undefined,
+): Pick<BenchSettings, 'heapLimitMb' | 'v8Flags' | 'mallocArenaMax'> {
+  const chart =
+    heapLimit === undefined || v8Flags === undefined || mallocArenaMax === undefined
+      ? readChartNodeFlags(CHART_DIR)
+      : undefined;
+  const orNone = (n: number | undefined) => (n === 0 ? undefined : n);
   return {
-    heapLimitMb: heapLimit === undefined ? chart?.heapLimitMb : heapLimit === 0 ? undefined : heapLimit,
+    heapLimitMb: heapLimit === undefined ? chart?.heapLimitMb : orNone(heapLimit),
     v8Flags: v8Flags ?? chart?.v8Flags ?? [],
+    mallocArenaMax: mallocArenaMax === undefined ? chart?.mallocArenaMax : orNone(mallocArenaMax),
   };
+}
+
+/** The environment every measured controller runs with, as the chart sets it: `MALLOC_ARENA_MAX`. */
+export function controllerEnv(s: Pick<BenchSettings, 'mallocArenaMax'>): Record<string, string> {
+  return allocatorEnvOf(s);
 }
 
 /** The Node flags every measured controller runs with: the heap cap and the V8 flags. */

@@ -11,7 +11,7 @@ import { BenchChild } from './child-rpc.js';
 import { startRedis } from '../test/support/devtools/redis-server.js';
 import { ensureBenchCluster, ensureRoomyNode } from './local-cluster.js';
 import type { MemoryBenchFigures, MemoryBenchOptions } from './memory-bench.js';
-import { controllerNodeFlags, type BenchSettings } from './options.js';
+import { controllerEnv, controllerNodeFlags, type BenchSettings } from './options.js';
 import { prepareServiceAccount } from './service-account.js';
 import { runRealBench, type RealBenchContext, type RealBenchFigures } from './real-bench.js';
 import { memorySection, missedTargets, realSection, rollbackSection, type TargetVerdict } from './report.js';
@@ -49,7 +49,7 @@ function measuredNotes(s: BenchSettings): string[] {
     s.events === 'all'
       ? "Events: the controller's default --events all, as Flagger: every weight step also writes an Event (the 'of which Events' rows); --events transitions leaves those out."
       : 'Events: --events transitions: phase changes, warnings and failures write Events; weight steps do not.',
-    `Node flags of every measured controller: ${controllerNodeFlags(s).join(' ') || 'none'} (the chart's defaults unless --heap-limit or --v8-flags say otherwise).`,
+    `Node flags of every measured controller: ${controllerNodeFlags(s).join(' ') || 'none'}; MALLOC_ARENA_MAX=${s.mallocArenaMax ?? "glibc's default"} (the chart's defaults unless --heap-limit, --v8-flags or --malloc-arena-max say otherwise).`,
     ...NOTES,
   ];
 }
@@ -76,7 +76,11 @@ async function runMemory(
   const out: MemoryBenchFigures[] = [];
   for (const canaries of s.sizes) {
     progress(`memory N=${canaries}: warming up, then measuring ${s.durationMs / 1000} s\n`);
-    const child = new BenchChild({ output: progress, nodeFlags: controllerNodeFlags(s) });
+    const child = new BenchChild({
+      output: progress,
+      nodeFlags: controllerNodeFlags(s),
+      env: controllerEnv(s),
+    });
     try {
       const options: MemoryBenchOptions = {
         canaries,
@@ -126,6 +130,7 @@ async function runRealParts(
       inCluster: await prepareServiceAccount(cluster, join(logDir, 'pod')),
       output: progress,
       nodeFlags: controllerNodeFlags(s),
+      env: controllerEnv(s),
     };
     const common = {
       queryLatencyMs: s.queryLatencyMs,

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFlagsOf, readChartNodeFlags } from '../../bench/chart-node-flags.js';
+import { allocatorEnvOf, nodeFlagsOf, readChartNodeFlags } from '../../bench/chart-node-flags.js';
 import { controllerRequirements } from '../../src/controller/preflight.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../support/cluster.js';
 import { CHART_DIR, ChartTool, setArgs } from '../support/helm.js';
@@ -213,15 +213,20 @@ it('pdb on with Redis: a PodDisruptionBudget, every flag as set, and no Lease Ro
   );
 });
 
-it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and leaves NODE_OPTIONS to env when set there', async () => {
-  const nodeOptions = async (values: Record<string, string | number | boolean>) => {
-    const objects = parseManifest(await tool.template(RELEASE, NS, values));
-    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
-      spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
-    };
-    const env = deployment.spec.template.spec.containers[0]?.env ?? [];
-    return env.filter((e) => e.name === 'NODE_OPTIONS').map((e) => e.value);
+/** The values of the controller container's variable `name` as the chart renders it with `values`. */
+async function renderedEnv(name: string, values: Record<string, string | number | boolean>) {
+  const objects = parseManifest(await tool.template(RELEASE, NS, values));
+  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } };
   };
+  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+  // String(): `--set env[0].value=1` renders a number, which the API server would refuse; a user writes a string.
+  return env.filter((e) => e.name === name).map((e) => String(e.value));
+}
+
+it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and leaves NODE_OPTIONS to env when set there', async () => {
+  const nodeOptions = (values: Record<string, string | number | boolean>) =>
+    renderedEnv('NODE_OPTIONS', values);
   // The benchmark runs its controllers with what it reads from values.yaml: the chart must render the same.
   const chart = readChartNodeFlags(CHART_DIR);
   expect(await nodeOptions({})).toEqual([nodeFlagsOf(chart).join(' ')]);
@@ -257,4 +262,17 @@ it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and 
     expect(flag.code).not.toBe(0);
     expect(flag.stderr).toContain('/v8Flags/0');
   }
+});
+
+it('sets MALLOC_ARENA_MAX from mallocArenaMax, none at 0, and leaves it to env when set there', async () => {
+  const arenas = (values: Record<string, string | number | boolean>) =>
+    renderedEnv('MALLOC_ARENA_MAX', values);
+  // The benchmark runs its controllers with what it reads from values.yaml: the chart must render the same.
+  expect(await arenas({})).toEqual(Object.values(allocatorEnvOf(readChartNodeFlags(CHART_DIR))));
+  expect(await arenas({ mallocArenaMax: 4 })).toEqual(['4']);
+  expect(await arenas({ mallocArenaMax: 0 })).toEqual([]);
+  expect(await arenas({ 'env[0].name': 'MALLOC_ARENA_MAX', 'env[0].value': '1' })).toEqual(['1']);
+  const schema = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ mallocArenaMax: -1 })]);
+  expect(schema.code).not.toBe(0);
+  expect(schema.stderr).toContain('/mallocArenaMax');
 });

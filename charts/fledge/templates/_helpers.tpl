@@ -108,7 +108,13 @@ and the chart tests hold the two to the same flags.
 
 {{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart sets none). */}}
 {{- define "fledge.userNodeOptions" -}}
-{{- range .Values.env -}}
-{{- if eq .name "NODE_OPTIONS" -}}true{{- end -}}
+{{- include "fledge.userEnv" (dict "env" .Values.env "name" "NODE_OPTIONS") -}}
+{{- end -}}
+
+{{/* "true" when the list .env sets the variable .name. */}}
+{{- define "fledge.userEnv" -}}
+{{- $name := .name -}}
+{{- range .env -}}
+{{- if eq .name $name -}}true{{- end -}}
 {{- end -}}
 {{- end -}}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
   ChartValuesError,
+  allocatorEnvOf,
   flagName,
   nodeFlagsOf,
   parseChartNodeFlags,
@@ -61,6 +62,24 @@ describe('parseChartNodeFlags', () => {
   });
 });
 
+describe('mallocArenaMax', () => {
+  const arenas = (mallocArenaMax: unknown) =>
+    parseChartNodeFlags(JSON.stringify({ heapLimitPercent: 0, mallocArenaMax })).mallocArenaMax;
+
+  it('is read as a whole number; 0 or absent sets none, as the chart template', () => {
+    expect(arenas(2)).toBe(2);
+    expect(arenas(0)).toBeUndefined();
+    expect(parseChartNodeFlags(JSON.stringify({ heapLimitPercent: 0 })).mallocArenaMax).toBeUndefined();
+    expect(allocatorEnvOf({ mallocArenaMax: 2 })).toEqual({ MALLOC_ARENA_MAX: '2' });
+    expect(allocatorEnvOf({ mallocArenaMax: undefined })).toEqual({});
+  });
+
+  it('refuses a value the chart would not render, naming it', () => {
+    for (const bad of [-1, 1.5, '2'])
+      expect(() => arenas(bad)).toThrow(/^mallocArenaMax: must be a whole number/);
+  });
+});
+
 describe('nodeFlagsOf', () => {
   it('lists the heap cap first, then the V8 flags, as the chart writes NODE_OPTIONS', () => {
     expect(nodeFlagsOf({ heapLimitMb: 384, v8Flags: ['--x=1'] })).toEqual([
@@ -77,8 +96,10 @@ describe("the chart's own values.yaml", () => {
       resources: { limits: { memory: string } };
       heapLimitPercent: number;
       v8Flags: string[];
+      mallocArenaMax: number;
     };
     const flags = readChartNodeFlags(CHART_DIR);
+    expect(flags.mallocArenaMax).toBe(chart.mallocArenaMax);
     expect(chart.resources.limits.memory).toBe('512Mi');
     expect(flags.heapLimitMb).toBe(Math.floor((512 * chart.heapLimitPercent) / 100));
     expect(flags.v8Flags).toEqual(chart.v8Flags);

@@ -1,5 +1,10 @@
-import { nodeFlagsOf, readChartNodeFlags } from '../../../bench/chart-node-flags.js';
-import { benchCommand, controllerNodeFlags, type BenchSettings } from '../../../bench/options.js';
+import { allocatorEnvOf, nodeFlagsOf, readChartNodeFlags } from '../../../bench/chart-node-flags.js';
+import {
+  benchCommand,
+  controllerEnv,
+  controllerNodeFlags,
+  type BenchSettings,
+} from '../../../bench/options.js';
 import { CHART_DIR } from '../../support/helm.js';
 
 async function parse(args: string[]): Promise<BenchSettings> {
@@ -73,7 +78,9 @@ describe('bench options', () => {
   it("runs the controllers with the chart's Node flags unless --heap-limit or --v8-flags replace them", async () => {
     const chart = readChartNodeFlags(CHART_DIR);
     const s = await parse([]);
-    expect({ heapLimitMb: s.heapLimitMb, v8Flags: s.v8Flags }).toEqual(chart);
+    expect({ heapLimitMb: s.heapLimitMb, v8Flags: s.v8Flags, mallocArenaMax: s.mallocArenaMax }).toEqual(
+      chart,
+    );
     expect(controllerNodeFlags(s)).toEqual(nodeFlagsOf(chart));
     const given = await parse(['--heap-limit', '0', '--v8-flags', '--lite-mode, --max-semi-space-size=2']);
     expect(controllerNodeFlags(given)).toEqual(['--lite-mode', '--max-semi-space-size=2']);
@@ -81,6 +88,12 @@ describe('bench options', () => {
     expect(controllerNodeFlags(await parse(['--v8-flags', 'none', '--heap-limit', '100']))).toEqual([
       '--max-old-space-size=100',
     ]);
+  });
+
+  it("runs the controllers with the chart's MALLOC_ARENA_MAX unless --malloc-arena-max replaces it", async () => {
+    expect(controllerEnv(await parse([]))).toEqual(allocatorEnvOf(readChartNodeFlags(CHART_DIR)));
+    expect(controllerEnv(await parse(['--malloc-arena-max', '4']))).toEqual({ MALLOC_ARENA_MAX: '4' });
+    expect(controllerEnv(await parse(['--malloc-arena-max', '0']))).toEqual({});
   });
 
   it.each([
