@@ -3,7 +3,7 @@
  * connection (handshake, SecureContext) for every request, most of a write's CPU at scale.
  * Connections are counted by a TCP relay in front of the real kube-apiserver.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +31,11 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
+/** The relay's kubeconfig (the admin's credentials): removed after the test. */
+let kubeconfigDir: string | undefined;
+
 afterAll(async () => {
+  if (kubeconfigDir) rmSync(kubeconfigDir, { recursive: true, force: true });
   // The transport keeps its connection open for reuse: end it here rather than wait for it to idle out.
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => relay?.close(resolve));
@@ -40,7 +44,8 @@ afterAll(async () => {
 
 it('sends sequential requests over one TLS connection', async () => {
   // The cluster's admin kubeconfig, pointed at the relay (the server certificate names 127.0.0.1).
-  const path = join(mkdtempSync(join(tmpdir(), 'fledge-keep-alive-')), 'kubeconfig');
+  kubeconfigDir = mkdtempSync(join(tmpdir(), 'fledge-keep-alive-'));
+  const path = join(kubeconfigDir, 'kubeconfig');
   const relayUrl = `https://127.0.0.1:${(relay.address() as AddressInfo).port}`;
   writeFileSync(path, readFileSync(local.kubeconfigPath, 'utf8').split(local.server).join(relayUrl));
   const kubeConfig = loadKubeConfig({ kubeconfigPath: path });
