@@ -35,7 +35,7 @@ import type { Informer } from './informer.js';
 import { InformerSet, type InformerStats, type InformerTuning } from './informer-set.js';
 import { isKubeObject, withPrecondition } from './write-body.js';
 import { TokenBucket } from './rate-limiter.js';
-import { KubeTransport, type KubeRequest, type RequestCounts } from './transport.js';
+import { KubeTransport, maxConnectionsFor, type KubeRequest, type RequestCounts } from './transport.js';
 
 /** Content type of an RFC 7386 JSON merge patch, the only patch Fledge sends. */
 export const MERGE_PATCH = 'application/merge-patch+json';
@@ -84,8 +84,9 @@ export class ClientNodeCluster implements Cluster {
     const range = o.informers?.watchTimeoutSeconds;
     if (range && !(range.min >= 1 && range.max >= range.min))
       throw new Error(`informers.watchTimeoutSeconds: need 1 <= min <= max, got ${JSON.stringify(range)}`);
+    const qps = o.qps ?? 20;
     const limiter = new TokenBucket({
-      qps: o.qps ?? 20,
+      qps,
       burst: o.burst ?? 30,
       ...(o.now ? { now: o.now } : {}),
     });
@@ -94,6 +95,7 @@ export class ClientNodeCluster implements Cluster {
       ...(o.kubeConfig ? { kubeConfig: o.kubeConfig } : {}),
       limiter,
       requests: this.requests,
+      maxConnections: maxConnectionsFor(qps),
       ...(o.requestTimeoutMs ? { requestTimeoutMs: o.requestTimeoutMs } : {}),
     });
     this.discovery = new ResourceDiscovery({ transport: this.transport, ...(o.now ? { now: o.now } : {}) });

@@ -1,7 +1,9 @@
 /**
  * The transport reuses its TLS connections to the API server: client-node alone would open a new
- * connection (handshake, SecureContext) for every request, most of a write's CPU at scale.
- * Connections are counted by a TCP relay in front of the real kube-apiserver.
+ * connection (handshake, SecureContext) for every request, most of a write's CPU at scale. It opens
+ * at most `maxConnections` for requests, so that a burst does not leave a connection's memory per
+ * request in flight, and its watches do not count against them. Connections are counted by a TCP
+ * relay in front of the real kube-apiserver.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -11,6 +13,7 @@ import { loadKubeConfig } from '../../../src/kube/client/config.js';
 import { KubeTransport } from '../../../src/kube/client/transport.js';
 import { TokenBucket } from '../../../src/kube/client/rate-limiter.js';
 import { CLUSTER_SETUP_TIMEOUT_MS, ensureCluster, type LocalCluster } from '../../support/cluster.js';
+import { eventually } from '../../support/eventually.js';
 
 let local: LocalCluster;
 let relay: Server;
@@ -31,7 +34,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
 }, CLUSTER_SETUP_TIMEOUT_MS);
 
-/** The relay's kubeconfig (the admin's credentials): removed after the test. */
+/** The directory of the relay's kubeconfig (the admin's credentials): removed after the tests. */
 let kubeconfigDir: string | undefined;
 
 afterAll(async () => {
@@ -42,25 +45,47 @@ afterAll(async () => {
   await local?.stop();
 });
 
-it('sends sequential requests over one TLS connection', async () => {
-  // The cluster's admin kubeconfig, pointed at the relay (the server certificate names 127.0.0.1).
-  kubeconfigDir = mkdtempSync(join(tmpdir(), 'fledge-keep-alive-'));
+/** A transport to the relay with the cluster's admin credentials (the server certificate names 127.0.0.1). */
+function relayTransport(maxConnections?: number): KubeTransport {
+  kubeconfigDir ??= mkdtempSync(join(tmpdir(), 'fledge-keep-alive-'));
   const path = join(kubeconfigDir, 'kubeconfig');
   const relayUrl = `https://127.0.0.1:${(relay.address() as AddressInfo).port}`;
   writeFileSync(path, readFileSync(local.kubeconfigPath, 'utf8').split(local.server).join(relayUrl));
-  const kubeConfig = loadKubeConfig({ kubeconfigPath: path });
-  const transport = new KubeTransport({
-    kubeConfig,
-    limiter: new TokenBucket({ qps: 100, burst: 100 }),
+  return new KubeTransport({
+    kubeConfig: loadKubeConfig({ kubeconfigPath: path }),
+    limiter: new TokenBucket({ qps: 1000, burst: 1000 }),
     requests: {},
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
   });
-  for (let i = 0; i < 5; i++) {
-    const response = await transport.send({
-      method: 'GET',
-      path: '/api/v1/namespaces/default',
-      count: 'get',
-    });
-    expect(response.status).toBe(200);
+}
+
+const getNamespace = (transport: KubeTransport) =>
+  transport.send({ method: 'GET', path: '/api/v1/namespaces/default', count: 'get' });
+
+it('sends sequential requests over one TLS connection', async () => {
+  const transport = relayTransport();
+  const before = connections;
+  for (let i = 0; i < 5; i++) expect((await getNamespace(transport)).status).toBe(200);
+  expect(connections - before).toBe(1);
+});
+
+it('opens at most maxConnections for requests at once, and watches do not take them', async () => {
+  const transport = relayTransport(2);
+  const before = connections;
+  const stop = new AbortController();
+  // Three watches: on an agent shared with requests and capped at 2, they would starve every request.
+  const watches = [0, 1, 2].map(() =>
+    transport.watch('/api/v1/namespaces/default/configmaps', {}, 'watch configmaps', () => {}, stop.signal),
+  );
+  try {
+    await eventually(() => expect(connections - before).toBe(3));
+    const answers = await Promise.all(Array.from({ length: 12 }, () => getNamespace(transport)));
+    expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
+    // The three watches and at most two request connections (twelve without the cap).
+    expect(connections - before).toBeLessThanOrEqual(5);
+    expect(connections - before).toBeGreaterThan(3);
+  } finally {
+    stop.abort();
+    await Promise.all(watches);
   }
-  expect(connections).toBe(1);
 });
