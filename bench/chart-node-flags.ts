@@ -4,7 +4,7 @@
  * `_helpers.tpl` computes it), `v8Flags` and the allocator's `mallocArenaMax`. The benchmark runs each measured controller with
  * these, so the figures it reports are those of the chart's defaults, and a change to the defaults
  * changes what is measured without a second copy to keep in step. The chart tests render the
- * chart and hold its `NODE_OPTIONS` to {@link nodeFlagsOf} and its `MALLOC_ARENA_MAX` to
+ * chart and hold node's command-line flags to {@link nodeFlagsOf} and its `MALLOC_ARENA_MAX` to
  * {@link allocatorEnvOf}.
  */
 import { readFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ const MIB_PER_UNIT: Record<string, number> = {
 /** The smallest cap the chart accepts (below it the template fails). */
 const MIN_HEAP_MB = 16;
 
-/** A V8 flag as values.schema.json accepts it: `--name` or `--name=value`, no spaces. */
+/** A flag as values.schema.json accepts it in `v8Flags`: `--name` or `--name=value`, no spaces. */
 const V8_FLAG = /^--[a-z0-9][a-z0-9_-]*(=\S+)?$/;
 
 /** Whether `flag` has the form values.schema.json accepts for `v8Flags`. */
@@ -121,7 +121,7 @@ export function readChartNodeFlags(chartDir: string): ChartNodeFlags {
   return parseChartNodeFlags(readFileSync(join(chartDir, 'values.yaml'), 'utf8'));
 }
 
-/** The flags, in the order the chart's `NODE_OPTIONS` lists them. */
+/** The flags, in the order the chart gives them to node on its command line. */
 export function nodeFlagsOf(flags: Pick<ChartNodeFlags, 'heapLimitMb' | 'v8Flags'>): string[] {
   return [
     ...(flags.heapLimitMb === undefined ? [] : [`--max-old-space-size=${flags.heapLimitMb}`]),

@@ -30,9 +30,9 @@ export interface BenchChildOptions {
   /** Receives the child's stderr and stdout lines (default: this process's stderr). */
   output?: (text: string) => void;
   /**
-   * Node flags of the child (the chart's, see `chart-node-flags.ts`), handed over in `NODE_OPTIONS`
-   * as the chart hands them to the controller, so a flag Node refuses there fails here too. Each
-   * replaces an inherited flag of the same name; the heap cap is never inherited.
+   * Node flags of the child (the chart's, see `chart-node-flags.ts`), on its command line as the
+   * chart gives them to the controller. Each replaces an inherited flag of the same name; the heap
+   * cap is never inherited.
    */
   nodeFlags?: string[];
   /** Environment added to this process's (the chart's `MALLOC_ARENA_MAX`). */
@@ -46,8 +46,9 @@ export interface ChildNodeSettings {
 }
 
 /**
- * The child's command-line flags and `NODE_OPTIONS`. Node reads `NODE_OPTIONS` before the command
- * line, so an inherited flag of the same name as one of `nodeFlags` is left out of both.
+ * The child's command-line flags and `NODE_OPTIONS`: this process's, less any flag of the same name
+ * as one of `nodeFlags` (from both: Node reads `NODE_OPTIONS` before the command line), then
+ * `nodeFlags` on the command line.
  */
 export function childNodeSettings(
   inheritedArgv: readonly string[],
@@ -58,8 +59,8 @@ export function childNodeSettings(
   const kept = (flags: readonly string[]) => flags.filter((a) => !replaced.has(flagName(a)));
   const inheritedOptions = inheritedNodeOptions.split(/\s+/).filter((a) => a !== '');
   return {
-    execArgv: kept(inheritedArgv),
-    nodeOptions: [...kept(inheritedOptions), ...nodeFlags].join(' '),
+    execArgv: [...kept(inheritedArgv), ...nodeFlags],
+    nodeOptions: kept(inheritedOptions).join(' '),
   };
 }
 

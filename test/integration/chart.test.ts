@@ -224,27 +224,49 @@ async function renderedEnv(name: string, values: Record<string, string | number 
   return env.filter((e) => e.name === name).map((e) => String(e.value));
 }
 
-it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and leaves NODE_OPTIONS to env when set there', async () => {
-  const nodeOptions = (values: Record<string, string | number | boolean>) =>
-    renderedEnv('NODE_OPTIONS', values);
+/** The controller container's `command` as the chart renders it with `values` (undefined: the image's entrypoint). */
+async function renderedCommand(values: Record<string, string | number | boolean>) {
+  const objects = parseManifest(await tool.template(RELEASE, NS, values));
+  const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: { command?: string[] }[] } } };
+  };
+  return deployment.spec.template.spec.containers[0]?.command;
+}
+
+/** The image's ENTRYPOINT (Dockerfile), which the chart's `command` repeats with node's flags. */
+function imageEntrypoint(): string[] {
+  const line = /^ENTRYPOINT (.+)$/m.exec(readFileSync(join(CHART_DIR, '../../Dockerfile'), 'utf8'));
+  if (!line?.[1]) throw new Error('Dockerfile: no ENTRYPOINT');
+  return JSON.parse(line[1]) as string[];
+}
+
+it('gives node the heap cap (heapLimitPercent of the memory limit) and v8Flags on its command line, none when env sets NODE_OPTIONS', async () => {
+  const [node, script] = imageEntrypoint();
+  expect(node).toBe('node');
+  const command = (flags: string[]) => [node, ...flags, script];
   // The benchmark runs its controllers with what it reads from values.yaml: the chart must render the same.
   const chart = readChartNodeFlags(CHART_DIR);
-  expect(await nodeOptions({})).toEqual([nodeFlagsOf(chart).join(' ')]);
-  const withV8 = (heap: string) => [[heap, ...chart.v8Flags].join(' ')];
-  expect(await nodeOptions({ 'resources.limits.memory': '1Gi' })).toEqual(withV8('--max-old-space-size=768'));
-  expect(await nodeOptions({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual(
+  expect(await renderedCommand({})).toEqual(command(nodeFlagsOf(chart)));
+  expect(await renderedEnv('NODE_OPTIONS', {})).toEqual([]);
+  const withV8 = (heap: string) => command([heap, ...chart.v8Flags]);
+  expect(await renderedCommand({ 'resources.limits.memory': '1Gi' })).toEqual(
+    withV8('--max-old-space-size=768'),
+  );
+  expect(await renderedCommand({ 'resources.limits.memory': '1G', heapLimitPercent: 50 })).toEqual(
     withV8('--max-old-space-size=476'),
   );
-  expect(await nodeOptions({ v8Flags: 'null' })).toEqual(['--max-old-space-size=384']);
+  expect(await renderedCommand({ v8Flags: 'null' })).toEqual(command(['--max-old-space-size=384']));
+  // Flags node refuses in NODE_OPTIONS are fine on its command line.
   expect(
-    await nodeOptions({ v8Flags: '{--max-semi-space-size=2,--stack-trace-limit=20}', heapLimitPercent: 0 }),
-  ).toEqual(['--max-semi-space-size=2 --stack-trace-limit=20']);
-  expect(await nodeOptions({ heapLimitPercent: 0, v8Flags: 'null' })).toEqual([]);
-  expect(await nodeOptions({ 'resources.limits': 'null', v8Flags: 'null' })).toEqual([]);
-  expect(
-    await nodeOptions({ 'env[0].name': 'NODE_OPTIONS', 'env[0].value': '--max-old-space-size=300' }),
-  ).toEqual(['--max-old-space-size=300']);
-  // The cap reaches the API server as rendered: the default set through a server-side dry run.
+    await renderedCommand({ v8Flags: '{--max-semi-space-size=2,--lite-mode}', heapLimitPercent: 0 }),
+  ).toEqual(command(['--max-semi-space-size=2', '--lite-mode']));
+  // No flags: the image's own entrypoint.
+  expect(await renderedCommand({ heapLimitPercent: 0, v8Flags: 'null' })).toBeUndefined();
+  expect(await renderedCommand({ 'resources.limits': 'null', v8Flags: 'null' })).toBeUndefined();
+  const userOptions = { 'env[0].name': 'NODE_OPTIONS', 'env[0].value': '--max-old-space-size=300' };
+  expect(await renderedCommand(userOptions)).toBeUndefined();
+  expect(await renderedEnv('NODE_OPTIONS', userOptions)).toEqual(['--max-old-space-size=300']);
+  // The command reaches the API server as rendered: the default set through a server-side dry run.
   await render({});
   const bad = await tool.helm([
     'template',
@@ -256,8 +278,8 @@ it('caps the V8 heap at heapLimitPercent of the memory limit, adds v8Flags, and 
   expect(bad.stderr).toContain('resources.limits.memory: "lots" is not a memory quantity');
   const schema = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ heapLimitPercent: 120 })]);
   expect(schema.stderr).toContain('heapLimitPercent');
-  // Node refuses --lite-mode in NODE_OPTIONS (the pod would not start); the heap cap is heapLimitPercent's.
-  for (const refused of ['--lite-mode', '--max-old-space-size=100', 'max-semi-space-size=1']) {
+  // The heap cap is heapLimitPercent's; a flag is one item, --name or --name=value.
+  for (const refused of ['--max-old-space-size=100', 'max-semi-space-size=1', '--max-opt=2 --jitless']) {
     const flag = await tool.helm(['template', RELEASE, CHART_DIR, ...setArgs({ v8Flags: `{${refused}}` })]);
     expect(flag.code).not.toBe(0);
     expect(flag.stderr).toContain('/v8Flags/0');

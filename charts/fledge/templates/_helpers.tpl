@@ -91,10 +91,12 @@ container's). Empty without a memory limit or with heapLimitPercent 0.
 {{- end -}}
 
 {{/*
-NODE_OPTIONS: the heap cap, then v8Flags. The benchmark reads the same values (bench/chart-node-flags.ts)
-and the chart tests hold the two to the same flags.
+Node's command-line flags: the heap cap, then v8Flags; none when .Values.env sets NODE_OPTIONS (the
+user's own flags then). The benchmark reads the same values (bench/chart-node-flags.ts) and the chart
+tests hold the two to the same flags.
 */}}
-{{- define "fledge.nodeOptions" -}}
+{{- define "fledge.nodeFlags" -}}
+{{- if not (include "fledge.userNodeOptions" .) -}}
 {{- $flags := list -}}
 {{- $heap := include "fledge.heapLimitMiB" . -}}
 {{- if $heap -}}
@@ -105,8 +107,14 @@ and the chart tests hold the two to the same flags.
 {{- end -}}
 {{- join " " $flags -}}
 {{- end -}}
+{{- end -}}
 
-{{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart sets none). */}}
+{{/* The script the image's ENTRYPOINT runs with node (Dockerfile; the chart tests compare the two). */}}
+{{- define "fledge.entrypointScript" -}}
+/app/dist/src/cli/main.js
+{{- end -}}
+
+{{/* Whether .Values.env sets NODE_OPTIONS itself (then the chart gives node no flags of its own). */}}
 {{- define "fledge.userNodeOptions" -}}
 {{- include "fledge.userEnv" (dict "env" .Values.env "name" "NODE_OPTIONS") -}}
 {{- end -}}
