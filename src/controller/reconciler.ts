@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { NO_JUDGE_COUNTS } from '../../analysis/judge/run-counts.js';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
-import { crossNamespaceRefErrors, formatFieldError, validateDocument } from '../api/validate.js';
+import { formatFieldError } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { MalformedObjectError } from '../kube/object-shape.js';
 import { OwnershipConflictError } from '../kube/owner-references.js';
@@ -28,6 +28,7 @@ import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
 import { nextSessionCookies, randomCookieValue } from './session-affinity.js';
 import { StatusWriter } from './status-writer.js';
 import { decide } from './decide.js';
+import { canaryErrors, ValidationMemo } from './validation-memo.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
 import {
@@ -83,9 +84,15 @@ function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof Event
 /** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
 export class Reconciler {
   private readonly statuses: StatusWriter;
+  private readonly validations = new ValidationMemo();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.statuses = new StatusWriter(o);
+  }
+
+  /** Forgets what is remembered of the Canary `namespace/name`: called when it is deleted. */
+  forget(namespace: string, name: string): void {
+    this.validations.forget(namespace, name);
   }
 
   /** Runs one tick for the Canary `namespace/name`. Never throws: failures are returned and recorded. */
@@ -97,7 +104,10 @@ export class Reconciler {
     const committed: { report?: TickReport } = {};
     try {
       const object = await this.o.cluster.get<Canary>(key);
-      if (!object) return { phase: undefined };
+      if (!object) {
+        this.forget(namespace, name);
+        return { phase: undefined };
+      }
       const result = await this.tick(key, object, log, committed);
       log.debug({ [LogKeys.phase]: result.phase, [LogKeys.durationMs]: Date.now() - started }, 'tick done');
       return result;
@@ -120,12 +130,9 @@ export class Reconciler {
   ): Promise<TickResult> {
     const now = this.o.now();
     const status = await this.statuses.repair(key, object, log);
-    // The status is Fledge's own and repaired above: only what the user wrote is validated.
-    const { status: _status, ...written } = object;
-    const invalid = validateDocument(written);
-    // Only a Canary that passed validation has the spec shape the reference check reads.
-    if (invalid.length === 0 && this.o.resolve.noCrossNamespaceRefs)
-      invalid.push(...crossNamespaceRefErrors(object));
+    const invalid = this.validations.errorsOf(object, (o) =>
+      canaryErrors(o, this.o.resolve.noCrossNamespaceRefs === true),
+    );
     const message = invalid.length > 0 ? invalid.map(formatFieldError).join('; ') : undefined;
     // Before validation: a Canary must stay deletable whatever its spec says.
     if (object.metadata.deletionTimestamp) return this.finalize(key, object, status, message, log);
