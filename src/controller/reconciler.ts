@@ -18,6 +18,7 @@ import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js'
 import { MalformedObjectError } from '../kube/object-shape.js';
 import { OwnershipConflictError } from '../kube/owner-references.js';
 import { API } from '../kube/resources.js';
+import { TickReads } from '../kube/tick-reads.js';
 import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
 import type { Router, Routes } from '../routers/router.js';
@@ -149,16 +150,16 @@ export class Reconciler {
 
     let router: Router;
     let workload: WorkloadObservation;
+    // Shared by the steps that observe; those acting on the decision (`act`) read afresh.
+    const reads = new TickReads();
     try {
       router = this.o.routerFor(canary.provider);
       // Mesh objects are checked before any workload is written: a refused Canary changes nothing.
-      await router.checkOwnership(canary);
-      await this.o.workloads.reconcile(canary);
-      workload = await this.o.workloads.observe(canary);
-      await router.reconcile(canary, {
-        primaryLabels: workload.primaryLabels,
-        canaryLabels: workload.canaryLabels,
-      });
+      await router.checkOwnership(canary, reads);
+      await this.o.workloads.reconcile(canary, reads);
+      workload = await this.o.workloads.observe(canary, reads);
+      const targets = { primaryLabels: workload.primaryLabels, canaryLabels: workload.canaryLabels };
+      await router.reconcile(canary, targets, reads);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const reason = problemReasonOf(err);
@@ -166,7 +167,7 @@ export class Reconciler {
       return { phase: status.phase, error };
     }
 
-    const routes = await router.getRoutes(canary);
+    const routes = await router.getRoutes(canary, reads);
     const payload = this.payload(canary, {
       lastAppliedSpec: workload.revision,
       trackedConfigs: workload.trackedConfigs,
