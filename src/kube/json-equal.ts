@@ -1,8 +1,9 @@
 /**
  * Equality of JSON values by content: key order does not matter (the API server stores maps with
- * sorted keys, so two objects differing only in key order are the same object), and a key holding
- * `undefined` counts as absent (as JSON drops it). Walks both values without allocating, which
- * matters where every write of thousands of canaries is compared with what is stored.
+ * sorted keys, so two objects differing only in key order are the same object), a key holding
+ * `undefined` counts as absent and an `undefined` list item as `null` (as JSON writes them). Walks
+ * both values without allocating, which matters where every write of thousands of canaries is
+ * compared with what is stored.
  */
 
 /** Whether `a` and `b` are the same JSON value. */
@@ -15,7 +16,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     const la = a as unknown[];
     const lb = b as unknown[];
     if (la.length !== lb.length) return false;
-    for (let i = 0; i < la.length; i++) if (!jsonEqual(la[i], lb[i])) return false;
+    for (let i = 0; i < la.length; i++) if (!jsonEqual(la[i] ?? null, lb[i] ?? null)) return false;
     return true;
   }
   const ra = a as Record<string, unknown>;

@@ -17,5 +17,7 @@ describe('jsonEqual', () => {
     expect(jsonEqual({ a: 1 }, { a: 1, b: undefined })).toBe(true);
     expect(jsonEqual({ a: 1, b: undefined }, { a: 1, c: 2 })).toBe(false);
     expect(jsonEqual({ a: undefined }, { a: null })).toBe(false);
+    // JSON writes an undefined list item as null.
+    expect(jsonEqual([undefined, 1], [null, 1])).toBe(true);
   });
 });
