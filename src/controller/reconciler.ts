@@ -82,7 +82,7 @@ function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof Event
   return EventReasons.ReconcileError;
 }
 
-/** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
+/** Runs ticks. Decides from the Canary's status alone (its validation memo only saves work). */
 export class Reconciler {
   private readonly statuses: StatusWriter;
   private readonly validations = new ValidationMemo();
