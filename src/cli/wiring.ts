@@ -89,7 +89,10 @@ export function createCore(o: CoreOptions): Core {
     namespace: o.namespace,
     ...(o.resolve.minIntervalMs !== undefined ? { minIntervalMs: o.resolve.minIntervalMs } : {}),
     ...(o.onTick ? { onTick: o.onTick } : {}),
-    ...(o.onDelete ? { onDelete: o.onDelete } : {}),
+    onDelete: (namespace, name) => {
+      reconciler.forget(namespace, name);
+      o.onDelete?.(namespace, name);
+    },
     ...(o.onNamespaceEmpty ? { onNamespaceEmpty: o.onNamespaceEmpty } : {}),
     ...(o.tickBudgetMs !== undefined ? { tickBudgetMs: o.tickBudgetMs } : {}),
   });

@@ -13,11 +13,12 @@ import type { Logger } from 'pino';
 import { NO_JUDGE_COUNTS } from '../../analysis/judge/run-counts.js';
 import { resolveCanary, type ResolveOptions, type ResolvedCanary } from '../api/defaults.js';
 import type { Canary, CanaryStatus, PendingEffect } from '../api/schema/canary.js';
-import { crossNamespaceRefErrors, formatFieldError, validateDocument } from '../api/validate.js';
+import { formatFieldError } from '../api/validate.js';
 import { ConflictError, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { MalformedObjectError } from '../kube/object-shape.js';
 import { OwnershipConflictError } from '../kube/owner-references.js';
 import { API } from '../kube/resources.js';
+import { TickReads } from '../kube/tick-reads.js';
 import { canaryChecksum, type ChecksumSource } from '../hooks/payload.js';
 import type { WebhookPayload } from '../hooks/webhook.js';
 import type { Router, Routes } from '../routers/router.js';
@@ -28,6 +29,7 @@ import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
 import { nextSessionCookies, randomCookieValue } from './session-affinity.js';
 import { StatusWriter } from './status-writer.js';
 import { decide } from './decide.js';
+import { canaryErrors, ValidationMemo } from './validation-memo.js';
 import type { EventRecorder } from './event-recorder.js';
 import { EventReasons, LogKeys } from './events.js';
 import {
@@ -80,12 +82,18 @@ function problemReasonOf(err: unknown): (typeof EventReasons)[keyof typeof Event
   return EventReasons.ReconcileError;
 }
 
-/** Runs ticks. Holds no per-canary state: everything lives in the Canary's status. */
+/** Runs ticks. Decides from the Canary's status alone (its validation memo only saves work). */
 export class Reconciler {
   private readonly statuses: StatusWriter;
+  private readonly validations = new ValidationMemo();
 
   constructor(private readonly o: ReconcilerOptions) {
     this.statuses = new StatusWriter(o);
+  }
+
+  /** Forgets what is remembered of the Canary `namespace/name`: called when it is deleted. */
+  forget(namespace: string, name: string): void {
+    this.validations.forget(namespace, name);
   }
 
   /** Runs one tick for the Canary `namespace/name`. Never throws: failures are returned and recorded. */
@@ -97,7 +105,10 @@ export class Reconciler {
     const committed: { report?: TickReport } = {};
     try {
       const object = await this.o.cluster.get<Canary>(key);
-      if (!object) return { phase: undefined };
+      if (!object) {
+        this.forget(namespace, name);
+        return { phase: undefined };
+      }
       const result = await this.tick(key, object, log, committed);
       log.debug({ [LogKeys.phase]: result.phase, [LogKeys.durationMs]: Date.now() - started }, 'tick done');
       return result;
@@ -120,12 +131,9 @@ export class Reconciler {
   ): Promise<TickResult> {
     const now = this.o.now();
     const status = await this.statuses.repair(key, object, log);
-    // The status is Fledge's own and repaired above: only what the user wrote is validated.
-    const { status: _status, ...written } = object;
-    const invalid = validateDocument(written);
-    // Only a Canary that passed validation has the spec shape the reference check reads.
-    if (invalid.length === 0 && this.o.resolve.noCrossNamespaceRefs)
-      invalid.push(...crossNamespaceRefErrors(object));
+    const invalid = this.validations.errorsOf(object, (o) =>
+      canaryErrors(o, this.o.resolve.noCrossNamespaceRefs === true),
+    );
     const message = invalid.length > 0 ? invalid.map(formatFieldError).join('; ') : undefined;
     // Before validation: a Canary must stay deletable whatever its spec says.
     if (object.metadata.deletionTimestamp) return this.finalize(key, object, status, message, log);
@@ -142,16 +150,16 @@ export class Reconciler {
 
     let router: Router;
     let workload: WorkloadObservation;
+    // Shared by the steps that observe; those acting on the decision (`act`) read afresh.
+    const reads = new TickReads();
     try {
       router = this.o.routerFor(canary.provider);
       // Mesh objects are checked before any workload is written: a refused Canary changes nothing.
-      await router.checkOwnership(canary);
-      await this.o.workloads.reconcile(canary);
-      workload = await this.o.workloads.observe(canary);
-      await router.reconcile(canary, {
-        primaryLabels: workload.primaryLabels,
-        canaryLabels: workload.canaryLabels,
-      });
+      await router.checkOwnership(canary, reads);
+      await this.o.workloads.reconcile(canary, reads);
+      workload = await this.o.workloads.observe(canary, reads);
+      const targets = { primaryLabels: workload.primaryLabels, canaryLabels: workload.canaryLabels };
+      await router.reconcile(canary, targets, reads);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const reason = problemReasonOf(err);
@@ -159,7 +167,7 @@ export class Reconciler {
       return { phase: status.phase, error };
     }
 
-    const routes = await router.getRoutes(canary);
+    const routes = await router.getRoutes(canary, reads);
     const payload = this.payload(canary, {
       lastAppliedSpec: workload.revision,
       trackedConfigs: workload.trackedConfigs,

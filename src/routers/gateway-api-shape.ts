@@ -4,7 +4,7 @@
  * anything reads or writes it.
  */
 import type { KubeObject } from '../kube/cluster.js';
-import { aNumber, aString, checkShape, listOf, objectOf } from '../kube/object-shape.js';
+import { aNumber, aString, checkObject, listOf, objectOf } from '../kube/object-shape.js';
 import type { HttpRoute } from './gateway-api-objects.js';
 
 const headers = listOf(objectOf({ name: aString, value: aString }, ['name', 'value']));
@@ -32,16 +32,18 @@ const rule = objectOf({
   backendRefs: listOf(backendRef),
 });
 
+const httpRoute = objectOf({
+  spec: objectOf({
+    parentRefs: listOf(objectOf({ name: aString }, ['name'])),
+    hostnames: listOf(aString),
+    rules: listOf(rule),
+  }),
+});
+
 /**
  * The HTTPRoute, typed, once the fields Fledge reads are checked.
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkHttpRoute(object: KubeObject): HttpRoute {
-  return checkShape<HttpRoute>(object, {
-    spec: objectOf({
-      parentRefs: listOf(objectOf({ name: aString }, ['name'])),
-      hostnames: listOf(aString),
-      rules: listOf(rule),
-    }),
-  });
+  return checkObject<HttpRoute>(object, httpRoute);
 }

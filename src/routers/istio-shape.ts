@@ -4,7 +4,7 @@
  * the object and the field path, before anything reads or writes it.
  */
 import type { KubeObject } from '../kube/cluster.js';
-import { aNumber, aString, aStringMap, checkShape, listOf, objectOf } from '../kube/object-shape.js';
+import { aNumber, aString, aStringMap, checkObject, listOf, objectOf } from '../kube/object-shape.js';
 import type { DestinationRule, VirtualService } from './istio-objects.js';
 
 const destination = objectOf({ host: aString, subset: aString, port: objectOf({ number: aNumber }) }, [
@@ -22,19 +22,29 @@ const httpRoute = objectOf({
   mirrorPercentage: objectOf({ value: aNumber }),
 });
 
+const virtualService = objectOf({
+  spec: objectOf({
+    hosts: listOf(aString),
+    gateways: listOf(aString),
+    http: listOf(httpRoute),
+    tcp: listOf(tcpRoute),
+  }),
+});
+
+const destinationRule = objectOf({
+  spec: objectOf({
+    host: aString,
+    subsets: listOf(objectOf({ name: aString, labels: aStringMap }, ['name'])),
+    trafficPolicy: objectOf({}),
+  }),
+});
+
 /**
  * The VirtualService, typed, once the fields Fledge reads are checked.
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkVirtualService(object: KubeObject): VirtualService {
-  return checkShape<VirtualService>(object, {
-    spec: objectOf({
-      hosts: listOf(aString),
-      gateways: listOf(aString),
-      http: listOf(httpRoute),
-      tcp: listOf(tcpRoute),
-    }),
-  });
+  return checkObject<VirtualService>(object, virtualService);
 }
 
 /**
@@ -42,11 +52,5 @@ export function checkVirtualService(object: KubeObject): VirtualService {
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkDestinationRule(object: KubeObject): DestinationRule {
-  return checkShape<DestinationRule>(object, {
-    spec: objectOf({
-      host: aString,
-      subsets: listOf(objectOf({ name: aString, labels: aStringMap }, ['name'])),
-      trafficPolicy: objectOf({}),
-    }),
-  });
+  return checkObject<DestinationRule>(object, destinationRule);
 }

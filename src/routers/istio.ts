@@ -14,6 +14,7 @@
 import type { ResolvedCanary } from '../api/defaults.js';
 import { describeKey, type Cluster, type ObjectKey } from '../kube/cluster.js';
 import { API, objectKey } from '../kube/resources.js';
+import { readChecked, type TickReads } from '../kube/tick-reads.js';
 import {
   INITIAL_ROUTES,
   buildDestinationRules,
@@ -49,39 +50,40 @@ export class IstioRouter implements Router {
    * stored in the VirtualService is kept; a new VirtualService (or one taken over from the user)
    * starts at primary 100 / canary 0.
    */
-  async reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void> {
+  async reconcile(canary: ResolvedCanary, targets: RouteTargets, reads?: TickReads): Promise<void> {
     // Built, read and checked (shape and ownership) before any write, so bad input or an object
     // another Canary controls changes nothing.
     const rules = buildDestinationRules(canary, targets);
-    const storedRules = await Promise.all(rules.map((rule) => this.readDestinationRule(rule.key)));
-    const current = await this.readVirtualService(canary);
+    const storedRules = await Promise.all(rules.map((rule) => this.readDestinationRule(rule.key, reads)));
+    const current = await this.readVirtualService(canary, reads);
     checkStandings([...storedRules, current], canary);
     const routes = (current && readRoutes(canary, current)) ?? INITIAL_ROUTES;
     for (const [i, rule] of rules.entries()) {
-      await applyOwnedObject(this.cluster, canary, rule, storedRules[i]);
+      if (await applyOwnedObject(this.cluster, canary, rule, storedRules[i])) reads?.forget(rule.key);
     }
-    await applyOwnedObject(this.cluster, canary, buildVirtualService(canary, routes), current);
+    const vs = buildVirtualService(canary, routes);
+    if (await applyOwnedObject(this.cluster, canary, vs, current)) reads?.forget(vs.key);
   }
 
   /** Reads the VirtualService and the DestinationRules of the routing mode; writes nothing. */
-  async checkOwnership(canary: ResolvedCanary): Promise<void> {
+  async checkOwnership(canary: ResolvedCanary, reads?: TickReads): Promise<void> {
     const names =
       routingModeOf(canary) === 'subset'
         ? [canary.names.apex]
         : [canary.names.primaryService, canary.names.canaryService];
     const objects = await Promise.all([
-      this.readVirtualService(canary),
+      this.readVirtualService(canary, reads),
       ...names.map((name) =>
-        this.readDestinationRule(objectKey(API.destinationRule, canary.namespace, name)),
+        this.readDestinationRule(objectKey(API.destinationRule, canary.namespace, name), reads),
       ),
     ]);
     checkStandings(objects, canary);
   }
 
   /** The split stored in the VirtualService, read from the route Fledge owns. */
-  async getRoutes(canary: ResolvedCanary): Promise<Routes> {
+  async getRoutes(canary: ResolvedCanary, reads?: TickReads): Promise<Routes> {
     const key = this.virtualServiceKey(canary);
-    const vs = await this.readVirtualService(canary);
+    const vs = await this.readVirtualService(canary, reads);
     if (!vs) throw new RouterError(`${describeKey(key)} not found`);
     const routes = readRoutes(canary, vs);
     if (!routes) {
@@ -120,15 +122,16 @@ export class IstioRouter implements Router {
   }
 
   /** The VirtualService `<apex>`, with the fields Fledge reads checked (MalformedObjectError otherwise). */
-  private async readVirtualService(canary: ResolvedCanary): Promise<VirtualService | undefined> {
-    const object = await this.cluster.get<VirtualService>(this.virtualServiceKey(canary));
-    return object && checkVirtualService(object);
+  private async readVirtualService(
+    canary: ResolvedCanary,
+    reads?: TickReads,
+  ): Promise<VirtualService | undefined> {
+    return readChecked(this.cluster, this.virtualServiceKey(canary), checkVirtualService, reads);
   }
 
   /** A DestinationRule, with the fields Fledge reads checked (MalformedObjectError otherwise). */
-  private async readDestinationRule(key: ObjectKey): Promise<DestinationRule | undefined> {
-    const object = await this.cluster.get<DestinationRule>(key);
-    return object && checkDestinationRule(object);
+  private async readDestinationRule(key: ObjectKey, reads?: TickReads): Promise<DestinationRule | undefined> {
+    return readChecked(this.cluster, key, checkDestinationRule, reads);
   }
 
   private virtualServiceKey(canary: ResolvedCanary) {

@@ -29,6 +29,7 @@ import {
   type MergePatch,
   type ObjectKey,
 } from '../kube/cluster.js';
+import { jsonEqual } from '../kube/json-equal.js';
 import { RouterError } from './router.js';
 
 /** Holds the user's object as it was before Fledge took it over (JSON of {@link SavedOriginal}). */
@@ -71,19 +72,7 @@ export interface DesiredObject {
 export type OwnerCanary = CanaryIdentity;
 
 /** Deep equality of JSON values; a key holding `undefined` counts as absent. */
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((item, i) => deepEqual(item, b[i]));
-  }
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-  for (const key of keys) if (!deepEqual(ra[key], rb[key])) return false;
-  return true;
-}
+export const deepEqual = jsonEqual;
 
 /** The keys of `desired` whose value differs in `stored`, as a merge patch; undefined when none. */
 function mapPatch(

@@ -4,6 +4,7 @@
  * chosen by `factory.ts`.
  */
 import type { ResolvedCanary } from '../api/defaults.js';
+import type { TickReads } from '../kube/tick-reads.js';
 
 /** A traffic split. Weights are percentages and add up to 100. */
 export interface Routes {
@@ -43,15 +44,19 @@ export interface Router {
    * Creates or updates the mesh objects to match the Canary spec (hosts, gateways, retries, traffic
    * policy, ...) while keeping the current weights. Writes nothing when they already match.
    */
-  reconcile(canary: ResolvedCanary, targets: RouteTargets): Promise<void>;
+  reconcile(canary: ResolvedCanary, targets: RouteTargets, reads?: TickReads): Promise<void>;
   /**
    * Reads the mesh objects `reconcile` would write and writes nothing: throws an
    * OwnershipConflictError (`kube/owner-references.ts`) when another Canary or another controller
    * controls one of them. Called before any workload is written, so a refused Canary changes nothing.
+   *
+   * `reads` (in `reconcile` and `getRoutes` too): the objects earlier steps of the same tick read,
+   * which a router may take instead of reading them again (`kube/tick-reads.ts`); one that writes an
+   * object forgets it there.
    */
-  checkOwnership(canary: ResolvedCanary): Promise<void>;
+  checkOwnership(canary: ResolvedCanary, reads?: TickReads): Promise<void>;
   /** Reads the current split from the mesh objects. */
-  getRoutes(canary: ResolvedCanary): Promise<Routes>;
+  getRoutes(canary: ResolvedCanary, reads?: TickReads): Promise<Routes>;
   /** Sets the split; writes nothing when the mesh objects already say so. */
   setRoutes(canary: ResolvedCanary, routes: Routes): Promise<void>;
   /** Restores what the user had before Fledge took over (`revertOnDeletion`). */

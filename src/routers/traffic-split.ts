@@ -9,7 +9,7 @@
 import type { ResolvedCanary } from '../api/defaults.js';
 import type { SmiVersion } from '../api/providers.js';
 import { describeKey, keyOf, type KubeObject, type ObjectKey } from '../kube/cluster.js';
-import { aStringOrNumber, aString, checkShape, listOf, objectOf } from '../kube/object-shape.js';
+import { aStringOrNumber, aString, checkObject, listOf, objectOf } from '../kube/object-shape.js';
 import type { DesiredObject } from './owned-object.js';
 import { RouterError, type Routes } from './router.js';
 
@@ -159,15 +159,17 @@ export function readSplit(canary: ResolvedCanary, split: TrafficSplit): Routes |
   return { primary: 100 - canaryPercent, canary: canaryPercent, mirrored: false };
 }
 
+const trafficSplit = objectOf({
+  spec: objectOf({
+    service: aString,
+    backends: listOf(objectOf({ service: aString, weight: aStringOrNumber }, ['service', 'weight'])),
+  }),
+});
+
 /**
  * The TrafficSplit, typed, once the fields Fledge reads are checked.
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkTrafficSplit(object: KubeObject): TrafficSplit {
-  return checkShape<TrafficSplit>(object, {
-    spec: objectOf({
-      service: aString,
-      backends: listOf(objectOf({ service: aString, weight: aStringOrNumber }, ['service', 'weight'])),
-    }),
-  });
+  return checkObject<TrafficSplit>(object, trafficSplit);
 }

@@ -62,6 +62,7 @@ import { scalerFor } from './scalers/factory.js';
 import { selectorLabelOf, type SelectorLabel } from './selector-label.js';
 import { reconcileService } from './service-reconciler.js';
 import { checkDeployment, checkService } from './workload-shape.js';
+import { readChecked, type TickReads } from '../kube/tick-reads.js';
 import {
   ConfigNotFoundError,
   InvalidTargetError,
@@ -94,19 +95,21 @@ export class DeploymentController implements WorkloadController {
    * one that another Canary controls stops the tick with nothing written.
    * @throws OwnershipConflictError naming the object and its controller
    */
-  async reconcile(canary: ResolvedCanary): Promise<void> {
-    const target = await this.getTarget(canary);
+  async reconcile(canary: ResolvedCanary, reads?: TickReads): Promise<void> {
+    const target = await this.getTarget(canary, reads);
     const label = selectorLabelOf(target);
-    const stored = await this.readDeployment(this.primaryKey(canary));
+    const stored = await this.readDeployment(this.primaryKey(canary), reads);
     const serviceNames = [canary.names.apex, canary.names.primaryService, canary.names.canaryService];
     const services = await Promise.all(
       serviceNames.map((name) => this.readService(objectKey(API.service, canary.namespace, name))),
     );
     checkStandings([stored, ...services], canary);
     let primary = stored;
-    if (!primary) primary = await this.createPrimary(canary, target, label);
-    else {
-      await this.reconcilePrimaryMetadata(canary, primary, label);
+    if (!primary) {
+      primary = await this.createPrimary(canary, target, label);
+      reads?.forget(this.primaryKey(canary));
+    } else {
+      if (await this.reconcilePrimaryMetadata(canary, primary, label)) reads?.forget(this.primaryKey(canary));
       await adoptPrimaryCopies(this.cluster, canary, target.spec.template.spec);
     }
     const desired = calculateServices(canary, target, label, primary.spec.template);
@@ -123,12 +126,12 @@ export class DeploymentController implements WorkloadController {
    * not ready, since it is then the likely reason; `reconcile` and `promote` refuse to copy a
    * target with one missing ({@link ConfigNotFoundError}). Missing optional references are skipped.
    */
-  async observe(canary: ResolvedCanary): Promise<WorkloadObservation> {
-    const target = await this.getTarget(canary);
+  async observe(canary: ResolvedCanary, reads?: TickReads): Promise<WorkloadObservation> {
+    const target = await this.getTarget(canary, reads);
     const label = selectorLabelOf(target);
     const [configs, primary] = await Promise.all([
       readTargetConfigs(this.cluster, canary.namespace, target.spec.template.spec),
-      this.readDeployment(this.primaryKey(canary)),
+      this.readDeployment(this.primaryKey(canary), reads),
     ]);
     const trackedConfigs = trackedConfigsOf(configs.tracked);
     const now = this.now();
@@ -269,9 +272,8 @@ export class DeploymentController implements WorkloadController {
   }
 
   /** A Deployment, with the fields Fledge reads checked (MalformedObjectError otherwise). */
-  private async readDeployment(key: ObjectKey): Promise<Deployment | undefined> {
-    const object = await this.cluster.get<Deployment>(key);
-    return object && checkDeployment(object);
+  private async readDeployment(key: ObjectKey, reads?: TickReads): Promise<Deployment | undefined> {
+    return readChecked(this.cluster, key, checkDeployment, reads);
   }
 
   /** A Service, with the fields Fledge reads checked (MalformedObjectError otherwise). */
@@ -288,14 +290,14 @@ export class DeploymentController implements WorkloadController {
     return objectKey(API.deployment, canary.namespace, canary.names.primaryWorkload);
   }
 
-  private async getTarget(canary: ResolvedCanary): Promise<Deployment> {
+  private async getTarget(canary: ResolvedCanary, reads?: TickReads): Promise<Deployment> {
     const kind = canary.spec.targetRef.kind;
     if (kind !== API.deployment.kind) {
       throw new InvalidTargetError(
         `Canary ${canary.namespace}/${canary.name}: spec.targetRef.kind ${kind} is not handled by the Deployment controller`,
       );
     }
-    const target = await this.readDeployment(this.targetKey(canary));
+    const target = await this.readDeployment(this.targetKey(canary), reads);
     if (!target) {
       throw new TargetNotFoundError(
         `${describeKey(this.targetKey(canary))} not found: spec.targetRef of Canary ${canary.namespace}/${canary.name} names a Deployment that does not exist`,
@@ -333,12 +335,15 @@ export class DeploymentController implements WorkloadController {
     return this.cluster.create(calculateNewPrimary(canary, target, label, copied, revision));
   }
 
-  /** An existing primary keeps its template (only `promote` changes it); its labels and owner are kept right. */
+  /**
+   * An existing primary keeps its template (only `promote` changes it); its labels and owner are
+   * kept right. Returns whether it wrote.
+   */
   private async reconcilePrimaryMetadata(
     canary: ResolvedCanary,
     primary: Deployment,
     label: SelectorLabel,
-  ): Promise<void> {
+  ): Promise<boolean> {
     if (primary.spec.selector?.matchLabels?.[label.key] !== label.primaryValue) {
       throw new InvalidTargetError(
         `${describeKey(this.primaryKey(canary))} does not select ${label.key}=${label.primaryValue}, the target's ` +
@@ -354,7 +359,7 @@ export class DeploymentController implements WorkloadController {
       owners: withCanaryOwner(primary.metadata.ownerReferences, canary),
     };
     const diff = calculateMergePatch(before, after) as { label?: string; owners?: unknown } | undefined;
-    if (!diff) return;
+    if (!diff) return false;
     await this.cluster.patch(
       this.primaryKey(canary),
       {
@@ -365,6 +370,7 @@ export class DeploymentController implements WorkloadController {
       },
       { resourceVersion: primary.metadata.resourceVersion },
     );
+    return true;
   }
 
   private async scaleTarget(canary: ResolvedCanary, target: Deployment, replicas: number): Promise<void> {

@@ -1,10 +1,10 @@
 /**
  * JSON merge patches computed by value. `json-merge-patch`'s `generate` compares array items with a
  * constructor check, so objects from another realm (structuredClone under jest's VM) always differ
- * from local ones and a no-op would become a write; this one compares serialised values.
+ * from local ones and a no-op would become a write; this one compares JSON values by content.
  */
 import type { MergePatch } from '../kube/cluster.js';
-import { stableStringify } from './stable-hash.js';
+import { jsonEqual } from '../kube/json-equal.js';
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -17,7 +17,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
  */
 export function calculateMergePatch(before: unknown, after: unknown): unknown {
   if (!isObject(before) || !isObject(after)) {
-    return stableStringify(before) === stableStringify(after) ? undefined : after;
+    return jsonEqual(before, after) ? undefined : after;
   }
   const patch: MergePatch = {};
   for (const [key, value] of Object.entries(before)) {

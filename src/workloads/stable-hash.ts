@@ -7,14 +7,27 @@ import { createHash } from 'node:crypto';
 /** Hex characters kept of a sha256 digest: 64 bits, as Flagger keeps for its checksums. */
 export const HASH_LENGTH = 16;
 
-/** JSON with object keys sorted at every level; `undefined` members are dropped as JSON does. */
+/**
+ * JSON with object keys sorted at every level; `undefined` members are dropped as JSON does. Built
+ * in one pass into one string: it hashes every target's pod template on every tick.
+ */
 export function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map((item) => stableStringify(item ?? null)).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += `${i > 0 ? ',' : ''}${stableStringify(value[i] ?? null)}`;
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  // The default sort orders by UTF-16 code units, as comparing the strings with `<` does.
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  for (const key of keys) {
+    const item = record[key];
+    if (item === undefined) continue;
+    out += `${out.length > 1 ? ',' : ''}${JSON.stringify(key)}:${stableStringify(item)}`;
+  }
+  return `${out}}`;
 }
 
 /** The first {@link HASH_LENGTH} hex characters of the sha256 of the value's stable JSON. */

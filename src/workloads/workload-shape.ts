@@ -9,7 +9,7 @@ import {
   aString,
   aStringMap,
   aStringOrNumber,
-  checkShape,
+  checkObject,
   listOf,
   objectOf,
 } from '../kube/object-shape.js';
@@ -53,35 +53,58 @@ const condition = objectOf({
   lastTransitionTime: aString,
 });
 
+const deployment = objectOf(
+  {
+    metadata: objectOf({ generation: aNumber }),
+    spec: objectOf(
+      {
+        replicas: aNumber,
+        selector: objectOf({ matchLabels: aStringMap }),
+        template: podTemplate,
+      },
+      ['selector', 'template'],
+    ),
+    status: objectOf({
+      observedGeneration: aNumber,
+      replicas: aNumber,
+      updatedReplicas: aNumber,
+      readyReplicas: aNumber,
+      availableReplicas: aNumber,
+      unavailableReplicas: aNumber,
+      conditions: listOf(condition),
+    }),
+  },
+  ['spec'],
+);
+
+const service = objectOf(
+  {
+    spec: objectOf({
+      selector: aStringMap,
+      ports: listOf(
+        objectOf(
+          {
+            name: aString,
+            port: aNumber,
+            targetPort: aStringOrNumber,
+            protocol: aString,
+            appProtocol: aString,
+            nodePort: aNumber,
+          },
+          ['port'],
+        ),
+      ),
+    }),
+  },
+  ['spec'],
+);
+
 /**
  * The Deployment, typed, once the fields Fledge reads are checked.
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkDeployment(object: KubeObject): Deployment {
-  return checkShape<Deployment>(
-    object,
-    {
-      metadata: objectOf({ generation: aNumber }),
-      spec: objectOf(
-        {
-          replicas: aNumber,
-          selector: objectOf({ matchLabels: aStringMap }),
-          template: podTemplate,
-        },
-        ['selector', 'template'],
-      ),
-      status: objectOf({
-        observedGeneration: aNumber,
-        replicas: aNumber,
-        updatedReplicas: aNumber,
-        readyReplicas: aNumber,
-        availableReplicas: aNumber,
-        unavailableReplicas: aNumber,
-        conditions: listOf(condition),
-      }),
-    },
-    ['spec'],
-  );
+  return checkObject<Deployment>(object, deployment);
 }
 
 /**
@@ -89,26 +112,5 @@ export function checkDeployment(object: KubeObject): Deployment {
  * @throws MalformedObjectError naming the object and the field
  */
 export function checkService(object: KubeObject): Service {
-  return checkShape<Service>(
-    object,
-    {
-      spec: objectOf({
-        selector: aStringMap,
-        ports: listOf(
-          objectOf(
-            {
-              name: aString,
-              port: aNumber,
-              targetPort: aStringOrNumber,
-              protocol: aString,
-              appProtocol: aString,
-              nodePort: aNumber,
-            },
-            ['port'],
-          ),
-        ),
-      }),
-    },
-    ['spec'],
-  );
+  return checkObject<Service>(object, service);
 }

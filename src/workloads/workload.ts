@@ -3,6 +3,7 @@
  * reconciler sees them. `deployment-controller.ts` implements it for Deployment targets.
  */
 import type { ResolvedCanary } from '../api/defaults.js';
+import type { TickReads } from '../kube/tick-reads.js';
 
 /** Whether a workload can take traffic, and if not whether waiting can help. */
 export interface Readiness {
@@ -40,10 +41,13 @@ export interface WorkloadController {
    * match the spec. On first initialisation the primary gets the target's template (and `-primary`
    * copies of its configs). Writes nothing when everything already matches.
    * Throws {@link TargetNotFoundError} when the target is missing.
+   *
+   * `reads` (in `observe` too): the objects earlier steps of the same tick read, which may be taken
+   * instead of reading them again (`kube/tick-reads.ts`); a write forgets the object written there.
    */
-  reconcile(canary: ResolvedCanary): Promise<void>;
+  reconcile(canary: ResolvedCanary, reads?: TickReads): Promise<void>;
   /** Reads revision, configs and readiness of both versions. */
-  observe(canary: ResolvedCanary): Promise<WorkloadObservation>;
+  observe(canary: ResolvedCanary, reads?: TickReads): Promise<WorkloadObservation>;
   /**
    * Copies the target's pod template (and config copies) to the primary. Writes nothing when the
    * primary already has them.

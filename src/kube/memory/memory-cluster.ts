@@ -9,6 +9,7 @@ import jsonMergePatch from 'json-merge-patch';
 import { nameProblem, nameRuleOf } from '../../api/names.js';
 import { cacheShape } from '../cache-shape.js';
 import { copyObject, serializedCopy } from '../copy.js';
+import { jsonEqual } from '../json-equal.js';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -61,10 +62,21 @@ function sameCollection(key: CollectionKey, obj: KubeObject): boolean {
   );
 }
 
-/** Everything except metadata and status: a change here bumps `metadata.generation`. */
-function specPart(obj: KubeObject): string {
-  const { metadata: _m, status: _s, ...rest } = obj as KubeObject & { status?: unknown };
-  return JSON.stringify(rest);
+/** Whether everything except metadata and status is the same: a change there bumps `metadata.generation`. */
+function sameSpecPart(a: KubeObject, b: KubeObject): boolean {
+  const ra = a as unknown as Record<string, unknown>;
+  const rb = b as unknown as Record<string, unknown>;
+  const outside = (key: string) => key !== 'metadata' && key !== 'status';
+  const keys = new Set([...Object.keys(ra), ...Object.keys(rb)].filter(outside));
+  for (const key of keys) if (!jsonEqual(ra[key], rb[key])) return false;
+  return true;
+}
+
+/** Whether the metadata is the same but for the resourceVersion (which a write sets anew). */
+function sameMetadata(a: KubeObject, b: KubeObject): boolean {
+  const { resourceVersion: _a, ...ma } = a.metadata;
+  const { resourceVersion: _b, ...mb } = b.metadata;
+  return jsonEqual(ma, mb);
 }
 
 /** The in-memory cluster. Writes are applied in call order; watchers are notified asynchronously. */
@@ -178,10 +190,12 @@ export class MemoryCluster implements Cluster {
     options: WriteOptions = {},
   ): Promise<T> {
     this.requests.patchStatus++;
-    const current = this.mustGet(key, options.resourceVersion);
-    const next = copyObject(current) as KubeObject & { status?: unknown };
-    next.status = serializedCopy(jsonMergePatch.apply(next.status ?? {}, status));
-    return copyObject(this.commit(current, next)) as T;
+    const current = this.mustGet(key, options.resourceVersion) as KubeObject & { status?: unknown };
+    // The rest of the object cannot change here: the new version shares it with the stored one
+    // (stored objects are never changed in place), and only status and metadata are compared.
+    const next = { ...current, metadata: { ...current.metadata } };
+    next.status = serializedCopy(jsonMergePatch.apply(copyObject(current.status ?? {}), status));
+    return copyObject(this.commit(current, next, { specUnchanged: true })) as T;
   }
 
   async delete(key: ObjectKey, options: WriteOptions = {}): Promise<void> {
@@ -242,13 +256,16 @@ export class MemoryCluster implements Cluster {
     if ((next as { status?: unknown }).status === undefined) delete (next as { status?: unknown }).status;
   }
 
-  /** Stores a changed object: a no-op write keeps the resourceVersion, as the API server does. */
-  private commit(current: KubeObject, next: KubeObject): KubeObject {
+  /**
+   * Stores a changed object: a no-op write keeps the resourceVersion, as the API server does.
+   * `specUnchanged`: the caller knows that only metadata and status can differ.
+   */
+  private commit(current: KubeObject, next: KubeObject, { specUnchanged = false } = {}): KubeObject {
     delete next.metadata.resourceVersion;
-    const before = { ...current, metadata: { ...current.metadata, resourceVersion: undefined } };
-    if (JSON.stringify(before) === JSON.stringify(next)) return current;
-    if (specPart(current) !== specPart(next))
-      next.metadata.generation = (current.metadata.generation ?? 1) + 1;
+    const sameSpec = specUnchanged || sameSpecPart(current, next);
+    const status = (o: KubeObject) => (o as { status?: unknown }).status;
+    if (sameSpec && sameMetadata(current, next) && jsonEqual(status(current), status(next))) return current;
+    if (!sameSpec) next.metadata.generation = (current.metadata.generation ?? 1) + 1;
     next.metadata.resourceVersion = this.nextRevision();
     if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) {
       this.remove(next);

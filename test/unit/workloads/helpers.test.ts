@@ -3,7 +3,7 @@ import type { PodSpec } from '../../../src/kube/resources.js';
 import { findConfigRefs, rewriteConfigRefs, uniqueConfigRefs } from '../../../src/workloads/config-refs.js';
 import { calculateMergePatch } from '../../../src/workloads/merge-patch.js';
 import { OwnershipError, withCanaryOwner } from '../../../src/kube/owner-references.js';
-import { stableHash } from '../../../src/workloads/stable-hash.js';
+import { stableHash, stableStringify } from '../../../src/workloads/stable-hash.js';
 
 const spec: PodSpec = {
   initContainers: [{ name: 'init', envFrom: [{ configMapRef: { name: 'init-env' } }] }],
@@ -99,6 +99,20 @@ describe('stableHash', () => {
     );
     expect(stableHash({ a: 1, gone: undefined })).toBe(stableHash({ a: 1 }));
   });
+
+  it('gives the same text and hash as every release before: a new one would be a new revision of every target', () => {
+    const template = {
+      spec: {
+        containers: [{ name: 'app', image: 'podinfo:1', env: [{ name: 'B', value: 'x' }, undefined] }],
+      },
+      metadata: { labels: { b: '2', a: '1', é: 'u', B: 'c', '10': 'n', '2': 'm' }, gone: undefined },
+    };
+    expect(stableStringify(template)).toBe(
+      '{"metadata":{"labels":{"10":"n","2":"m","B":"c","a":"1","b":"2","é":"u"}},' +
+        '"spec":{"containers":[{"env":[{"name":"B","value":"x"},null],"image":"podinfo:1","name":"app"}]}}',
+    );
+    expect(stableHash(template)).toBe('cd608e00a8fe1d8f');
+  });
 });
 
 describe('calculateMergePatch', () => {
@@ -112,6 +126,16 @@ describe('calculateMergePatch', () => {
       added: true,
     });
     expect(calculateMergePatch(structuredClone(after), after)).toBeUndefined();
+  });
+
+  it('compares lists by content: key order inside items does not matter, an undefined item is null', () => {
+    const ports = [{ port: 80, name: 'http', targetPort: 'http' }];
+    expect(calculateMergePatch({ ports }, { ports: [{ name: 'http', targetPort: 'http', port: 80 }] })).toBe(
+      undefined,
+    );
+    expect(calculateMergePatch({ list: [undefined, 1] }, { list: [null, 1] })).toBeUndefined();
+    expect(calculateMergePatch({ list: [1, 2] }, { list: [2, 1] })).toEqual({ list: [2, 1] });
+    expect(calculateMergePatch({ port: 80 }, { port: '80' })).toEqual({ port: '80' });
   });
 });
 
