@@ -13,6 +13,8 @@ import type { Canary } from '../api/schema/canary.js';
 import type { Cluster, ObjectKey } from '../kube/cluster.js';
 import type { Router } from '../routers/router.js';
 import type { WorkloadController } from '../workloads/workload.js';
+import { EventReasons } from './events.js';
+import type { EventEffect } from './types.js';
 
 /** Finalizer Fledge puts on Canaries with `revertOnDeletion`. */
 export const FINALIZER = 'fledge.dev/finalizer';
@@ -108,4 +110,23 @@ function resolveLeniently(object: Canary, options: ResolveOptions): ResolvedCana
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The Event of a deletion let go: everything restored, or what was left and why (`invalid`: the spec's problems). */
+export function finalizedEvent(
+  ref: string,
+  outcome: RestoreOutcome,
+  invalid: string | undefined,
+): EventEffect {
+  if (outcome.lost.length === 0)
+    return {
+      type: 'Normal',
+      reason: EventReasons.Finalized,
+      message: `Restored ${outcome.canary?.names.target ?? 'the target'} and routes of ${ref}`,
+    };
+  return {
+    type: 'Warning',
+    reason: EventReasons.FinalizedIncompletely,
+    message: `Let ${ref} be deleted although its spec is invalid (${invalid}); not restored: ${outcome.lost.join('; ')}`,
+  };
 }

@@ -25,7 +25,7 @@ import type { Router, Routes } from '../routers/router.js';
 import type { WorkloadController, WorkloadObservation } from '../workloads/workload.js';
 import { TargetNotFoundError } from '../workloads/workload.js';
 import { withReconciledCondition } from './conditions.js';
-import { ensureFinalizer, FINALIZER, restoreForDeletion } from './finalizer.js';
+import { ensureFinalizer, finalizedEvent, FINALIZER, restoreForDeletion } from './finalizer.js';
 import { nextSessionCookies, randomCookieValue } from './session-affinity.js';
 import { StatusWriter } from './status-writer.js';
 import { decide } from './decide.js';
@@ -353,19 +353,7 @@ export class Reconciler {
     }
     const { canary, lost } = await restoreForDeletion(this.o, object, invalid);
     await this.o.cluster.patch(key, { metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER) } });
-    const ref = `${key.namespace}/${key.name}`;
-    const event: EventEffect =
-      lost.length === 0
-        ? {
-            type: 'Normal',
-            reason: EventReasons.Finalized,
-            message: `Restored ${canary?.names.target ?? 'the target'} and routes of ${ref}`,
-          }
-        : {
-            type: 'Warning',
-            reason: EventReasons.FinalizedIncompletely,
-            message: `Let ${ref} be deleted although its spec is invalid (${invalid}); not restored: ${lost.join('; ')}`,
-          };
+    const event = finalizedEvent(`${key.namespace}/${key.name}`, { canary, lost }, invalid);
     if (canary) {
       await this.record(canary, event, this.payload(canary, status)); // logs it too
     } else {

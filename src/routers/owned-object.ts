@@ -71,9 +71,6 @@ export interface DesiredObject {
 /** The Canary that owns the objects. */
 export type OwnerCanary = CanaryIdentity;
 
-/** Deep equality of JSON values; a key holding `undefined` counts as absent. */
-export const deepEqual = jsonEqual;
-
 /** The keys of `desired` whose value differs in `stored`, as a merge patch; undefined when none. */
 function mapPatch(
   stored: Record<string, string> | undefined,
@@ -172,7 +169,7 @@ export async function applyOwnedObject(
   const spec: Record<string, unknown> = {};
   for (const field of desired.ownedSpecFields) {
     const want = desired.spec[field];
-    if (!deepEqual(current.spec?.[field], want)) spec[field] = want ?? null;
+    if (!jsonEqual(current.spec?.[field], want)) spec[field] = want ?? null;
   }
 
   if (Object.keys(metadata).length === 0 && Object.keys(spec).length === 0) return false;

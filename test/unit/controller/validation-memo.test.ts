@@ -11,18 +11,18 @@ function stored(generation: number, resourceVersion: string): Canary {
 }
 
 describe('ValidationMemo', () => {
+  /** A fresh memo and a validation that records each call. */
   function counting() {
     const calls: Canary[] = [];
     const validate = (object: Canary): FieldError[] => {
       calls.push(object);
       return canaryErrors(object, false);
     };
-    return { calls, validate };
+    return { memo: new ValidationMemo(), calls, validate };
   }
 
   it('validates a generation once, whatever status writes do to its resourceVersion', () => {
-    const memo = new ValidationMemo();
-    const { calls, validate } = counting();
+    const { memo, calls, validate } = counting();
     expect(memo.errorsOf(stored(1, '10'), validate)).toEqual([]);
     expect(memo.errorsOf(stored(1, '11'), validate)).toEqual([]);
     expect(memo.errorsOf(stored(1, '12'), validate)).toEqual([]);
@@ -30,8 +30,7 @@ describe('ValidationMemo', () => {
   });
 
   it('validates again on a new generation, and remembers the errors it found', () => {
-    const memo = new ValidationMemo();
-    const { calls, validate } = counting();
+    const { memo, calls, validate } = counting();
     memo.errorsOf(stored(1, '10'), validate);
     const bad = stored(2, '11');
     bad.spec.analysis.stepWeight = -5;
@@ -46,8 +45,7 @@ describe('ValidationMemo', () => {
   });
 
   it('validates again when metadata changes without a new generation (labels, annotations)', () => {
-    const memo = new ValidationMemo();
-    const { calls, validate } = counting();
+    const { memo, calls, validate } = counting();
     memo.errorsOf(stored(1, '10'), validate);
     const relabelled = stored(1, '11');
     // Only the in-memory cluster lets a label hold a number; the validation must still see it.
@@ -57,8 +55,7 @@ describe('ValidationMemo', () => {
   });
 
   it('validates a recreated Canary (new uid) and one without uid or generation every time', () => {
-    const memo = new ValidationMemo();
-    const { calls, validate } = counting();
+    const { memo, calls, validate } = counting();
     memo.errorsOf(stored(1, '10'), validate);
     const recreated = stored(1, '20');
     recreated.metadata.uid = 'uid-2';
@@ -70,8 +67,7 @@ describe('ValidationMemo', () => {
   });
 
   it('holds one entry per Canary and forgets a deleted one', () => {
-    const memo = new ValidationMemo();
-    const { validate } = counting();
+    const { memo, validate } = counting();
     memo.errorsOf(stored(1, '10'), validate);
     memo.errorsOf(stored(2, '11'), validate);
     expect(memo.size).toBe(1);
